@@ -1,0 +1,36 @@
+# Two entry points on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test check lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m bench.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check mirror resolve db tests bench alembic
+	$(BIN)/ruff format --check mirror resolve db tests bench alembic
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest -n 2 -q
+
+# Quick loop while iterating: no lint, no slow end-to-end tests.
+check: $(STAMP)
+	$(BIN)/pytest -n 2 -q -x -m 'not slow and not live'
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.sync_bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
