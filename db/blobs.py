@@ -1,0 +1,52 @@
+"""Content-addressed payloads: sha256 of the raw bytes → zstd-compressed bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import zstandard
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.sqlite import insert
+
+from db.errors import DatabaseError
+from db.schema import blob
+
+__all__ = ["get_blob", "put_blob", "sha256_hex"]
+
+# Level 9 compresses project pages (repetitive JSON/HTML) to roughly a tenth at a speed that
+# stays far ahead of the network.
+_LEVEL = 9
+_local = threading.local()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    comp: zstandard.ZstdCompressor | None = getattr(_local, "compressor", None)
+    if comp is None:
+        comp = _local.compressor = zstandard.ZstdCompressor(level=_LEVEL)
+    return comp
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def put_blob(conn: Connection, data: bytes, digest: str | None = None) -> str:
+    """Store ``data`` once; return its sha256. Storing the same bytes again is a no-op."""
+    digest = digest or sha256_hex(data)
+    conn.execute(
+        insert(blob)
+        .values(sha256=digest, size=len(data), data=_compressor().compress(data))
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
+    return digest
+
+
+def get_blob(conn: Connection, digest: str) -> bytes:
+    row = conn.execute(select(blob.c.data).where(blob.c.sha256 == digest)).first()
+    if row is None:
+        raise DatabaseError(f"payload {digest} is missing", hint="run `mirror db check`")
+    data = zstandard.ZstdDecompressor().decompress(row.data)
+    if sha256_hex(data) != digest:
+        raise DatabaseError(f"payload {digest} is corrupt", hint="run `mirror db check`")
+    return data

@@ -1,0 +1,428 @@
+"""Writing snapshots (used by `mirror sync`).
+
+A sync opens a snapshot in state ``building``, records each page (sharing unchanged ones with
+earlier snapshots) and each core metadata file as it arrives, each in its own short transaction,
+and then makes the snapshot ``complete`` in one final transaction. A crash leaves a ``building``
+snapshot that the next sync resumes; readers never see it, and earlier snapshots are never
+modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert
+
+from db.blobs import put_blob, sha256_hex
+from db.errors import SneakernetError
+from db.records import CoreMetadata, DistFile, ProjectPage
+from db.schema import file, index, metadata, page, snapshot, snapshot_metadata, snapshot_page
+
+__all__ = [
+    "FetchedPage",
+    "PreviousPage",
+    "SnapshotWriter",
+    "canonical_json",
+    "now_utc",
+]
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """What a fetch of one (index, project) page produced, before it is stored."""
+
+    status: int
+    content_type: str | None = None
+    body: bytes | None = None
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    parsed: ProjectPage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousPage:
+    """The stored state of a page in an earlier snapshot, for conditional requests."""
+
+    page_id: int
+    status: int
+    etag: str | None
+    last_modified: str | None
+    serial: int | None
+    failed: bool
+
+
+def _page_digest(index_id: int, project: str, fetched: FetchedPage, blob_sha: str | None) -> str:
+    parsed = fetched.parsed
+    state = {
+        "status": fetched.status,
+        "error": fetched.error,
+        "content_type": fetched.content_type,
+        "blob": blob_sha,
+        "final_url": fetched.final_url,
+        "serial": parsed.last_serial if parsed else None,
+    }
+    return sha256_hex(canonical_json(state).encode())
+
+
+def _file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
+    return {
+        "page_id": page_id,
+        "position": position,
+        "filename": dist.filename,
+        "url": dist.url,
+        "project": dist.project,
+        "version": dist.version,
+        "version_valid": dist.version_valid,
+        "is_wheel": dist.is_wheel,
+        "tags": dist.tags,
+        "requires_python": dist.requires_python,
+        "yanked": dist.yanked,
+        "yanked_reason": dist.yanked_reason,
+        "upload_time": dist.upload_time,
+        "size": dist.size,
+        "sha256": dist.sha256,
+        "hashes": canonical_json(dict(dist.hashes)),
+        "core_metadata": (
+            None if dist.core_metadata is None else canonical_json(dict(dist.core_metadata))
+        ),
+        "provenance": dist.provenance,
+    }
+
+
+class SnapshotWriter:
+    """Writes one snapshot; every method is its own transaction, so progress survives a crash."""
+
+    def __init__(self, engine: Engine, snapshot_id: int, previous_id: int | None) -> None:
+        self.engine = engine
+        self.snapshot_id = snapshot_id
+        self.previous_id = previous_id
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, engine: Engine, *, name: str | None, plan: Mapping[str, object]
+    ) -> SnapshotWriter:
+        """Resume the unfinished snapshot with the same plan, or start a new one."""
+        plan_json = canonical_json(plan)
+        with engine.begin() as conn:
+            previous_id = conn.execute(
+                select(func.max(snapshot.c.id)).where(snapshot.c.state == "complete")
+            ).scalar()
+            query = select(snapshot.c.id, snapshot.c.name).where(
+                snapshot.c.state == "building", snapshot.c.plan == plan_json
+            )
+            if name is not None:
+                query = query.where(snapshot.c.name == name)
+            resumable = conn.execute(query.order_by(snapshot.c.id.desc())).first()
+            if resumable is not None:
+                return cls(engine, resumable.id, previous_id)
+            created = now_utc()
+            name = name or _default_name(conn, created)
+            taken = conn.execute(select(snapshot.c.state).where(snapshot.c.name == name)).first()
+            if taken is not None:
+                raise SneakernetError(
+                    f"a snapshot named {name!r} already exists ({taken.state})",
+                    hint="pick another --name, or delete it with `mirror snapshot delete`",
+                )
+            new_id = conn.execute(
+                snapshot.insert().values(
+                    name=name, state="building", created_at=created, plan=plan_json
+                )
+            ).inserted_primary_key
+            assert new_id is not None
+            return cls(engine, int(new_id[0]), previous_id)
+
+    @property
+    def resumed_pages(self) -> set[tuple[int, str]]:
+        """(index_id, project) pages this snapshot already holds (after an interruption)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(snapshot_page.c.index_id, snapshot_page.c.project).where(
+                    snapshot_page.c.snapshot_id == self.snapshot_id
+                )
+            )
+            return {(r.index_id, r.project) for r in rows}
+
+    def previous_pages(self) -> dict[tuple[int, str], PreviousPage]:
+        """Pages of the latest complete snapshot, keyed by (index_id, project)."""
+        if self.previous_id is None:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    snapshot_page.c.index_id,
+                    snapshot_page.c.project,
+                    snapshot_page.c.etag,
+                    snapshot_page.c.last_modified,
+                    page.c.id,
+                    page.c.status,
+                    page.c.serial,
+                    page.c.error,
+                )
+                .join(page, page.c.id == snapshot_page.c.page_id)
+                .where(snapshot_page.c.snapshot_id == self.previous_id)
+            )
+            return {
+                (r.index_id, r.project): PreviousPage(
+                    page_id=r.id,
+                    status=r.status,
+                    etag=r.etag,
+                    last_modified=r.last_modified,
+                    serial=r.serial,
+                    failed=r.error is not None,
+                )
+                for r in rows
+            }
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def record_page(self, index_id: int, project: str, fetched: FetchedPage) -> int:
+        """Store a freshly fetched page (or find the identical stored state) for this snapshot."""
+        with self.engine.begin() as conn:
+            blob_sha = put_blob(conn, fetched.body) if fetched.body is not None else None
+            digest = _page_digest(index_id, project, fetched, blob_sha)
+            existing = conn.execute(
+                select(page.c.id).where(
+                    page.c.index_id == index_id, page.c.project == project, page.c.digest == digest
+                )
+            ).scalar()
+            if existing is None:
+                existing = self._insert_page(conn, index_id, project, fetched, blob_sha, digest)
+            self._link_page(conn, index_id, project, existing, fetched.etag, fetched.last_modified)
+            return int(existing)
+
+    def reuse_page(
+        self, index_id: int, project: str, page_id: int, etag: str | None, last_modified: str | None
+    ) -> None:
+        """A 304 (or a stale reply we refuse): this snapshot shares the stored page."""
+        with self.engine.begin() as conn:
+            self._link_page(conn, index_id, project, page_id, etag, last_modified)
+
+    def _insert_page(
+        self,
+        conn: Connection,
+        index_id: int,
+        project: str,
+        fetched: FetchedPage,
+        blob_sha: str | None,
+        digest: str,
+    ) -> int:
+        parsed = fetched.parsed
+        result = conn.execute(
+            page.insert().values(
+                index_id=index_id,
+                project=project,
+                status=fetched.status,
+                error=fetched.error,
+                content_type=fetched.content_type,
+                blob_sha256=blob_sha,
+                final_url=fetched.final_url,
+                display_name=parsed.name if parsed else None,
+                api_version=parsed.api_version if parsed else None,
+                serial=parsed.last_serial if parsed else None,
+                project_status=parsed.project_status if parsed else None,
+                project_status_reason=parsed.project_status_reason if parsed else None,
+                digest=digest,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        page_id = int(key[0])
+        if parsed is not None and parsed.files:
+            conn.execute(
+                file.insert(),
+                [_file_row(page_id, pos, dist) for pos, dist in enumerate(parsed.files)],
+            )
+        return page_id
+
+    def _link_page(
+        self,
+        conn: Connection,
+        index_id: int,
+        project: str,
+        page_id: int,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> None:
+        conn.execute(
+            insert(snapshot_page)
+            .values(
+                snapshot_id=self.snapshot_id,
+                index_id=index_id,
+                project=project,
+                page_id=page_id,
+                etag=etag,
+                last_modified=last_modified,
+                fetched_at=now_utc(),
+            )
+            .on_conflict_do_update(
+                index_elements=["snapshot_id", "index_id", "project"],
+                set_={"page_id": page_id, "etag": etag, "last_modified": last_modified},
+            )
+        )
+        self._carry_metadata(conn, index_id, page_id)
+
+    def _carry_metadata(self, conn: Connection, index_id: int, page_id: int) -> None:
+        """Core metadata known in the previous snapshot for files still listed is kept, so an
+        unchanged file is never fetched twice. Failed attempts are not carried (retried)."""
+        if self.previous_id is None:
+            return
+        listed = select(file.c.filename).where(file.c.page_id == page_id)
+        rows = conn.execute(
+            select(
+                snapshot_metadata.c.filename,
+                snapshot_metadata.c.source,
+                snapshot_metadata.c.metadata_sha256,
+                snapshot_metadata.c.error,
+            ).where(
+                snapshot_metadata.c.snapshot_id == self.previous_id,
+                snapshot_metadata.c.index_id == index_id,
+                snapshot_metadata.c.source != "invalid",
+                snapshot_metadata.c.filename.in_(listed),
+            )
+        ).all()
+        if rows:
+            conn.execute(
+                insert(snapshot_metadata).on_conflict_do_nothing(),
+                [
+                    {
+                        "snapshot_id": self.snapshot_id,
+                        "index_id": index_id,
+                        "filename": r.filename,
+                        "source": r.source,
+                        "metadata_sha256": r.metadata_sha256,
+                        "error": r.error,
+                    }
+                    for r in rows
+                ],
+            )
+
+    # -- core metadata ------------------------------------------------------------------------
+
+    def known_metadata(self) -> set[tuple[int, str]]:
+        """(index_id, filename) whose metadata this snapshot already has, or knows it lacks."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(snapshot_metadata.c.index_id, snapshot_metadata.c.filename).where(
+                    snapshot_metadata.c.snapshot_id == self.snapshot_id
+                )
+            )
+            return {(r.index_id, r.filename) for r in rows}
+
+    def record_metadata(
+        self,
+        index_id: int,
+        filename: str,
+        *,
+        source: str,
+        raw: bytes | None = None,
+        parsed: CoreMetadata | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            sha = None
+            if raw is not None and parsed is not None:
+                sha = put_blob(conn, raw)
+                conn.execute(
+                    insert(metadata)
+                    .values(
+                        sha256=sha,
+                        name=parsed.name,
+                        version=parsed.version,
+                        metadata_version=parsed.metadata_version,
+                        requires_dist=canonical_json(list(parsed.requires_dist)),
+                        requires_python=parsed.requires_python,
+                        provides_extra=canonical_json(list(parsed.provides_extra)),
+                        dynamic=canonical_json(list(parsed.dynamic)),
+                    )
+                    .on_conflict_do_nothing(index_elements=["sha256"])
+                )
+            conn.execute(
+                insert(snapshot_metadata)
+                .values(
+                    snapshot_id=self.snapshot_id,
+                    index_id=index_id,
+                    filename=filename,
+                    source=source,
+                    metadata_sha256=sha,
+                    error=error,
+                )
+                .on_conflict_do_update(
+                    index_elements=["snapshot_id", "index_id", "filename"],
+                    set_={"source": source, "metadata_sha256": sha, "error": error},
+                )
+            )
+
+    # -- finishing ----------------------------------------------------------------------------
+
+    def complete(self, summary: Mapping[str, object]) -> str:
+        """Make the snapshot visible, in one transaction, and return its content digest."""
+        with self.engine.begin() as conn:
+            digest = content_digest(conn, self.snapshot_id)
+            conn.execute(
+                update(snapshot)
+                .where(snapshot.c.id == self.snapshot_id)
+                .values(
+                    state="complete",
+                    completed_at=now_utc(),
+                    digest=digest,
+                    summary=canonical_json(dict(summary)),
+                )
+            )
+            return digest
+
+    def abandon(self) -> None:
+        """Drop an unfinished snapshot's links (its shared pages and blobs stay)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(snapshot).where(snapshot.c.id == self.snapshot_id))
+
+
+def _default_name(conn: Connection, created: str) -> str:
+    base = created[:19].replace(":", "").replace("-", "")  # 20261124T101500
+    name, n = base, 1
+    while conn.execute(select(snapshot.c.id).where(snapshot.c.name == name)).first():
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def content_digest(conn: Connection, snapshot_id: int) -> str:
+    """sha256 over the snapshot's content, independent of row ids, names and fetch times:
+    each page as (index URL, project, page state digest) and each metadata link as
+    (index URL, filename, source, metadata sha256), sorted."""
+    lines: list[str] = []
+    pages = conn.execute(
+        select(index.c.url, snapshot_page.c.project, page.c.digest)
+        .join(page, page.c.id == snapshot_page.c.page_id)
+        .join(index, index.c.id == snapshot_page.c.index_id)
+        .where(snapshot_page.c.snapshot_id == snapshot_id)
+    )
+    lines += [f"page\t{r.url}\t{r.project}\t{r.digest}" for r in pages]
+    metas = conn.execute(
+        select(
+            index.c.url,
+            snapshot_metadata.c.filename,
+            snapshot_metadata.c.source,
+            snapshot_metadata.c.metadata_sha256,
+        )
+        .join(index, index.c.id == snapshot_metadata.c.index_id)
+        .where(snapshot_metadata.c.snapshot_id == snapshot_id)
+    )
+    lines += [f"meta\t{r.url}\t{r.filename}\t{r.source}\t{r.metadata_sha256}" for r in metas]
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
