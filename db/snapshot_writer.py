@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert
 
 from db.blobs import put_blob, sha256_hex
@@ -102,6 +102,27 @@ def _file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
         ),
         "provenance": dist.provenance,
     }
+
+
+def _row_to_dist(r: RowMapping) -> DistFile:
+    core = r["core_metadata"]
+    return DistFile(
+        filename=r["filename"],
+        url=r["url"],
+        project=r["project"],
+        version=r["version"],
+        version_valid=bool(r["version_valid"]),
+        is_wheel=bool(r["is_wheel"]),
+        tags=r["tags"],
+        hashes=tuple(sorted(json.loads(r["hashes"]).items())),
+        requires_python=r["requires_python"],
+        yanked=bool(r["yanked"]),
+        yanked_reason=r["yanked_reason"],
+        upload_time=r["upload_time"],
+        size=r["size"],
+        core_metadata=None if core is None else tuple(sorted(json.loads(core).items())),
+        provenance=r["provenance"],
+    )
 
 
 class SnapshotWriter:
@@ -313,7 +334,43 @@ class SnapshotWriter:
                 ],
             )
 
+    def page_files(self, page_id: int) -> list[DistFile]:
+        """The files a stored page lists, in page order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(file).where(file.c.page_id == page_id).order_by(file.c.position)
+            )
+            return [_row_to_dist(r._mapping) for r in rows]
+
+    def page_link(self, index_id: int, project: str) -> tuple[int, int, bool] | None:
+        """(page_id, status, failed) of the page this snapshot holds for (index, project)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(page.c.id, page.c.status, page.c.error)
+                .join(snapshot_page, snapshot_page.c.page_id == page.c.id)
+                .where(
+                    snapshot_page.c.snapshot_id == self.snapshot_id,
+                    snapshot_page.c.index_id == index_id,
+                    snapshot_page.c.project == project,
+                )
+            ).first()
+            return None if row is None else (row.id, row.status, row.error is not None)
+
     # -- core metadata ------------------------------------------------------------------------
+
+    def requirements_of(self, index_id: int, filenames: list[str]) -> dict[str, list[str]]:
+        """Requires-Dist of the given files, for those whose metadata this snapshot holds."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(snapshot_metadata.c.filename, metadata.c.requires_dist)
+                .join(metadata, metadata.c.sha256 == snapshot_metadata.c.metadata_sha256)
+                .where(
+                    snapshot_metadata.c.snapshot_id == self.snapshot_id,
+                    snapshot_metadata.c.index_id == index_id,
+                    snapshot_metadata.c.filename.in_(filenames),
+                )
+            )
+            return {r.filename: json.loads(r.requires_dist) for r in rows}
 
     def known_metadata(self) -> set[tuple[int, str]]:
         """(index_id, filename) whose metadata this snapshot already has, or knows it lacks."""

@@ -1,0 +1,245 @@
+"""Reading snapshots for people: list, show, diff, delete (with garbage collection)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Select, delete, func, select
+
+from db.errors import SneakernetError
+from db.schema import (
+    blob,
+    file,
+    index,
+    metadata,
+    page,
+    snapshot,
+    snapshot_metadata,
+    snapshot_page,
+)
+
+__all__ = [
+    "SnapshotDiff",
+    "SnapshotInfo",
+    "UnknownSnapshot",
+    "delete_snapshot",
+    "diff_snapshots",
+    "find_snapshot",
+    "list_snapshots",
+    "snapshot_details",
+]
+
+
+class UnknownSnapshot(SneakernetError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    id: int
+    name: str
+    state: str
+    created_at: str
+    completed_at: str | None
+    digest: str | None
+    pages: int
+    summary: dict[str, object]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "state": self.state,
+            "created_at": self.created_at,
+            "completed_at": self.completed_at,
+            "digest": self.digest,
+            "pages": self.pages,
+            "summary": self.summary,
+        }
+
+
+def _info_query() -> Select[Any]:
+    pages = (
+        select(func.count()).where(snapshot_page.c.snapshot_id == snapshot.c.id).scalar_subquery()
+    )
+    return select(snapshot, pages.label("pages"))
+
+
+def _to_info(row: object) -> SnapshotInfo:
+    r = row._mapping  # type: ignore[attr-defined]
+    return SnapshotInfo(
+        id=r["id"],
+        name=r["name"],
+        state=r["state"],
+        created_at=r["created_at"],
+        completed_at=r["completed_at"],
+        digest=r["digest"],
+        pages=r["pages"],
+        summary=json.loads(r["summary"] or "{}"),
+    )
+
+
+def list_snapshots(conn: Connection) -> list[SnapshotInfo]:
+    return [_to_info(r) for r in conn.execute(_info_query().order_by(snapshot.c.id))]
+
+
+def find_snapshot(conn: Connection, ref: str, *, complete_only: bool = True) -> SnapshotInfo:
+    """A snapshot by name, ``latest`` (newest complete), or a digest prefix (≥ 8 hex digits)."""
+    query = _info_query()
+    if ref == "latest":
+        row = conn.execute(
+            query.where(snapshot.c.state == "complete").order_by(snapshot.c.id.desc())
+        ).first()
+        if row is None:
+            raise UnknownSnapshot(
+                "there is no complete snapshot yet", hint="run `mirror sync PROJECT…` first"
+            )
+        return _to_info(row)
+    row = conn.execute(query.where(snapshot.c.name == ref)).first()
+    if row is None and len(ref) >= 8:
+        rows = conn.execute(query.where(snapshot.c.digest.like(f"{ref.lower()}%"))).all()
+        if len(rows) == 1:
+            row = rows[0]
+    if row is None:
+        names = [s.name for s in list_snapshots(conn)][-5:]
+        raise UnknownSnapshot(
+            f"no snapshot named {ref!r}",
+            hint="see `mirror snapshot list`"
+            + (f"; recent: {', '.join(names)}" if names else "; there are none yet"),
+        )
+    info = _to_info(row)
+    if complete_only and info.state != "complete":
+        raise UnknownSnapshot(
+            f"snapshot {ref!r} is {info.state}, not complete",
+            hint="run the same `mirror sync` again to resume it",
+        )
+    return info
+
+
+def snapshot_details(conn: Connection, snap: SnapshotInfo) -> dict[str, object]:
+    """Per index: projects by outcome, files, and core metadata coverage."""
+    per_index: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = conn.execute(
+        select(index.c.name, page.c.status, page.c.error, func.count().label("n"))
+        .select_from(snapshot_page)
+        .join(page, page.c.id == snapshot_page.c.page_id)
+        .join(index, index.c.id == snapshot_page.c.index_id)
+        .where(snapshot_page.c.snapshot_id == snap.id)
+        .group_by(index.c.name, page.c.status, page.c.error.is_(None))
+    )
+    for r in rows:
+        outcome = "failed" if r.error else ("found" if r.status == 200 else f"status {r.status}")
+        per_index[r.name][outcome] += r.n
+    files = conn.execute(
+        select(index.c.name, func.count().label("n"))
+        .select_from(snapshot_page)
+        .join(file, file.c.page_id == snapshot_page.c.page_id)
+        .join(index, index.c.id == snapshot_page.c.index_id)
+        .where(snapshot_page.c.snapshot_id == snap.id)
+        .group_by(index.c.name)
+    )
+    for r in files:
+        per_index[r.name]["files"] = r.n
+    metas = conn.execute(
+        select(index.c.name, snapshot_metadata.c.source, func.count().label("n"))
+        .join(index, index.c.id == snapshot_metadata.c.index_id)
+        .where(snapshot_metadata.c.snapshot_id == snap.id)
+        .group_by(index.c.name, snapshot_metadata.c.source)
+    )
+    for r in metas:
+        per_index[r.name][f"metadata {r.source}"] = r.n
+    return {
+        **snap.as_json(),
+        "indexes": {name: dict(sorted(v.items())) for name, v in sorted(per_index.items())},
+    }
+
+
+@dataclass(slots=True)
+class SnapshotDiff:
+    projects_added: list[str] = field(default_factory=list)
+    projects_removed: list[str] = field(default_factory=list)
+    versions_added: list[str] = field(default_factory=list)
+    versions_removed: list[str] = field(default_factory=list)
+    files_added: list[str] = field(default_factory=list)
+    files_removed: list[str] = field(default_factory=list)
+    yanked: list[str] = field(default_factory=list)
+    unyanked: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, list[str]]:
+        return asdict(self)
+
+
+_PageFiles = dict[tuple[str, str], dict[str, tuple[str, bool]]]
+
+
+def _files_by_page(conn: Connection, snap_id: int) -> _PageFiles:
+    """(index name, project) → {filename: (version, yanked)} for pages found (HTTP 200)."""
+    out: _PageFiles = {}
+    pages = conn.execute(
+        select(index.c.name, snapshot_page.c.project, page.c.id)
+        .join(page, page.c.id == snapshot_page.c.page_id)
+        .join(index, index.c.id == snapshot_page.c.index_id)
+        .where(snapshot_page.c.snapshot_id == snap_id, page.c.status == 200)
+    )
+    page_keys = {r.id: (r.name, r.project) for r in pages}
+    for key in page_keys.values():
+        out[key] = {}
+    rows = conn.execute(
+        select(file.c.page_id, file.c.filename, file.c.version, file.c.yanked)
+        .join(snapshot_page, snapshot_page.c.page_id == file.c.page_id)
+        .where(snapshot_page.c.snapshot_id == snap_id)
+    )
+    for r in rows:
+        out[page_keys[r.page_id]][r.filename] = (r.version, bool(r.yanked))
+    return out
+
+
+def diff_snapshots(conn: Connection, old: SnapshotInfo, new: SnapshotInfo) -> SnapshotDiff:
+    before, after = _files_by_page(conn, old.id), _files_by_page(conn, new.id)
+    diff = SnapshotDiff()
+    for key in sorted(before.keys() | after.keys()):
+        label = f"{key[1]} ({key[0]})"
+        if key not in before:
+            diff.projects_added.append(label)
+        elif key not in after:
+            diff.projects_removed.append(label)
+        old_files, new_files = before.get(key, {}), after.get(key, {})
+        old_versions = {v for v, _ in old_files.values()}
+        new_versions = {v for v, _ in new_files.values()}
+        diff.versions_added += [
+            f"{key[1]} {v} ({key[0]})" for v in sorted(new_versions - old_versions)
+        ]
+        diff.versions_removed += [
+            f"{key[1]} {v} ({key[0]})" for v in sorted(old_versions - new_versions)
+        ]
+        for name in sorted(new_files.keys() - old_files.keys()):
+            diff.files_added.append(f"{name} ({key[0]})")
+        for name in sorted(old_files.keys() - new_files.keys()):
+            diff.files_removed.append(f"{name} ({key[0]})")
+        for name in sorted(old_files.keys() & new_files.keys()):
+            was, now = old_files[name][1], new_files[name][1]
+            if was != now:
+                (diff.yanked if now else diff.unyanked).append(f"{name} ({key[0]})")
+    return diff
+
+
+def delete_snapshot(conn: Connection, snap: SnapshotInfo) -> dict[str, int]:
+    """Delete a snapshot, then every page, file, metadata row and blob no snapshot uses."""
+    conn.execute(delete(snapshot).where(snapshot.c.id == snap.id))
+    used_pages = select(snapshot_page.c.page_id)
+    orphan_pages = select(page.c.id).where(page.c.id.not_in(used_pages))
+    files_removed = conn.execute(delete(file).where(file.c.page_id.in_(orphan_pages))).rowcount
+    pages_removed = conn.execute(delete(page).where(page.c.id.not_in(used_pages))).rowcount
+    used_meta = select(snapshot_metadata.c.metadata_sha256).where(
+        snapshot_metadata.c.metadata_sha256.is_not(None)
+    )
+    conn.execute(delete(metadata).where(metadata.c.sha256.not_in(used_meta)))
+    used_blobs = (
+        select(page.c.blob_sha256)
+        .where(page.c.blob_sha256.is_not(None))
+        .union(select(metadata.c.sha256))
+    )
+    blobs_removed = conn.execute(delete(blob).where(blob.c.sha256.not_in(used_blobs))).rowcount
+    return {"pages": pages_removed, "files": files_removed, "blobs": blobs_removed}

@@ -1,0 +1,1 @@
+"""The `mirror` command's subcommands, one module per noun."""

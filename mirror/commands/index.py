@@ -1,0 +1,177 @@
+"""`mirror index add|list|remove`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from db.errors import SneakernetError
+from db.indexes import add_index, list_indexes, remove_index
+from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app
+from mirror.urls import strip_userinfo
+
+__all__ = ["index_group", "parse_cutoff", "validate_index_url"]
+
+
+def validate_index_url(url: str) -> str:
+    """Accept http(s):// and file:// URLs, and local directories (made file:// URLs)."""
+    if "://" not in url:
+        path = Path(url).expanduser()
+        if not path.is_dir():
+            raise SneakernetError(
+                f"{url!r} is neither a URL nor a directory",
+                hint="give an http(s):// or file:// index URL, e.g. http://127.0.0.1:8080/simple/",
+            )
+        return path.resolve().as_uri() + "/"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "file") or (
+        parts.scheme != "file" and not parts.hostname
+    ):
+        raise SneakernetError(
+            f"malformed index URL {url!r}",
+            hint="give an http(s):// or file:// URL, e.g. http://127.0.0.1:8080/simple/",
+        )
+    try:
+        parts.port  # noqa: B018 - validates the port number
+    except ValueError as exc:
+        raise SneakernetError(f"malformed index URL {url!r}: {exc}", hint="check the port") from exc
+    return url
+
+
+def parse_cutoff(value: str | None) -> str | None:
+    """An upload-time cutoff: an ISO 8601 date or timestamp (UTC), or ``false`` to opt out."""
+    if value is None or value == "false":
+        return value
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise SneakernetError(
+            f"invalid cutoff {value!r}",
+            hint="use e.g. 2024-03-01 or 2024-03-01T00:00:00Z, or false",
+        ) from exc
+    if moment.tzinfo is not None:  # naive values are taken as UTC
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@click.group("index")
+def index_group() -> None:
+    """Configure the indexes that `mirror sync` reads.
+
+    \b
+    Example:
+      mirror index add internal http://127.0.0.1:8080/simple/
+      mirror index add nightly http://127.0.0.1:8081/whl/nightly/ --not-here 403
+      mirror index add pypi http://127.0.0.1:8082/simple/ --default
+    """
+
+
+@index_group.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--default", "is_default", is_flag=True, help="The default index: consulted last.")
+@click.option("--explicit", is_flag=True, help="Used only for packages pinned to it.")
+@click.option(
+    "--not-here",
+    "not_here",
+    multiple=True,
+    type=click.IntRange(400, 599),
+    help="An HTTP status that means 'project not on this index' (404 always does).",
+)
+@click.option("--exclude-newer", help="Upload-time cutoff for this index, or 'false' to opt out.")
+@click.option(
+    "--flat",
+    is_flag=True,
+    help="The URL is a flat directory or page of distributions (like pip's --find-links).",
+)
+@pass_app
+@handle_errors
+def index_add(
+    app: AppContext,
+    name: str,
+    url: str,
+    is_default: bool,
+    explicit: bool,
+    not_here: tuple[int, ...],
+    exclude_newer: str | None,
+    flat: bool,
+) -> None:
+    """Add index NAME at URL, after the indexes already configured.
+
+    Credentials in the URL are used for this run only and never stored: keep them in netrc or
+    SNEAKERNET_INDEX_<NAME>_USERNAME / _PASSWORD.
+
+    \b
+    Example:
+      mirror index add internal http://127.0.0.1:8080/simple/ --not-here 403
+    """
+    checked = validate_index_url(url)
+    cutoff = parse_cutoff(exclude_newer)
+    with app.engine().begin() as conn:
+        config = add_index(
+            conn,
+            name=name,
+            url=strip_userinfo(checked),
+            format="flat" if flat else "simple",
+            is_default=is_default,
+            explicit=explicit,
+            not_here=not_here,
+            exclude_newer=cutoff,
+        )
+    role = " (default)" if config.is_default else " (explicit)" if config.explicit else ""
+    click.echo(f"added index {config.name}{role}: {config.url}", err=True)
+
+
+@index_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def index_list(app: AppContext, as_json: bool) -> None:
+    """List the configured indexes in lookup order (the default index last).
+
+    \b
+    Example:
+      mirror index list --json
+    """
+    from db.indexes import ordered_for_lookup
+
+    with app.engine().connect() as conn:
+        indexes = ordered_for_lookup(list_indexes(conn))
+    if as_json:
+        echo_json([i.as_json() for i in indexes])
+        return
+    for config in indexes:
+        flags = [
+            flag
+            for flag, on in (
+                ("default", config.is_default),
+                ("explicit", config.explicit),
+                ("flat", config.format == "flat"),
+            )
+            if on
+        ]
+        if config.not_here:
+            flags.append("not-here " + ",".join(map(str, config.not_here)))
+        if config.exclude_newer:
+            flags.append(f"exclude-newer {config.exclude_newer}")
+        suffix = f"  [{'; '.join(flags)}]" if flags else ""
+        click.echo(f"{config.name}\t{config.url}{suffix}")
+
+
+@index_group.command("remove")
+@click.argument("name")
+@pass_app
+@handle_errors
+def index_remove(app: AppContext, name: str) -> None:
+    """Stop syncing from index NAME. Existing snapshots keep its pages.
+
+    \b
+    Example:
+      mirror index remove internal
+    """
+    with app.engine().begin() as conn:
+        config = remove_index(conn, name)
+    click.echo(f"removed index {config.name}", err=True)

@@ -1,0 +1,242 @@
+"""`mirror sync`: snapshot the configured indexes' pages and core metadata."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import click
+from packaging.requirements import InvalidRequirement, Requirement
+from sqlalchemy import Engine
+
+from db.errors import SneakernetError
+from db.indexes import IndexConfig, add_index, list_indexes, ordered_for_lookup
+from db.snapshot_writer import SnapshotWriter
+from mirror.closure import ClosureState, representative_environments
+from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app, warn
+from mirror.pipconfig import pip_indexes
+from mirror.progress import make_progress
+from mirror.selection import parse_version_policy
+from mirror.source_factory import open_sources
+from mirror.sync import Syncer, SyncStats
+from mirror.urls import strip_userinfo
+
+__all__ = ["sync_command"]
+
+
+class SyncFailed(SneakernetError):
+    exit_code = 3
+
+
+def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
+    """The configured indexes; with none, adopt pip's configuration and say so."""
+    with engine.begin() as conn:
+        configured = list_indexes(conn)
+        if configured:
+            return ordered_for_lookup(configured)
+        for found in pip_indexes():
+            add_index(
+                conn,
+                name=found.name,
+                url=strip_userinfo(found.url),
+                format=found.format,
+                is_default=found.is_default,
+            )
+            role = " (default)" if found.is_default else ""
+            click.echo(
+                f"no index configured: added {found.name}{role} {strip_userinfo(found.url)} "
+                f"from pip's {found.origin}",
+                err=True,
+            )
+        configured = list_indexes(conn)
+    if not configured:
+        raise SneakernetError(
+            "no index is configured and pip has no index configuration",
+            hint="add one with `mirror index add NAME URL --default`",
+        )
+    return ordered_for_lookup(configured)
+
+
+def _read_requirements(
+    args: tuple[str, ...], files: tuple[str, ...]
+) -> tuple[list[Requirement], list[str]]:
+    """Requirements from arguments and -r files; returns them and notes on reported options."""
+    from resolve.inputs import InputError, parse_requirement_files
+
+    requirements: list[Requirement] = []
+    for arg in args:
+        try:
+            requirements.append(Requirement(arg))
+        except InvalidRequirement as exc:
+            raise SneakernetError(
+                f"invalid requirement {arg!r}: {exc}",
+                hint="give project names or PEP 508 requirements, e.g. 'requests>=2.31'",
+            ) from exc
+    notes: list[str] = []
+    if files:
+        try:
+            parsed = parse_requirement_files([Path(f) for f in files])
+        except InputError as exc:
+            raise SneakernetError(exc.render(), hint="fix the requirement file") from exc
+        requirements += [item.requirement for item in parsed.requirements]
+        notes += [f"{o.source.path}:{o.source.line}: {o.text} ignored" for o in parsed.options]
+    return requirements, notes
+
+
+def _target_environments(
+    versions: tuple[str, ...], platforms: tuple[str, ...]
+) -> list[dict[str, str]]:
+    if not versions and not platforms:
+        return list(representative_environments())
+    from resolve.env import TargetEnvironment
+
+    envs: list[dict[str, str]] = []
+    for version in versions or (f"{sys.version_info.major}.{sys.version_info.minor}",):
+        for platform in platforms or (None,):
+            try:
+                target = TargetEnvironment.create(version, platform)
+            except ValueError as exc:
+                raise SneakernetError(str(exc), hint="see `resolve --help` for platforms") from exc
+            envs.append(dict(target.markers))
+    return envs
+
+
+@click.command("sync")
+@click.argument("projects", nargs=-1)
+@click.option("-r", "--requirement", "requirement_files", multiple=True, type=click.Path())
+@click.option("--closure", is_flag=True, help="Follow Requires-Dist until nothing new appears.")
+@click.option(
+    "--python-version", "python_versions", multiple=True, help="Target Python, e.g. 3.12."
+)
+@click.option("--python-platform", "python_platforms", multiple=True, help="Target platform.")
+@click.option(
+    "--versions",
+    "versions_text",
+    default="latest:5",
+    show_default=True,
+    help="Which versions get core metadata: 'all' or 'latest:N' (plus exact pins).",
+)
+@click.option("--name", help="Name of the new snapshot (default: a UTC timestamp).")
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Requests in flight per host.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@pass_app
+@handle_errors
+def sync_command(
+    app: AppContext,
+    projects: tuple[str, ...],
+    requirement_files: tuple[str, ...],
+    closure: bool,
+    python_versions: tuple[str, ...],
+    python_platforms: tuple[str, ...],
+    versions_text: str,
+    name: str | None,
+    concurrency: int,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Snapshot PROJECTs (and those in -r files) from every configured index.
+
+    Every project's page is fetched from every index, so precedence is decided later, offline.
+    With no index configured, the indexes come from pip's configuration. An interrupted sync
+    resumes when run again with the same arguments.
+
+    \b
+    Example:
+      mirror sync requests rich
+      mirror sync -r requirements.in --closure --python-version 3.12 --python-platform linux
+    """
+    try:
+        policy = parse_version_policy(versions_text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--versions") from exc
+    requirements, notes = _read_requirements(projects, requirement_files)
+    for note in notes:
+        warn(note)
+    if not requirements:
+        raise SneakernetError(
+            "nothing to sync", hint="name projects, or give a requirements file with -r"
+        )
+    envs = _target_environments(python_versions, python_platforms)
+    engine = app.engine()
+    indexes = _indexes_or_pip(engine)
+    state = ClosureState(envs=envs)
+    for requirement in requirements:
+        state.add_requirement(requirement)
+    plan = {
+        "requirements": sorted(str(r) for r in requirements),
+        "closure": closure,
+        "python_versions": sorted(python_versions),
+        "python_platforms": sorted(python_platforms),
+        "versions": policy.describe(),
+        "indexes": [i.name for i in indexes],
+    }
+    writer = SnapshotWriter.open(engine, name=name, plan=plan)
+    started = time.monotonic()
+    show_progress = not quiet and not as_json and sys.stderr.isatty()
+    with make_progress(show_progress) as progress:
+        syncer = Syncer(
+            writer,
+            indexes,
+            {},
+            policy=policy,
+            closure=state if closure else None,
+            pins=state.pins,
+            concurrency=concurrency,
+            progress=progress,
+        )
+        stats = asyncio.run(_run(syncer, indexes, concurrency, sorted(state.extras)))
+    digest = writer.complete(stats.as_json())
+    _report(writer, digest, stats, time.monotonic() - started, as_json, quiet)
+
+
+async def _run(
+    syncer: Syncer, indexes: list[IndexConfig], concurrency: int, projects: list[str]
+) -> SyncStats:
+    async with open_sources(indexes, concurrency=concurrency) as sources:
+        syncer.sources = sources
+        return await syncer.run(projects)
+
+
+def _report(
+    writer: SnapshotWriter,
+    digest: str,
+    stats: SyncStats,
+    seconds: float,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    from db.snapshot_queries import list_snapshots
+
+    with writer.engine.connect() as conn:
+        name = next(s.name for s in list_snapshots(conn) if s.id == writer.snapshot_id)
+    if as_json:
+        echo_json(
+            {"snapshot": name, "digest": digest, "seconds": round(seconds, 3), **stats.as_json()}
+        )
+    elif not quiet:
+        summary = stats.as_json()
+        pages, meta = summary["pages"], summary["metadata"]
+        click.echo(
+            f"snapshot {name} complete ({digest[:12]}): {stats.projects} projects, "
+            f"pages {pages}, metadata {meta}, {stats.bytes_fetched} bytes in {seconds:.1f}s",
+            err=True,
+        )
+        for line in sorted(stats.warnings)[:20]:
+            warn(line)
+    if stats.failures:
+        shown = "\n  ".join(sorted(stats.failures)[:20])
+        raise SyncFailed(
+            f"{len(stats.failures)} page(s) failed; the snapshot records them as failed:"
+            f"\n  {shown}",
+            hint="run the same `mirror sync` again to retry them; `resolve` refuses to treat "
+            "a failed page as 'not here'",
+        )
