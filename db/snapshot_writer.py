@@ -372,15 +372,18 @@ class SnapshotWriter:
             )
             return {r.filename: json.loads(r.requires_dist) for r in rows}
 
-    def known_metadata(self) -> set[tuple[int, str]]:
-        """(index_id, filename) whose metadata this snapshot already has, or knows it lacks."""
+    def known_metadata(self, index_id: int, filenames: list[str]) -> set[str]:
+        """Which of ``filenames`` already have a metadata row in this snapshot (fetched, carried
+        over from the previous snapshot, or known to need a build)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(snapshot_metadata.c.index_id, snapshot_metadata.c.filename).where(
-                    snapshot_metadata.c.snapshot_id == self.snapshot_id
+                select(snapshot_metadata.c.filename).where(
+                    snapshot_metadata.c.snapshot_id == self.snapshot_id,
+                    snapshot_metadata.c.index_id == index_id,
+                    snapshot_metadata.c.filename.in_(filenames),
                 )
             )
-            return {(r.index_id, r.filename) for r in rows}
+            return {r.filename for r in rows}
 
     def record_metadata(
         self,

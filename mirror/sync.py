@@ -120,7 +120,6 @@ class Syncer:
         self._in_progress: set[str] = set()
         self._previous: dict[tuple[int, str], PreviousPage] = {}
         self._resumed: set[tuple[int, str]] = set()
-        self._known_metadata: set[tuple[int, str]] = set()
         self._stale: list[tuple[IndexConfig, str]] = []
         self._requeue_after: set[str] = set()
 
@@ -139,7 +138,6 @@ class Syncer:
     async def run(self, projects: Sequence[str]) -> SyncStats:
         self._previous = self.writer.previous_pages()
         self._resumed = self.writer.resumed_pages
-        self._known_metadata = self.writer.known_metadata()
         for project in sorted(set(projects)):
             self.enqueue(project)
         workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
@@ -280,7 +278,8 @@ class Syncer:
     async def _metadata_for_index(
         self, index_id: int, chosen: list[DistFile], state: _ProjectState
     ) -> None:
-        missing = [d for d in chosen if (index_id, d.filename) not in self._known_metadata]
+        known = self.writer.known_metadata(index_id, [d.filename for d in chosen])
+        missing = [d for d in chosen if d.filename not in known]
         self.stats.metadata_known += len(chosen) - len(missing)
         await asyncio.gather(*(self._fetch_metadata(index_id, d) for d in missing))
         requires = self.writer.requirements_of(index_id, [d.filename for d in chosen])
@@ -300,7 +299,6 @@ class Syncer:
             parsed=outcome.parsed,
             error=outcome.error,
         )
-        self._known_metadata.add((index_id, dist.filename))
         self.stats.bytes_fetched += outcome.bytes_fetched
         if outcome.source == "invalid":
             self.stats.metadata_failed += 1
