@@ -86,6 +86,8 @@ blob = Table(
     Column("sha256", String(64), primary_key=True),
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
+    # Keyed by the digest itself: a rowid table would store every digest twice.
+    sqlite_with_rowid=False,
 )
 
 page = Table(
@@ -129,8 +131,9 @@ file = Table(
     Column("upload_time", String),
     Column("size", Integer),
     Column("sha256", String(64)),
-    # Every hash the index gave, as canonical JSON {"algo": "hex"}.
-    Column("hashes", String, nullable=False),
+    # The hashes other than sha256 the index gave, as canonical JSON {"algo": "hex"}; NULL
+    # when sha256 is all there is (the common case, kept out of every row).
+    Column("hashes", String),
     # PEP 658/714: NULL when no .metadata file is offered, else canonical JSON of its hashes.
     Column("core_metadata", String),
     Column("provenance", String),
@@ -149,6 +152,7 @@ metadata = Table(
     Column("requires_python", String),
     Column("provides_extra", Text, nullable=False),  # JSON list
     Column("dynamic", Text, nullable=False),  # JSON list
+    sqlite_with_rowid=False,
 )
 
 snapshot = Table(
@@ -194,7 +198,7 @@ snapshot_metadata = Table(
     Column("error", Text),
     PrimaryKeyConstraint("snapshot_id", "index_id", "filename"),
     ForeignKeyConstraint(["snapshot_id"], ["snapshot.id"], ondelete="CASCADE"),
-    Index("ix_snapshot_metadata_metadata_sha256", "metadata_sha256"),
+    sqlite_with_rowid=False,
 )
 
 rule_set = Table(

@@ -79,6 +79,11 @@ def _page_digest(index_id: int, project: str, fetched: FetchedPage, blob_sha: st
     return sha256_hex(canonical_json(state).encode())
 
 
+def _other_hashes(dist: DistFile) -> str | None:
+    others = {algo: digest for algo, digest in dist.hashes if algo != "sha256"}
+    return canonical_json(others) if others else None
+
+
 def _file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
     return {
         "page_id": page_id,
@@ -96,12 +101,19 @@ def _file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
         "upload_time": dist.upload_time,
         "size": dist.size,
         "sha256": dist.sha256,
-        "hashes": canonical_json(dict(dist.hashes)),
+        "hashes": _other_hashes(dist),
         "core_metadata": (
             None if dist.core_metadata is None else canonical_json(dict(dist.core_metadata))
         ),
         "provenance": dist.provenance,
     }
+
+
+def _stored_hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
+    hashes = dict(json.loads(others)) if others else {}
+    if sha256:
+        hashes["sha256"] = sha256
+    return tuple(sorted(hashes.items()))
 
 
 def _row_to_dist(r: RowMapping) -> DistFile:
@@ -114,7 +126,7 @@ def _row_to_dist(r: RowMapping) -> DistFile:
         version_valid=bool(r["version_valid"]),
         is_wheel=bool(r["is_wheel"]),
         tags=r["tags"],
-        hashes=tuple(sorted(json.loads(r["hashes"]).items())),
+        hashes=_stored_hashes(r["sha256"], r["hashes"]),
         requires_python=r["requires_python"],
         yanked=bool(r["yanked"]),
         yanked_reason=r["yanked_reason"],

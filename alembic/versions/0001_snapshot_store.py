@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 11:28:39.615179
+Create Date: 2026-11-24
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
-    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_blob'))
+    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_blob')),
+    sqlite_with_rowid=False
     )
     op.create_table('index',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -76,7 +77,8 @@ def upgrade() -> None:
     sa.Column('provides_extra', sa.Text(), nullable=False),
     sa.Column('dynamic', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['sha256'], ['blob.sha256'], name=op.f('fk_metadata_sha256_blob')),
-    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_metadata'))
+    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_metadata')),
+    sqlite_with_rowid=False
     )
     op.create_table('page',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -125,7 +127,7 @@ def upgrade() -> None:
     sa.Column('upload_time', sa.String(), nullable=True),
     sa.Column('size', sa.Integer(), nullable=True),
     sa.Column('sha256', sa.String(length=64), nullable=True),
-    sa.Column('hashes', sa.String(), nullable=False),
+    sa.Column('hashes', sa.String(), nullable=True),
     sa.Column('core_metadata', sa.String(), nullable=True),
     sa.Column('provenance', sa.String(), nullable=True),
     sa.ForeignKeyConstraint(['page_id'], ['page.id'], name=op.f('fk_file_page_id_page'), ondelete='CASCADE'),
@@ -144,11 +146,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['index_id'], ['index.id'], name=op.f('fk_snapshot_metadata_index_id_index')),
     sa.ForeignKeyConstraint(['metadata_sha256'], ['metadata.sha256'], name=op.f('fk_snapshot_metadata_metadata_sha256_metadata')),
     sa.ForeignKeyConstraint(['snapshot_id'], ['snapshot.id'], name=op.f('fk_snapshot_metadata_snapshot_id_snapshot'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('snapshot_id', 'index_id', 'filename', name=op.f('pk_snapshot_metadata'))
+    sa.PrimaryKeyConstraint('snapshot_id', 'index_id', 'filename', name=op.f('pk_snapshot_metadata')),
+    sqlite_with_rowid=False
     )
-    with op.batch_alter_table('snapshot_metadata', schema=None) as batch_op:
-        batch_op.create_index('ix_snapshot_metadata_metadata_sha256', ['metadata_sha256'], unique=False)
-
     op.create_table('snapshot_page',
     sa.Column('snapshot_id', sa.Integer(), nullable=False),
     sa.Column('index_id', sa.Integer(), nullable=False),
@@ -176,9 +176,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_snapshot_page_page_id')
 
     op.drop_table('snapshot_page')
-    with op.batch_alter_table('snapshot_metadata', schema=None) as batch_op:
-        batch_op.drop_index('ix_snapshot_metadata_metadata_sha256')
-
     op.drop_table('snapshot_metadata')
     with op.batch_alter_table('file', schema=None) as batch_op:
         batch_op.drop_index('ix_file_page_id')

@@ -223,11 +223,13 @@ def _report(
             {"snapshot": name, "digest": digest, "seconds": round(seconds, 3), **stats.as_json()}
         )
     elif not quiet:
-        summary = stats.as_json()
-        pages, meta = summary["pages"], summary["metadata"]
         click.echo(
-            f"snapshot {name} complete ({digest[:12]}): {stats.projects} projects, "
-            f"pages {pages}, metadata {meta}, {stats.bytes_fetched} bytes in {seconds:.1f}s",
+            f"snapshot {name} complete ({digest[:12]}): {stats.projects} projects; pages: "
+            f"{stats.pages_fetched} fetched, {stats.pages_not_modified} unchanged, "
+            f"{stats.pages_resumed} resumed, {stats.pages_failed} failed; core metadata: "
+            f"{stats.metadata_fetched} fetched, {stats.metadata_known} already known, "
+            f"{stats.needs_build} need a build, {stats.metadata_failed} invalid; "
+            f"{stats.bytes_fetched:,} bytes in {seconds:.1f}s",
             err=True,
         )
         for line in sorted(stats.warnings)[:20]:

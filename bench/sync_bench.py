@@ -1,0 +1,138 @@
+"""Sync benchmark: full sync, no-change re-sync, and database size, against a synthetic index
+served by another process on loopback.
+
+    python -m bench.sync_bench [--projects 2000] [--versions 20] [--concurrency 16]
+
+Prints one line per measure. Targets (2-core machine): full sync ≥ 300 project pages/s,
+no-change re-sync of 2,000 projects < 10 s, database ≤ 40% of the raw bytes fetched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.synthetic_index import build_index
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()  # loopback only
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"synthetic index did not start at {url}")
+
+
+def _mirror(db: Path, *args: str) -> dict[str, object]:
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+    cmd = [sys.executable, "-m", "mirror", "--db", str(db), *args]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({out.returncode}):\n{out.stderr}")
+    return json.loads(out.stdout) if out.stdout.strip().startswith("{") else {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="sneakernet sync benchmark")
+    parser.add_argument("--projects", type=int, default=2000)
+    parser.add_argument("--versions", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+
+    index = build_index(args.projects, args.versions)
+    raw_pages = sum(len(b) for b in index.pages.values())
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.synthetic_index",
+            "--projects",
+            str(args.projects),
+            "--versions",
+            str(args.versions),
+            "--port",
+            str(port),
+        ],
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/simple/"
+        _wait_for(base + index.projects[0] + "/")
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "bench.db"
+            reqs = Path(tmp) / "requirements.in"
+            reqs.write_text("\n".join(index.projects) + "\n")
+            _mirror(db, "index", "add", "synthetic", base, "--default")
+            started = time.monotonic()
+            full = _mirror(
+                db,
+                "sync",
+                "-r",
+                str(reqs),
+                "--json",
+                "--quiet",
+                "--concurrency",
+                str(args.concurrency),
+            )
+            full_s = time.monotonic() - started
+            started = time.monotonic()
+            again = _mirror(
+                db,
+                "sync",
+                "-r",
+                str(reqs),
+                "--json",
+                "--quiet",
+                "--concurrency",
+                str(args.concurrency),
+            )
+            again_s = time.monotonic() - started
+            for suffix in ("-wal", "-shm"):
+                Path(str(db) + suffix).unlink(missing_ok=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    f"import sqlite3; c=sqlite3.connect({str(db)!r}); "
+                    "c.execute('PRAGMA wal_checkpoint(TRUNCATE)'); c.execute('VACUUM')",
+                ],
+                check=True,
+            )
+            db_bytes = db.stat().st_size
+    finally:
+        server.terminate()
+        server.wait()
+
+    pages = full["pages"]
+    meta = full["metadata"]
+    assert isinstance(pages, dict) and isinstance(meta, dict)
+    fetched_bytes = int(full["bytes_fetched"])  # type: ignore[call-overload]
+    print(f"projects                 {args.projects} × {args.versions} versions")
+    print(f"full sync                {full_s:.2f} s (whole process)")
+    print(f"  project pages/s        {pages['fetched'] / full_s:.0f}")
+    print(f"  metadata files/s       {meta['fetched'] / full_s:.0f}  ({meta['fetched']} files)")
+    print(f"no-change re-sync        {again_s:.2f} s  ({again['pages']})")
+    print(f"raw bytes fetched        {fetched_bytes}  (pages {raw_pages})")
+    print(f"database bytes           {db_bytes}  ({db_bytes / args.projects:.0f} per project)")
+    print(f"database / raw fetched   {db_bytes / fetched_bytes:.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""A synthetic PEP 691 index served on loopback, for benchmarks and the demo.
+
+Pages and PEP 658 ``.metadata`` files are generated deterministically from a seed and served
+from memory with ETags (so a re-sync is all 304s). Distribution files themselves are not
+served: a benchmark that needs them would measure the disk, not the sync.
+
+    python -m bench.synthetic_index --projects 2000 --versions 20 --port 8765
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+
+from aiohttp import web
+
+__all__ = ["SyntheticIndex", "build_index", "make_app"]
+
+_JSON = "application/vnd.pypi.simple.v1+json"
+
+
+@dataclass(frozen=True)
+class SyntheticIndex:
+    pages: dict[str, bytes]  # project → PEP 691 body
+    metadata: dict[str, bytes]  # filename → METADATA bytes
+
+    @property
+    def projects(self) -> list[str]:
+        return sorted(self.pages)
+
+
+def _name(i: int) -> str:
+    return f"pkg-{i:05d}"
+
+
+def build_index(projects: int, versions: int, *, seed: int = 0, deps: int = 3) -> SyntheticIndex:
+    rng = random.Random(seed)
+    pages: dict[str, bytes] = {}
+    metadata: dict[str, bytes] = {}
+    for i in range(projects):
+        name = _name(i)
+        files = []
+        for v in range(versions):
+            version = f"{1 + v // 10}.{v % 10}.0"
+            filename = f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+            requires = sorted(
+                {f"{_name(rng.randrange(projects))}>={1 + rng.randrange(2)}.0" for _ in range(deps)}
+                - {f"{name}>=1.0", f"{name}>=2.0"}
+            )
+            meta = (
+                "\n".join(
+                    ["Metadata-Version: 2.3", f"Name: {name}", f"Version: {version}"]
+                    + ["Requires-Python: >=3.8"]
+                    + [f"Requires-Dist: {r}" for r in requires]
+                ).encode()
+                + b"\n"
+            )
+            metadata[filename] = meta
+            digest = hashlib.sha256(filename.encode() + b"wheel").hexdigest()
+            files.append(
+                {
+                    "filename": filename,
+                    "url": f"/files/{filename}",
+                    "hashes": {"sha256": digest},
+                    "requires-python": ">=3.8",
+                    "size": 10_000 + rng.randrange(50_000),
+                    "upload-time": f"2024-{1 + v % 12:02d}-{1 + v % 28:02d}T12:00:00.000000Z",
+                    "core-metadata": {"sha256": hashlib.sha256(meta).hexdigest()},
+                    "yanked": False,
+                }
+            )
+        page = {
+            "meta": {"api-version": "1.1", "_last-serial": 1000 + i},
+            "name": name,
+            "versions": [f["filename"].split("-")[1] for f in files],
+            "files": files,
+        }
+        pages[name] = json.dumps(page, sort_keys=True).encode()
+    return SyntheticIndex(pages, metadata)
+
+
+def make_app(index: SyntheticIndex) -> web.Application:
+    etags = {
+        name: '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        for name, body in index.pages.items()
+    }
+
+    async def project(request: web.Request) -> web.Response:
+        name = request.match_info["project"]
+        body = index.pages.get(name)
+        if body is None:
+            return web.Response(status=404, text="not found")
+        etag = etags[name]
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(body=body, content_type=_JSON, headers={"ETag": etag})
+
+    async def metadata(request: web.Request) -> web.Response:
+        body = index.metadata.get(request.match_info["filename"])
+        if body is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=body, content_type="application/octet-stream")
+
+    app = web.Application()
+    app.router.add_get("/simple/{project}/", project)
+    app.router.add_get("/files/{filename}.metadata", metadata)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=2000)
+    parser.add_argument("--versions", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    index = build_index(args.projects, args.versions, seed=args.seed)
+    web.run_app(make_app(index), host="127.0.0.1", port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
