@@ -1,0 +1,159 @@
+"""Failure reports: pub/uv-style sentences from the derivation tree, hints kept apart."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from packaging.version import Version
+
+from resolve.explain import describe, render
+from resolve.memory import ROOT, MemoryProvider, Release, split_extra
+from resolve.solver import NoSolution
+from resolve.versionset import Universe, VersionSet
+
+
+def failure(index: Mapping[str, Any], requires: dict[str, str]) -> NoSolution:
+    with pytest.raises(NoSolution) as caught:
+        MemoryProvider(index, requires).solve()
+    return caught.value
+
+
+def test_describe_reads_ranges_off_the_candidate_list() -> None:
+    u = Universe(Version(v) for v in ["0.9", "1.0", "1.5", "2.0", "3.0"])
+
+    def d(*picked: str) -> str:
+        return describe(VersionSet.of(u, [Version(v) for v in picked]))
+
+    assert d("0.9", "1.0", "1.5", "2.0", "3.0") == ""
+    assert d("1.0") == "==1.0"
+    assert d("0.9", "1.0") == "<1.5"
+    assert d("2.0", "3.0") == ">=2.0"
+    assert d("1.0", "1.5") == ">=1.0,<2.0"
+    assert d("0.9", "1.0", "2.0", "3.0") == "!=1.5"
+    assert d("0.9", "2.0") == "==0.9 | ==2.0"
+    assert d("0.9", "1.0", "3.0") == "<1.5 | ==3.0"
+    assert d() == " (no versions)"
+    single = Universe([Version("1.0")])
+    assert describe(VersionSet.full(single)) == "==1.0"
+
+
+def test_linear_report() -> None:
+    index = {
+        "foo": {"1.0.0": {"bar": ">=2.0.0,<3"}},
+        "bar": {"2.0.0": {"baz": ">=3.0.0,<4"}},
+        "baz": {"1.0.0": {}, "3.0.0": {}},
+    }
+    assert str(failure(index, {"foo": ">=1.0.0,<2", "baz": ">=1.0.0,<2"})) == (
+        "Because foo==1.0.0 depends on bar>=2.0.0,<3 which depends on baz>=3.0.0,<4,"
+        " foo==1.0.0 depends on baz==3.0.0.\n"
+        "And because you require both baz>=1.0.0,<2 and foo>=1.0.0,<2,"
+        " we can conclude that your requirements are unsatisfiable."
+    )
+
+
+def test_branching_report_numbers_the_shared_line() -> None:
+    index = {
+        "foo": {
+            "1.0.0": {"a": ">=1.0.0,<2", "b": ">=1.0.0,<2"},
+            "1.1.0": {"x": ">=1.0.0,<2", "y": ">=1.0.0,<2"},
+        },
+        "a": {"1.0.0": {"b": ">=2.0.0,<3"}},
+        "b": {"1.0.0": {}, "2.0.0": {}},
+        "x": {"1.0.0": {"y": ">=2.0.0,<3"}},
+        "y": {"1.0.0": {}, "2.0.0": {}},
+    }
+    assert str(failure(index, {"foo": ">=1.0.0,<2"})).splitlines() == [
+        "    Because foo==1.0.0 depends on a>=1.0.0,<2 which depends on b>=2.0.0,<3,"
+        " foo==1.0.0 depends on b==2.0.0.",
+        "(1) And because foo==1.0.0 depends on b>=1.0.0,<2, foo==1.0.0 cannot be used.",
+        "",
+        "    Because foo==1.1.0 depends on x>=1.0.0,<2 which depends on y>=2.0.0,<3,"
+        " foo==1.1.0 depends on y==2.0.0.",
+        "    And because foo==1.1.0 depends on y>=1.0.0,<2, foo==1.1.0 cannot be used.",
+        "    And because foo==1.0.0 cannot be used (1), all versions of foo cannot be used.",
+        "    And because you require foo>=1.0.0,<2,"
+        " we can conclude that your requirements are unsatisfiable.",
+    ]
+
+
+def test_c5_report() -> None:
+    index = {"a": {"1.0": {"b": "==2.0.0+bar"}}, "b": {"2.0.0+foo": {}, "2.0.0+bar": {}}}
+    assert str(failure(index, {"a": "", "b": "==2.0.0+foo"})) == (
+        "Because you require a which depends on b==2.0.0+bar, you require b==2.0.0+bar.\n"
+        "And because you require b==2.0.0+foo,"
+        " we can conclude that your requirements are unsatisfiable."
+    )
+
+
+def test_no_matching_versions_and_unavailable_reasons() -> None:
+    index = {
+        "a": {
+            "0.9": Release(unavailable="metadata needs a build"),
+            "1.0": {"b": ">=2"},
+            "1.1": {"b": ">=2"},
+        },
+        "b": {"1.0": {}},
+    }
+    assert str(failure(index, {"a": ""})) == (
+        "Because a==0.9 is unavailable (metadata needs a build) and a>=1.0 depends on b>=2"
+        " which matches no versions, all versions of a cannot be used.\n"
+        "And because you require a, we can conclude that your requirements are unsatisfiable."
+    )
+
+
+def test_policy_rejection_reads_as_no_versions() -> None:
+    with pytest.raises(NoSolution) as caught:
+        MemoryProvider({"a": {"1.0a1": {}, "1.0a2": {}}}, {"a": ""}, prerelease="disallow").solve()
+    assert str(caught.value) == (
+        "Because none of the versions of a can be chosen and you require a,"
+        " we can conclude that your requirements are unsatisfiable."
+    )
+
+
+def test_display_hook_and_hints_stay_apart() -> None:
+    index = {"a": {"1.0": Release(extras={"x": {"b": ">=2"}})}, "b": {"1.0": {}}}
+    caught = failure(index, {"a[x]": ""})
+
+    def display(package: str) -> str:
+        base, extra = split_extra(package)
+        return f"{base.upper()}[{extra}]" if extra else base.upper()
+
+    text = render(caught, display=display, hints=["b 2.0 is on another index", "try --pre"])
+    assert text.splitlines() == [
+        "Because A[x]==1.0 depends on B>=2 which matches no versions and you require A[x],"
+        " we can conclude that your requirements are unsatisfiable.",
+        "",
+        "hint: b 2.0 is on another index",
+        "hint: try --pre",
+    ]
+
+
+def test_render_a_bare_incompatibility() -> None:
+    caught = failure({}, {"ghost": ""})
+    text = render(caught.incompatibility, root=ROOT)
+    assert text == (
+        "Because you require ghost which has no versions,"
+        " we can conclude that your requirements are unsatisfiable."
+    )
+
+
+def test_deep_derivations_render_without_recursion_errors() -> None:
+    n = 150
+    index: dict[str, dict[str, object]] = {
+        f"p{i}": {"1.0": {f"p{i + 1}": ""}, "2.0": {f"p{i + 1}": ""}} for i in range(n)
+    }
+    index[f"p{n}"] = {"1.0": {"p0": "<0"}}
+    caught = failure(index, {"p0": ""})
+    # Leave far fewer frames than the tree is deep: rendering must make room itself.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + 60)
+    try:
+        lines = str(caught).splitlines()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert lines[-1].endswith("we can conclude that your requirements are unsatisfiable.")
+    assert len(lines) > n // 3
