@@ -31,13 +31,15 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# Built once: constructing a statement per row costs more than executing it.
+_INSERT = insert(blob).on_conflict_do_nothing(index_elements=["sha256"])
+
+
 def put_blob(conn: Connection, data: bytes, digest: str | None = None) -> str:
     """Store ``data`` once; return its sha256. Storing the same bytes again is a no-op."""
     digest = digest or sha256_hex(data)
     conn.execute(
-        insert(blob)
-        .values(sha256=digest, size=len(data), data=_compressor().compress(data))
-        .on_conflict_do_nothing(index_elements=["sha256"])
+        _INSERT, {"sha256": digest, "size": len(data), "data": _compressor().compress(data)}
     )
     return digest
 
@@ -46,7 +48,12 @@ def get_blob(conn: Connection, digest: str) -> bytes:
     row = conn.execute(select(blob.c.data).where(blob.c.sha256 == digest)).first()
     if row is None:
         raise DatabaseError(f"payload {digest} is missing", hint="run `mirror db check`")
-    data = zstandard.ZstdDecompressor().decompress(row.data)
+    try:
+        data = zstandard.ZstdDecompressor().decompress(row.data)
+    except zstandard.ZstdError as exc:  # damaged bytes no longer form a zstd frame
+        raise DatabaseError(
+            f"payload {digest} is corrupt: {exc}", hint="run `mirror db check`"
+        ) from exc
     if sha256_hex(data) != digest:
         raise DatabaseError(f"payload {digest} is corrupt", hint="run `mirror db check`")
     return data

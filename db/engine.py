@@ -12,7 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 
 from db.errors import DatabaseError
 
@@ -39,15 +40,40 @@ def database_url(value: str | None = None) -> str:
     raw = value or os.environ.get("MIRROR_DB") or DEFAULT_DB
     if "://" in raw:
         return raw
-    return f"sqlite:///{Path(raw).expanduser()}"
+    # URL.create quotes what a URL would misread in a file name ("?", "#", "%").
+    return URL.create("sqlite", database=str(Path(raw).expanduser())).render_as_string()
+
+
+def _parse_url(url: str) -> URL:
+    """The URL, refused unless it names an SQLite database: the store writes SQLite dialect
+    statements (upserts), so another backend would fail half-way through a command."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(
+            f"invalid database URL {url!r}",
+            hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
+        ) from exc
+    if parsed.get_backend_name() != "sqlite":
+        shown = parsed.render_as_string(hide_password=True)
+        raise DatabaseError(
+            f"unsupported database URL {shown!r}: snapshots are stored in SQLite",
+            hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
+        )
+    return parsed
 
 
 def database_path(url: str) -> Path | None:
     """The file behind an SQLite URL, or None for an in-memory or non-SQLite database."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url[len(prefix) :] in ("", ":memory:"):
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
         return None
-    return Path(url[len(prefix) :])
+    # make_url keeps the query string apart (sqlite:///x.db?timeout=5) and accepts driver
+    # spellings (sqlite+pysqlite:///x.db): both still name the file x.db.
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -66,7 +92,8 @@ def _check_file(path: Path, *, create: bool) -> None:
         if not create:
             raise DatabaseError(
                 f"no database at {path}",
-                hint="run `mirror sync` (or `mirror db upgrade`) to create one, or pass --db",
+                hint="pass --db (or $MIRROR_DB) to use another one; `mirror index add`, "
+                "`mirror sync` and `mirror db upgrade` create it",
             )
         if not path.parent.exists():
             raise DatabaseError(
@@ -90,8 +117,12 @@ def schema_revision(path: Path) -> str | None:
 
     Returns None for an empty database. Raises DatabaseError for a foreign or broken file.
     """
+    # Without a WAL file beside it, the main file holds every committed transaction: read it as
+    # immutable, so that probing (and refusing) a file never leaves -wal/-shm files behind.
+    # With one, a writer may be active: read through it, as any reader does.
+    mode = "ro" if Path(f"{path}-wal").exists() else "ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True)
     except sqlite3.Error as exc:
         raise DatabaseError(
             f"cannot open {path}: {exc}", hint="check the path and its permissions"
@@ -120,12 +151,18 @@ def schema_revision(path: Path) -> str | None:
 
 def open_engine(url: str, *, create: bool = True, upgrade: bool = True) -> Engine:
     """An engine on ``url`` whose schema is at HEAD_REVISION, upgrading it when allowed."""
+    parsed = _parse_url(url)
     path = database_path(url)
     if path is not None:
         _check_file(path, create=create)
-    engine = create_engine(url)
-    if url.startswith("sqlite"):
-        event.listen(engine, "connect", _set_pragmas)
+    try:
+        engine = create_engine(url)
+    except ArgumentError as exc:  # NoSuchModuleError too: an unknown driver (sqlite+nope://)
+        raise DatabaseError(
+            f"unusable database URL {parsed.render_as_string(hide_password=True)!r}: {exc}",
+            hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
+        ) from exc
+    event.listen(engine, "connect", _set_pragmas)
     revision = schema_revision(path) if path is not None and path.exists() else None
     if revision == HEAD_REVISION:
         return engine

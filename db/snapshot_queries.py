@@ -166,40 +166,66 @@ class SnapshotDiff:
     files_removed: list[str] = field(default_factory=list)
     yanked: list[str] = field(default_factory=list)
     unyanked: list[str] = field(default_factory=list)
+    # Pages that failed (or answered an ambiguous status) in either snapshot: what changed there
+    # is not known, and a failed page is never reported as the project having gone.
+    unknown: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, list[str]]:
         return asdict(self)
 
 
-_PageFiles = dict[tuple[str, str], dict[str, tuple[str, bool]]]
+_PageKey = tuple[str, str]  # (index name, project)
+_PageFiles = dict[_PageKey, dict[str, tuple[str, bool]]]
 
 
-def _files_by_page(conn: Connection, snap_id: int) -> _PageFiles:
-    """(index name, project) → {filename: (version, yanked)} for pages found (HTTP 200)."""
+def _files_by_page(conn: Connection, snap_id: int) -> tuple[_PageFiles, set[_PageKey]]:
+    """(index name, project) → {filename: (version, yanked)} for the pages found (HTTP 200),
+    and the keys whose page failed or whose status the index's policy does not explain.
+    Pages that say "not here" (404, 410, or a status in the index's not-here list) are in
+    neither: the project is absent from that index."""
     out: _PageFiles = {}
+    unknown: set[_PageKey] = set()
     pages = conn.execute(
-        select(index.c.name, snapshot_page.c.project, page.c.id)
+        select(
+            index.c.name,
+            index.c.not_here,
+            snapshot_page.c.project,
+            page.c.id,
+            page.c.status,
+            page.c.error,
+        )
         .join(page, page.c.id == snapshot_page.c.page_id)
         .join(index, index.c.id == snapshot_page.c.index_id)
-        .where(snapshot_page.c.snapshot_id == snap_id, page.c.status == 200)
+        .where(snapshot_page.c.snapshot_id == snap_id)
     )
-    page_keys = {r.id: (r.name, r.project) for r in pages}
-    for key in page_keys.values():
-        out[key] = {}
+    page_keys: dict[int, _PageKey] = {}
+    for p in pages:
+        key = (p.name, p.project)
+        not_here = {404, 410} | {int(s) for s in p.not_here.split(",") if s}
+        if p.error is None and p.status == 200:
+            page_keys[p.id] = key
+            out[key] = {}
+        elif p.error is not None or p.status not in not_here:
+            unknown.add(key)
     rows = conn.execute(
         select(file.c.page_id, file.c.filename, file.c.version, file.c.yanked)
         .join(snapshot_page, snapshot_page.c.page_id == file.c.page_id)
         .where(snapshot_page.c.snapshot_id == snap_id)
     )
     for r in rows:
-        out[page_keys[r.page_id]][r.filename] = (r.version, bool(r.yanked))
-    return out
+        if r.page_id in page_keys:
+            out[page_keys[r.page_id]][r.filename] = (r.version, bool(r.yanked))
+    return out, unknown
 
 
 def diff_snapshots(conn: Connection, old: SnapshotInfo, new: SnapshotInfo) -> SnapshotDiff:
-    before, after = _files_by_page(conn, old.id), _files_by_page(conn, new.id)
-    diff = SnapshotDiff()
-    for key in sorted(before.keys() | after.keys()):
+    (before, old_unknown), (after, new_unknown) = (
+        _files_by_page(conn, old.id),
+        _files_by_page(conn, new.id),
+    )
+    unknown = old_unknown | new_unknown
+    diff = SnapshotDiff(unknown=[f"{project} ({name})" for name, project in sorted(unknown)])
+    for key in sorted((before.keys() | after.keys()) - unknown):
         label = f"{key[1]} ({key[0]})"
         if key not in before:
             diff.projects_added.append(label)

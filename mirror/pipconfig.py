@@ -2,10 +2,10 @@
 
 With no index configured, the first sync takes pip's view of the world: ``index-url`` is the
 default index (consulted last), each ``extra-index-url`` comes before it in the order given,
-and each ``find-links`` location is a flat index. pip's environment variables beat its
-configuration files, and ``install`` settings beat ``global`` ones, as in pip itself. With no
-configuration at all, pip's own built-in default index is used — read from pip, never written
-down here.
+and each ``find-links`` location is a flat index; ``no-index`` leaves only the find-links.
+pip's environment variables beat its configuration files, and ``install`` settings beat
+``global`` ones, as in pip itself. With no configuration at all, pip's own built-in default
+index is used — read from pip, never written down here.
 """
 
 from __future__ import annotations
@@ -66,14 +66,26 @@ def _as_url(location: str) -> str:
     return Path(location).expanduser().resolve().as_uri()
 
 
+def _is_true(value: str | None) -> bool:
+    # pip's own reading of boolean settings (strtobool): 1/true/yes/on, any case.
+    return (value or "").strip().lower() in ("1", "true", "yes", "on", "y", "t")
+
+
 def pip_indexes(get: Callable[[str], str | None] | None = None) -> list[PipIndex]:
     """The indexes pip would use, in lookup order; the default index last."""
     get = get or _pip_getter()
     found: list[PipIndex] = []
+    links = [
+        PipIndex(f"links-{n}", _as_url(location), "flat", False, "find-links")
+        for n, location in enumerate((get("find-links") or "").split(), start=1)
+    ]
+    if _is_true(get("no-index")):
+        # pip's no-index ignores index-url and extra-index-url and uses find-links only; a site
+        # that forbids indexes must not get pip's built-in default added behind its back.
+        return links
     for n, url in enumerate((get("extra-index-url") or "").split(), start=1):
         found.append(PipIndex(f"extra-{n}", url, "simple", False, "extra-index-url"))
-    for n, location in enumerate((get("find-links") or "").split(), start=1):
-        found.append(PipIndex(f"links-{n}", _as_url(location), "flat", False, "find-links"))
+    found += links
     index_url = get("index-url")
     builtin = pip_builtin_index()
     if index_url and index_url.rstrip("/") != (builtin or "").rstrip("/"):

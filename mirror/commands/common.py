@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
 
-from db.engine import database_url, open_engine
-from db.errors import SneakernetError
+from db.engine import database_path, database_url, open_engine
+from db.errors import DatabaseError, SneakernetError
 
 __all__ = [
     "AppContext",
@@ -62,6 +63,29 @@ def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
+def storage_error(exc: sa_exc.DBAPIError, url: str | None) -> DatabaseError | None:
+    """SQLite's own failures (a damaged file, a lock held too long, a full disk) as a domain
+    error naming the database; None for errors that are bugs in our SQL (constraint, syntax)."""
+    if isinstance(exc, sa_exc.IntegrityError | sa_exc.ProgrammingError | sa_exc.InterfaceError):
+        return None
+    if not isinstance(exc, sa_exc.OperationalError) and type(exc) is not sa_exc.DatabaseError:
+        return None
+    path = database_path(url) if url else None
+    where = str(path or url or "the database")
+    reason = str(exc.orig) if exc.orig is not None else str(exc)
+    lowered = reason.lower()
+    if "malformed" in lowered or "not a database" in lowered:
+        hint = (
+            "the file is damaged: `mirror db check` lists the damage; restore it from a backup "
+            "or an exported snapshot (`mirror import`)"
+        )
+    elif "locked" in lowered or "busy" in lowered:
+        hint = "another process is writing to it; run the command again when it has finished"
+    else:
+        hint = "check the file, its directory's permissions and the free disk space"
+    return DatabaseError(f"cannot use the database {where}: {reason}", hint=hint)
+
+
 def handle_errors(func: F) -> F:
     """Domain errors become ``error:``/``hint:`` and the documented exit code; a bug becomes
     one line pointing at SNEAKERNET_DEBUG, not a traceback."""
@@ -79,6 +103,11 @@ def handle_errors(func: F) -> F:
         except Exception as exc:
             if os.environ.get("SNEAKERNET_DEBUG"):
                 raise
+            if isinstance(exc, sa_exc.DBAPIError):
+                app = next((a for a in args if isinstance(a, AppContext)), None)
+                error = storage_error(exc, app.url if app is not None else None)
+                if error is not None:
+                    fail(error.message, hint=error.hint, code=error.exit_code)
             fail(
                 f"unexpected {type(exc).__name__}: {exc}",
                 hint="this is a bug in sneakernet; rerun with SNEAKERNET_DEBUG=1 for details",

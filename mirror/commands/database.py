@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, text
 
-from db.engine import HEAD_REVISION
+from db.engine import HEAD_REVISION, database_path
 from db.errors import DatabaseError
 from mirror.commands.common import AppContext, handle_errors, pass_app
 
@@ -51,22 +52,30 @@ def db_check(app: AppContext) -> None:
     from db.blobs import get_blob
     from db.schema import blob
 
+    problems: list[str] = []
+    digests: list[str] = []
     with app.engine(create=False).connect() as conn:
-        problems = [r[0] for r in conn.execute(text("PRAGMA integrity_check"))]
-        problems = [p for p in problems if p != "ok"]
-        problems += [
-            f"foreign key: {tuple(r)}" for r in conn.execute(text("PRAGMA foreign_key_check"))
-        ]
-        count = 0
-        for (digest,) in conn.execute(blob.select().with_only_columns(blob.c.sha256)):
-            count += 1
+        # A damaged file may fail the checks themselves rather than report through them.
+        try:
+            problems += [r[0] for r in conn.execute(text("PRAGMA integrity_check")) if r[0] != "ok"]
+            problems += [
+                f"foreign key: {tuple(r)}" for r in conn.execute(text("PRAGMA foreign_key_check"))
+            ]
+            digests = list(conn.execute(select(blob.c.sha256).order_by(blob.c.sha256)).scalars())
+        except sa_exc.DatabaseError as exc:
+            problems.append(str(exc.orig))
+        for digest in digests:
             try:
                 get_blob(conn, digest)
             except DatabaseError as exc:
                 problems.append(exc.message)
+            except sa_exc.DatabaseError as exc:
+                problems.append(f"payload {digest} is unreadable: {exc.orig}")
     if problems:
+        shown = "".join(f"\n  {p}" for p in problems[:20])
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise DatabaseError(
-            f"{len(problems)} problem(s) in {app.url}: " + "; ".join(problems[:5]),
+            f"{len(problems)} problem(s) in {database_path(app.url) or app.url}:{shown}{more}",
             hint="restore from a backup or re-import the snapshot file",
         )
-    click.echo(f"ok: schema {HEAD_REVISION}, {count} payloads verified", err=True)
+    click.echo(f"ok: schema {HEAD_REVISION}, {len(digests)} payloads verified", err=True)

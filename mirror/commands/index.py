@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,7 +14,21 @@ from db.indexes import add_index, list_indexes, remove_index
 from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app
 from mirror.urls import strip_userinfo
 
-__all__ = ["index_group", "parse_cutoff", "validate_index_url"]
+__all__ = ["index_group", "parse_cutoff", "validate_index_name", "validate_index_url"]
+
+# uv's rule for index names: they appear in `rules pin`, in lock files and in the
+# SNEAKERNET_INDEX_<NAME>_* variables, so no spaces, tabs or empty names.
+_INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_USERINFO = re.compile(r"//[^/?#]*@")
+
+
+def validate_index_name(name: str) -> str:
+    if not _INDEX_NAME.fullmatch(name):
+        raise SneakernetError(
+            f"invalid index name {name!r}",
+            hint="use letters, digits, '-', '_' and '.', starting with a letter or digit",
+        )
+    return name
 
 
 def validate_index_url(url: str) -> str:
@@ -26,18 +41,27 @@ def validate_index_url(url: str) -> str:
                 hint="give an http(s):// or file:// index URL, e.g. http://127.0.0.1:8080/simple/",
             )
         return path.resolve().as_uri() + "/"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https", "file") or (
-        parts.scheme != "file" and not parts.hostname
-    ):
+    hint = "give an http(s):// or file:// URL, e.g. http://127.0.0.1:8080/simple/"
+    shown = _USERINFO.sub("//***@", url)  # errors end up in CI logs: no credentials there
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
         raise SneakernetError(
-            f"malformed index URL {url!r}",
-            hint="give an http(s):// or file:// URL, e.g. http://127.0.0.1:8080/simple/",
+            f"malformed index URL {shown!r}: it contains spaces or control characters",
+            hint=hint + "; percent-encode spaces as %20",
         )
     try:
+        parts = urlsplit(url)
         parts.port  # noqa: B018 - validates the port number
-    except ValueError as exc:
-        raise SneakernetError(f"malformed index URL {url!r}: {exc}", hint="check the port") from exc
+    except ValueError as exc:  # a bad port, or a broken [IPv6] host
+        raise SneakernetError(f"malformed index URL {shown!r}: {exc}", hint=hint) from exc
+    if parts.scheme not in ("http", "https", "file"):
+        raise SneakernetError(f"malformed index URL {shown!r}: unsupported scheme", hint=hint)
+    if (parts.scheme != "file" and not parts.hostname) or (
+        parts.scheme == "file" and not parts.path
+    ):
+        raise SneakernetError(
+            f"malformed index URL {shown!r}: no {'host' if parts.scheme != 'file' else 'path'}",
+            hint=hint,
+        )
     return url
 
 
@@ -108,6 +132,7 @@ def index_add(
     Example:
       mirror index add internal http://127.0.0.1:8080/simple/ --not-here 403
     """
+    validate_index_name(name)
     checked = validate_index_url(url)
     cutoff = parse_cutoff(exclude_newer)
     with app.engine().begin() as conn:
@@ -138,7 +163,7 @@ def index_list(app: AppContext, as_json: bool) -> None:
     """
     from db.indexes import ordered_for_lookup
 
-    with app.engine().connect() as conn:
+    with app.engine(create=False).connect() as conn:
         indexes = ordered_for_lookup(list_indexes(conn))
     if as_json:
         echo_json([i.as_json() for i in indexes])
@@ -172,6 +197,6 @@ def index_remove(app: AppContext, name: str) -> None:
     Example:
       mirror index remove internal
     """
-    with app.engine().begin() as conn:
+    with app.engine(create=False).begin() as conn:
         config = remove_index(conn, name)
     click.echo(f"removed index {config.name}", err=True)

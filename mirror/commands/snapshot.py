@@ -42,7 +42,7 @@ def snapshot_list(app: AppContext, as_json: bool) -> None:
     Example:
       mirror snapshot list --json
     """
-    with app.engine().connect() as conn:
+    with app.engine(create=False).connect() as conn:
         snaps = list_snapshots(conn)
     if as_json:
         echo_json([s.as_json() for s in snaps])
@@ -64,7 +64,7 @@ def snapshot_show(app: AppContext, snap: str, as_json: bool) -> None:
     Example:
       mirror snapshot show latest
     """
-    with app.engine().connect() as conn:
+    with app.engine(create=False).connect() as conn:
         details = snapshot_details(conn, find_snapshot(conn, snap, complete_only=False))
     if as_json:
         echo_json(details)
@@ -85,13 +85,14 @@ def snapshot_show(app: AppContext, snap: str, as_json: bool) -> None:
 @handle_errors
 def snapshot_diff(app: AppContext, old: str, new: str, as_json: bool) -> None:
     """What changed from snapshot OLD to NEW: projects, versions and files added or removed,
-    files yanked or unyanked.
+    files yanked or unyanked. A page that failed in either snapshot is listed as unknown, never
+    as the project having gone.
 
     \b
     Example:
       mirror snapshot diff 20261101T000000 latest
     """
-    with app.engine().connect() as conn:
+    with app.engine(create=False).connect() as conn:
         diff = diff_snapshots(conn, find_snapshot(conn, old), find_snapshot(conn, new))
     if as_json:
         echo_json(diff.as_json())
@@ -105,6 +106,7 @@ def snapshot_diff(app: AppContext, old: str, new: str, as_json: bool) -> None:
         "files_removed": "- file",
         "yanked": "! yanked",
         "unyanked": "~ unyanked",
+        "unknown": "? unknown (a page failed)",
     }
     for key, label in labels.items():
         for item in diff.as_json()[key]:
@@ -122,7 +124,7 @@ def snapshot_delete(app: AppContext, snap: str) -> None:
     Example:
       mirror snapshot delete 20261101T000000
     """
-    with app.engine().begin() as conn:
+    with app.engine(create=False).begin() as conn:
         info = find_snapshot(conn, snap, complete_only=False)
         removed = delete_snapshot(conn, info)
     click.echo(
