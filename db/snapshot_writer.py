@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert
 
 from db.blobs import put_blob, sha256_hex
@@ -137,13 +147,63 @@ def _row_to_dist(r: RowMapping) -> DistFile:
     )
 
 
+# Statements built once: constructing one per row costs more than executing it.
+_INSERT_METADATA = insert(metadata).on_conflict_do_nothing(index_elements=["sha256"])
+_UPSERT_SNAPSHOT_METADATA = (
+    insert(snapshot_metadata)
+    .values(
+        snapshot_id=bindparam("snapshot_id"),
+        index_id=bindparam("index_id"),
+        filename=bindparam("filename"),
+        source=bindparam("source"),
+        metadata_sha256=bindparam("metadata_sha256"),
+        error=bindparam("error"),
+    )
+    .on_conflict_do_update(
+        index_elements=["snapshot_id", "index_id", "filename"],
+        set_={
+            "source": bindparam("source"),
+            "metadata_sha256": bindparam("metadata_sha256"),
+            "error": bindparam("error"),
+        },
+    )
+)
+_UPSERT_SNAPSHOT_PAGE = (
+    insert(snapshot_page)
+    .values(
+        snapshot_id=bindparam("snapshot_id"),
+        index_id=bindparam("index_id"),
+        project=bindparam("project"),
+        page_id=bindparam("page_id"),
+        etag=bindparam("etag"),
+        last_modified=bindparam("last_modified"),
+        fetched_at=bindparam("fetched_at"),
+    )
+    .on_conflict_do_update(
+        index_elements=["snapshot_id", "index_id", "project"],
+        set_={
+            "page_id": bindparam("page_id"),
+            "etag": bindparam("etag"),
+            "last_modified": bindparam("last_modified"),
+        },
+    )
+)
+
+
 class SnapshotWriter:
-    """Writes one snapshot; every method is its own transaction, so progress survives a crash."""
+    """Writes one snapshot. Records are buffered and committed together every
+    ``FLUSH_SECONDS`` or ``FLUSH_ITEMS`` (one transaction per item would cost more than the
+    network); whatever was committed survives a crash and is not fetched again."""
+
+    FLUSH_ITEMS = 500
+    FLUSH_SECONDS = 0.5
 
     def __init__(self, engine: Engine, snapshot_id: int, previous_id: int | None) -> None:
         self.engine = engine
         self.snapshot_id = snapshot_id
         self.previous_id = previous_id
+        self._pending: list[Callable[[Connection], None]] = []
+        self._flushed_at = time.monotonic()
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -225,27 +285,54 @@ class SnapshotWriter:
 
     # -- pages ------------------------------------------------------------------------------
 
-    def record_page(self, index_id: int, project: str, fetched: FetchedPage) -> int:
-        """Store a freshly fetched page (or find the identical stored state) for this snapshot."""
-        with self.engine.begin() as conn:
-            blob_sha = put_blob(conn, fetched.body) if fetched.body is not None else None
-            digest = _page_digest(index_id, project, fetched, blob_sha)
-            existing = conn.execute(
-                select(page.c.id).where(
-                    page.c.index_id == index_id, page.c.project == project, page.c.digest == digest
-                )
-            ).scalar()
-            if existing is None:
-                existing = self._insert_page(conn, index_id, project, fetched, blob_sha, digest)
-            self._link_page(conn, index_id, project, existing, fetched.etag, fetched.last_modified)
-            return int(existing)
+    def record_page(self, index_id: int, project: str, fetched: FetchedPage) -> None:
+        """Store a freshly fetched page (or find the identical stored state) for this snapshot.
+        Buffered: it is committed by the next flush."""
+        self._pending.append(lambda conn: self._store_page(conn, index_id, project, fetched))
+        self._maybe_flush()
+
+    def _store_page(
+        self, conn: Connection, index_id: int, project: str, fetched: FetchedPage
+    ) -> None:
+        blob_sha = put_blob(conn, fetched.body) if fetched.body is not None else None
+        digest = _page_digest(index_id, project, fetched, blob_sha)
+        existing = conn.execute(
+            select(page.c.id).where(
+                page.c.index_id == index_id, page.c.project == project, page.c.digest == digest
+            )
+        ).scalar()
+        if existing is None:
+            existing = self._insert_page(conn, index_id, project, fetched, blob_sha, digest)
+        self._link_page(conn, index_id, project, existing, fetched.etag, fetched.last_modified)
 
     def reuse_page(
         self, index_id: int, project: str, page_id: int, etag: str | None, last_modified: str | None
     ) -> None:
         """A 304 (or a stale reply we refuse): this snapshot shares the stored page."""
+        self._pending.append(
+            lambda conn: self._link_page(conn, index_id, project, page_id, etag, last_modified)
+        )
+        self._maybe_flush()
+
+    # -- batching -------------------------------------------------------------------------------
+
+    def _maybe_flush(self) -> None:
+        if (
+            len(self._pending) >= self.FLUSH_ITEMS
+            or time.monotonic() - self._flushed_at >= self.FLUSH_SECONDS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit everything recorded so far in one transaction: the unit of resumption (what
+        an interrupted sync does not fetch again)."""
+        pending, self._pending = self._pending, []
+        self._flushed_at = time.monotonic()
+        if not pending:
+            return
         with self.engine.begin() as conn:
-            self._link_page(conn, index_id, project, page_id, etag, last_modified)
+            for apply in pending:
+                apply(conn)
 
     def _insert_page(
         self,
@@ -294,20 +381,16 @@ class SnapshotWriter:
         last_modified: str | None,
     ) -> None:
         conn.execute(
-            insert(snapshot_page)
-            .values(
-                snapshot_id=self.snapshot_id,
-                index_id=index_id,
-                project=project,
-                page_id=page_id,
-                etag=etag,
-                last_modified=last_modified,
-                fetched_at=now_utc(),
-            )
-            .on_conflict_do_update(
-                index_elements=["snapshot_id", "index_id", "project"],
-                set_={"page_id": page_id, "etag": etag, "last_modified": last_modified},
-            )
+            _UPSERT_SNAPSHOT_PAGE,
+            {
+                "snapshot_id": self.snapshot_id,
+                "index_id": index_id,
+                "project": project,
+                "page_id": page_id,
+                "etag": etag,
+                "last_modified": last_modified,
+                "fetched_at": now_utc(),
+            },
         )
         self._carry_metadata(conn, index_id, page_id)
 
@@ -370,32 +453,31 @@ class SnapshotWriter:
 
     # -- core metadata ------------------------------------------------------------------------
 
-    def requirements_of(self, index_id: int, filenames: list[str]) -> dict[str, list[str]]:
-        """Requires-Dist of the given files, for those whose metadata this snapshot holds."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(snapshot_metadata.c.filename, metadata.c.requires_dist)
-                .join(metadata, metadata.c.sha256 == snapshot_metadata.c.metadata_sha256)
-                .where(
-                    snapshot_metadata.c.snapshot_id == self.snapshot_id,
-                    snapshot_metadata.c.index_id == index_id,
-                    snapshot_metadata.c.filename.in_(filenames),
-                )
+    def metadata_index(self, *, previous: bool) -> dict[tuple[int, str], list[str] | None]:
+        """(index_id, filename) → Requires-Dist (None when there is no usable metadata) for
+        the metadata rows of this snapshot, or of the previous one that will be carried over
+        (failed attempts are not carried: they are tried again)."""
+        snapshot_id = self.previous_id if previous else self.snapshot_id
+        if snapshot_id is None:
+            return {}
+        query = (
+            select(
+                snapshot_metadata.c.index_id,
+                snapshot_metadata.c.filename,
+                metadata.c.requires_dist,
             )
-            return {r.filename: json.loads(r.requires_dist) for r in rows}
-
-    def known_metadata(self, index_id: int, filenames: list[str]) -> set[str]:
-        """Which of ``filenames`` already have a metadata row in this snapshot (fetched, carried
-        over from the previous snapshot, or known to need a build)."""
+            .outerjoin(metadata, metadata.c.sha256 == snapshot_metadata.c.metadata_sha256)
+            .where(snapshot_metadata.c.snapshot_id == snapshot_id)
+        )
+        if previous:
+            query = query.where(snapshot_metadata.c.source != "invalid")
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(snapshot_metadata.c.filename).where(
-                    snapshot_metadata.c.snapshot_id == self.snapshot_id,
-                    snapshot_metadata.c.index_id == index_id,
-                    snapshot_metadata.c.filename.in_(filenames),
+            return {
+                (r.index_id, r.filename): (
+                    None if r.requires_dist is None else json.loads(r.requires_dist)
                 )
-            )
-            return {r.filename for r in rows}
+                for r in conn.execute(query)
+            }
 
     def record_metadata(
         self,
@@ -407,44 +489,54 @@ class SnapshotWriter:
         parsed: CoreMetadata | None = None,
         error: str | None = None,
     ) -> None:
-        with self.engine.begin() as conn:
-            sha = None
-            if raw is not None and parsed is not None:
-                sha = put_blob(conn, raw)
-                conn.execute(
-                    insert(metadata)
-                    .values(
-                        sha256=sha,
-                        name=parsed.name,
-                        version=parsed.version,
-                        metadata_version=parsed.metadata_version,
-                        requires_dist=canonical_json(list(parsed.requires_dist)),
-                        requires_python=parsed.requires_python,
-                        provides_extra=canonical_json(list(parsed.provides_extra)),
-                        dynamic=canonical_json(list(parsed.dynamic)),
-                    )
-                    .on_conflict_do_nothing(index_elements=["sha256"])
-                )
+        self._pending.append(
+            lambda conn: self._store_metadata(conn, index_id, filename, source, raw, parsed, error)
+        )
+        self._maybe_flush()
+
+    def _store_metadata(
+        self,
+        conn: Connection,
+        index_id: int,
+        filename: str,
+        source: str,
+        raw: bytes | None,
+        parsed: CoreMetadata | None,
+        error: str | None,
+    ) -> None:
+        sha = None
+        if raw is not None and parsed is not None:
+            sha = put_blob(conn, raw)
             conn.execute(
-                insert(snapshot_metadata)
-                .values(
-                    snapshot_id=self.snapshot_id,
-                    index_id=index_id,
-                    filename=filename,
-                    source=source,
-                    metadata_sha256=sha,
-                    error=error,
-                )
-                .on_conflict_do_update(
-                    index_elements=["snapshot_id", "index_id", "filename"],
-                    set_={"source": source, "metadata_sha256": sha, "error": error},
-                )
+                _INSERT_METADATA,
+                {
+                    "sha256": sha,
+                    "name": parsed.name,
+                    "version": parsed.version,
+                    "metadata_version": parsed.metadata_version,
+                    "requires_dist": canonical_json(list(parsed.requires_dist)),
+                    "requires_python": parsed.requires_python,
+                    "provides_extra": canonical_json(list(parsed.provides_extra)),
+                    "dynamic": canonical_json(list(parsed.dynamic)),
+                },
             )
+        conn.execute(
+            _UPSERT_SNAPSHOT_METADATA,
+            {
+                "snapshot_id": self.snapshot_id,
+                "index_id": index_id,
+                "filename": filename,
+                "source": source,
+                "metadata_sha256": sha,
+                "error": error,
+            },
+        )
 
     # -- finishing ----------------------------------------------------------------------------
 
     def complete(self, summary: Mapping[str, object]) -> str:
         """Make the snapshot visible, in one transaction, and return its content digest."""
+        self.flush()
         with self.engine.begin() as conn:
             digest = content_digest(conn, self.snapshot_id)
             conn.execute(

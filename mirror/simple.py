@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -87,10 +88,21 @@ def strip_credentials(url: str) -> str:
     return _USERINFO.sub(r"\1//", url, count=1)
 
 
+@lru_cache(maxsize=1024)
+def _valid_specifier(text: str) -> bool:
+    """Pages repeat the same few requires-python values; check each once."""
+    try:
+        SpecifierSet(text)
+    except InvalidSpecifier:
+        return False
+    return True
+
+
 def normalise_upload_time(value: str) -> str | None:
     """PEP 700 ``upload-time`` → ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` in UTC; ``None`` if unreadable.
 
-    A fraction, when given, is kept as six digits (more are truncated); none stays none.
+    Always six fraction digits (more are truncated), so one instant has one spelling and the
+    stored strings sort in time order.
     """
     match = _UPLOAD_TIME.fullmatch(value.strip())
     if match is None:
@@ -106,10 +118,7 @@ def normalise_upload_time(value: str) -> str | None:
         digits = zone[1:].replace(":", "")
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
         moment = moment - offset if zone[0] == "+" else moment + offset
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if fraction is not None:
-        text += f".{moment.microsecond:06d}"
-    return text + "Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}Z"
 
 
 def parse_project_page(body: bytes, content_type: str, base_url: str, project: str) -> ProjectPage:
@@ -180,7 +189,11 @@ class _Files:
         # quoted: check_filename decodes ``%2B``).
         given = raw.filename.strip() if isinstance(raw.filename, str) else ""
         names = [n for n in (given, path.rpartition("/")[2].strip()) if n]
-        results = [check_filename(n, self.project) for n in names]
+        results: list[ParsedFilename | UnsupportedFilename] = []
+        for name in names:  # the URL's name is only parsed when the page's own is unusable
+            results.append(check_filename(name, self.project))
+            if isinstance(results[-1], ParsedFilename):
+                break
         parsed = next((r for r in results if isinstance(r, ParsedFilename)), None)
         if parsed is None:
             bad = [r for r in results if isinstance(r, UnsupportedFilename)]
@@ -252,9 +265,7 @@ class _Files:
         text = html.unescape(value).strip() if "&" in value else value.strip()
         if not text:
             return None
-        try:
-            SpecifierSet(text)
-        except InvalidSpecifier:
+        if not _valid_specifier(text):
             self.warn(f"{label}: requires-python {text!r} is not a valid specifier (kept raw)")
         return text
 
