@@ -86,8 +86,8 @@ blob = Table(
     Column("sha256", String(64), primary_key=True),
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
-    # Keyed by the digest itself: a rowid table would store every digest twice.
-    sqlite_with_rowid=False,
+    # A rowid table on purpose: WITHOUT ROWID tables keep only ~1 KB of a row in the b-tree
+    # and spill the rest to overflow pages, which doubled the size of compressed payloads.
 )
 
 page = Table(

@@ -23,8 +23,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
-    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_blob')),
-    sqlite_with_rowid=False
+    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_blob'))
     )
     op.create_table('index',
     sa.Column('id', sa.Integer(), nullable=False),
