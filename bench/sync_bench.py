@@ -49,6 +49,12 @@ def _mirror(db: Path, *args: str) -> dict[str, object]:
     return json.loads(out.stdout) if out.stdout.strip().startswith("{") else {}
 
 
+def _timed(db: Path, args: list[str]) -> tuple[dict[str, object], float]:
+    started = time.monotonic()
+    result = _mirror(db, *args)
+    return result, time.monotonic() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="sneakernet sync benchmark")
     parser.add_argument("--projects", type=int, default=2000)
@@ -80,30 +86,10 @@ def main() -> None:
             reqs = Path(tmp) / "requirements.in"
             reqs.write_text("\n".join(index.projects) + "\n")
             _mirror(db, "index", "add", "synthetic", base, "--default")
-            started = time.monotonic()
-            full = _mirror(
-                db,
-                "sync",
-                "-r",
-                str(reqs),
-                "--json",
-                "--quiet",
-                "--concurrency",
-                str(args.concurrency),
-            )
-            full_s = time.monotonic() - started
-            started = time.monotonic()
-            again = _mirror(
-                db,
-                "sync",
-                "-r",
-                str(reqs),
-                "--json",
-                "--quiet",
-                "--concurrency",
-                str(args.concurrency),
-            )
-            again_s = time.monotonic() - started
+            sync_args = ["sync", "-r", str(reqs), "--json", "--quiet"]
+            sync_args += ["--concurrency", str(args.concurrency)]
+            full, full_s = _timed(db, sync_args)
+            again, again_s = _timed(db, sync_args)
             for suffix in ("-wal", "-shm"):
                 Path(str(db) + suffix).unlink(missing_ok=True)
             subprocess.run(
