@@ -49,14 +49,24 @@ def _synthesized_page(project: str, paths: list[Path]) -> bytes:
     return json.dumps(page, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _distributions(directory: Path, project: str) -> list[Path]:
+def _distributions(directory: Path, project: str, *, flat: bool = False) -> list[Path]:
+    """The distributions of ``project`` in ``directory``.
+
+    In a flat directory the files of many projects sit together, and a legacy sdist name is
+    ambiguous (``foo-bar-4.0.tar.gz`` splits as foo ``bar-4.0`` or foo-bar ``4.0``): a file is
+    ``project``'s there only when the split gives a valid version, as pip and uv read it.
+    Otherwise a project would be "found" on the index through another project's file.
+    """
     found = []
     for path in directory.iterdir():
         if not path.is_file() or path.name.endswith(".metadata"):
             continue
         parsed = parse_filename(path.name, project)
-        if parsed is not None and parsed.project == project:
-            found.append(path)
+        if parsed is None or parsed.project != project:
+            continue
+        if flat and not (parsed.is_wheel or parsed.version_valid):
+            continue
+        found.append(path)
     return found
 
 
@@ -113,7 +123,7 @@ class LocalFlatSource(_LocalMetadata):
     def _read(self, project: str) -> FetchedPage:
         if not self.root.is_dir():
             return FetchedPage(status=0, error=f"directory {self.root} does not exist")
-        paths = _distributions(self.root, project)
+        paths = _distributions(self.root, project, flat=True)
         if not paths:
             return FetchedPage(status=404)
         return _page(project, _synthesized_page(project, paths), _JSON, self.root.as_uri() + "/")

@@ -18,6 +18,8 @@ from db.records import CoreMetadata, DistFile
 from mirror.metadata import (
     MetadataError,
     check_matches,
+    declares_dynamic,
+    is_static,
     metadata_from_wheel_bytes,
     parse_core_metadata,
     sdist_metadata,
@@ -48,6 +50,28 @@ def _accept(
     except MetadataError as exc:
         return MetadataOutcome("invalid", error=f"{source} metadata: {exc}", bytes_fetched=nbytes)
     return MetadataOutcome(source, raw=raw, parsed=parsed, error=note, bytes_fetched=nbytes)
+
+
+def _from_pep658(raw: bytes, dist: DistFile, nbytes: int) -> MetadataOutcome | str:
+    """The outcome of a hash-checked PEP 658 file, or why the distribution must be read instead.
+
+    An sdist's PEP 658 file is its PKG-INFO, usable only when static (PEP 643, MIRROR.md "Core
+    metadata" 3): one that declares its dependencies dynamic needs a build, whatever else the
+    archive holds; one older than Metadata-Version 2.2 says nothing, so the sdist is read (its
+    pyproject.toml may be static).
+    """
+    outcome = _accept(raw, "pep658", dist, nbytes, None)
+    if outcome.parsed is None:
+        return outcome.error or "PEP 658 metadata rejected"
+    if dist.is_wheel or is_static(outcome.parsed):
+        return outcome
+    if declares_dynamic(outcome.parsed):
+        return MetadataOutcome(
+            "needs-build",
+            error="the sdist's PEP 658 metadata declares its dependencies dynamic (PEP 643)",
+            bytes_fetched=nbytes,
+        )
+    return "the sdist's PEP 658 metadata predates Metadata-Version 2.2: reading the sdist"
 
 
 def _check_distribution(data: bytes, dist: DistFile) -> None:
@@ -106,10 +130,10 @@ async def metadata_from_remote(dist: DistFile, reader: RemoteReader) -> Metadata
             raw = await reader.fetch_bytes(dist.url + ".metadata")
             fetched += len(raw)
             verify_hash(raw, dict(dist.core_metadata))
-            outcome = _accept(raw, "pep658", dist, fetched, None)
-            if outcome.parsed is not None:
-                return outcome
-            note = outcome.error
+            verdict = _from_pep658(raw, dist, fetched)
+            if isinstance(verdict, MetadataOutcome):
+                return verdict
+            note = verdict
         except MetadataError as exc:
             note = f"PEP 658 metadata rejected: {exc}"
         except Exception as exc:  # the distribution itself is the fallback
@@ -133,10 +157,10 @@ def metadata_from_local_file(dist: DistFile) -> MetadataOutcome:
         raw = sidecar.read_bytes()
         try:
             verify_hash(raw, dict(dist.core_metadata))
-            outcome = _accept(raw, "pep658", dist, len(raw), None)
-            if outcome.parsed is not None:
-                return outcome
-            note = outcome.error
+            verdict = _from_pep658(raw, dist, len(raw))
+            if isinstance(verdict, MetadataOutcome):
+                return verdict
+            note = verdict
         except MetadataError as exc:
             note = f"PEP 658 metadata rejected: {exc}"
     if not path.is_file():

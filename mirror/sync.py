@@ -121,6 +121,9 @@ class Syncer:
         self._previous: dict[tuple[int, str], PreviousPage] = {}
         self._resumed: set[tuple[int, str]] = set()
         self._stale: list[tuple[IndexConfig, str]] = []
+        # (index_id, filename) → Requires-Dist (None: no usable metadata) for every file whose
+        # metadata this snapshot has or will carry over from the previous one.
+        self._metadata: dict[tuple[int, str], list[str] | None] = {}
         self._requeue_after: set[str] = set()
 
     # -- driving ----------------------------------------------------------------------------
@@ -138,19 +141,33 @@ class Syncer:
     async def run(self, projects: Sequence[str]) -> SyncStats:
         self._previous = self.writer.previous_pages()
         self._resumed = self.writer.resumed_pages
+        self._metadata = self.writer.metadata_index(previous=True)
+        self._metadata.update(self.writer.metadata_index(previous=False))
         for project in sorted(set(projects)):
             self.enqueue(project)
         workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+        workers.append(asyncio.create_task(self._flusher()))
         try:
             await self._queue.join()
             if self._stale:
                 await self._retry_stale()
+                await self._queue.join()  # projects whose page caught up: metadata, closure
         finally:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            # Whatever was recorded is committed even when the run is interrupted, so that a
+            # resumed sync does not fetch it again.
+            self.writer.flush()
         self.stats.projects = len(self._state)
         return self.stats
+
+    async def _flusher(self) -> None:
+        """Commit buffered records on a clock too, so a stalled request never holds finished
+        work uncommitted (a SIGKILL then loses at most ``FLUSH_SECONDS`` of it)."""
+        while True:
+            await asyncio.sleep(self.writer.FLUSH_SECONDS)
+            self.writer.flush()
 
     async def _worker(self) -> None:
         while True:
@@ -227,9 +244,6 @@ class Syncer:
                 index.id, project, previous.page_id, previous.etag, previous.last_modified
             )
             self.stats.pages_stale += 1
-            self.stats.warnings.append(
-                f"{project} on {index.name}: serial went back (stale cache); kept the stored page"
-            )
             state.files[index.id] = self.writer.page_files(previous.page_id)
             return
         self.writer.record_page(index.id, project, outcome)
@@ -256,13 +270,36 @@ class Syncer:
         return serial is not None and serial < previous.serial
 
     async def _retry_stale(self) -> None:
+        """Fetch each stale page once more, at the end of the run. A page that caught up
+        replaces the kept one, and its project is queued again so that the new files get
+        their core metadata (and, in a closure sync, their dependencies). Anything else — still
+        stale, failed, not a page — leaves the stored page in place."""
         stale, self._stale = self._stale, []
         for index, project in stale:
             previous = self._previous.get((index.id, project))
-            outcome = await self.sources[index.id].fetch_page(project, None)
-            if isinstance(outcome, FetchedPage) and not self._is_stale(outcome, previous):
-                self.writer.record_page(index.id, project, outcome)
-                self.stats.pages_stale -= 1
+            try:
+                outcome = await self.sources[index.id].fetch_page(project, None)
+            except Exception:  # as in _sync_page: a failed retry keeps the stored page
+                outcome = None
+            if (
+                not isinstance(outcome, FetchedPage)
+                or outcome.error is not None
+                or outcome.parsed is None
+                or self._is_stale(outcome, previous)
+            ):
+                self.stats.warnings.append(
+                    f"{project} on {index.name}: serial went back (stale cache); "
+                    "kept the stored page"
+                )
+                continue
+            self.writer.record_page(index.id, project, outcome)
+            self.stats.pages_stale -= 1
+            self.stats.pages_fetched += 1
+            self.stats.bytes_fetched += len(outcome.body or b"")
+            state = self._state[project]
+            state.files[index.id] = list(outcome.parsed.files)
+            state.pins_done = None  # forces _sync_project to look at the metadata again
+            self.enqueue(project)
 
     # -- core metadata ------------------------------------------------------------------------
 
@@ -278,13 +315,13 @@ class Syncer:
     async def _metadata_for_index(
         self, index_id: int, chosen: list[DistFile], state: _ProjectState
     ) -> None:
-        known = self.writer.known_metadata(index_id, [d.filename for d in chosen])
-        missing = [d for d in chosen if d.filename not in known]
+        missing = [d for d in chosen if (index_id, d.filename) not in self._metadata]
         self.stats.metadata_known += len(chosen) - len(missing)
         await asyncio.gather(*(self._fetch_metadata(index_id, d) for d in missing))
-        requires = self.writer.requirements_of(index_id, [d.filename for d in chosen])
-        for filename, requirement_list in requires.items():
-            state.requires[(index_id, filename)] = requirement_list
+        for dist in chosen:
+            requires = self._metadata.get((index_id, dist.filename))
+            if requires is not None:
+                state.requires[(index_id, dist.filename)] = requires
 
     async def _fetch_metadata(self, index_id: int, dist: DistFile) -> None:
         try:
@@ -298,6 +335,9 @@ class Syncer:
             raw=outcome.raw,
             parsed=outcome.parsed,
             error=outcome.error,
+        )
+        self._metadata[(index_id, dist.filename)] = (
+            list(outcome.parsed.requires_dist) if outcome.parsed is not None else None
         )
         self.stats.bytes_fetched += outcome.bytes_fetched
         if outcome.source == "invalid":
