@@ -11,8 +11,8 @@ from db.snapshot_writer import FetchedPage, PreviousPage
 from mirror.client import IndexClient
 from mirror.metadata import RangeNotSupported, metadata_from_wheel_range
 from mirror.metadata_fetch import metadata_from_remote
-from mirror.ranges import TAIL_SIZE
-from mirror.responses import ByteResponse, FetchFailed, PageResponse
+from mirror.range_fetch import ClientRangeFetcher
+from mirror.responses import FetchFailed, PageResponse
 from mirror.simple import PageError, parse_project_page
 from mirror.sources import MetadataOutcome, NotModified
 
@@ -22,100 +22,6 @@ __all__ = ["HttpFlatSource", "HttpSimpleSource"]
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     return (parts.scheme, parts.hostname or "", parts.port)
-
-
-class _ClientRangeFetcher:
-    """:class:`mirror.ranges.RangeFetcher` through the run's :class:`IndexClient`, so that range
-    reads keep the per-host concurrency limit, the retries, and the per-hop credential checks
-    of every other request (MIRROR.md, "Sync behaviour", HTTP).
-
-    The client reads whole bodies: a server that ignores ``Range`` answers 200 with the whole
-    file, which is kept in :attr:`whole` so that the fallback does not download it again.
-    """
-
-    def __init__(self, client: IndexClient, url: str, *, probe_size: int = TAIL_SIZE) -> None:
-        self._client = client
-        self._url = url
-        self._probe_size = probe_size
-        self._size: int | None = None
-        self._size_known = False
-        self._probe: tuple[int, bytes] | None = None  # the suffix probe is the first tail read
-        self.whole: bytes | None = None
-        self.bytes_transferred = 0
-
-    async def size(self) -> int | None:
-        if not self._size_known:
-            self._size = await self._head()
-            if self._size is None:
-                self._size = await self._suffix_probe()
-            self._size_known = True
-        return self._size
-
-    async def _head(self) -> int | None:
-        response = await self._client.head(self._url)
-        if response.status in (405, 501):  # HEAD not allowed: learn the size by a GET
-            return None
-        if response.status != 200:
-            raise FetchFailed(self._url, f"HTTP {response.status} to HEAD", status=response.status)
-        if response.headers.get("accept-ranges", "").strip().lower() == "none":
-            raise RangeNotSupported(f"{self._url}: the server says Accept-Ranges: none")
-        self._check_identity(response)
-        return response.content_length
-
-    async def _suffix_probe(self) -> int | None:
-        response = self._partial(await self._client.request_tail(self._url, self._probe_size))
-        if response.content_range is None:
-            return None
-        first, last, total = response.content_range
-        if total is None:
-            return None
-        if last != total - 1 or first != max(0, total - self._probe_size):
-            raise RangeNotSupported(
-                f"{self._url}: asked for the last bytes, got bytes {first}-{last}/{total}"
-            )
-        self._probe = (first, self._body(response, last - first + 1))
-        return total
-
-    async def fetch(self, start: int, end: int) -> bytes:
-        if self._probe is not None:
-            base, data = self._probe
-            if base <= start and end < base + len(data):
-                return data[start - base : end + 1 - base]
-        response = self._partial(await self._client.request_range(self._url, start, end))
-        span = response.content_range
-        if span is None or span[:2] != (start, end):
-            raise RangeNotSupported(f"{self._url}: asked for bytes {start}-{end}, got {span}")
-        return self._body(response, end - start + 1)
-
-    async def fetch_all(self) -> bytes:
-        body = await self._client.fetch_bytes(self._url)
-        self.bytes_transferred += len(body)
-        return body
-
-    def _partial(self, response: ByteResponse) -> ByteResponse:
-        self.bytes_transferred += len(response.body)
-        if response.status == 200:
-            # RFC 9110 §14.2: a server may ignore Range and send the whole file.
-            self.whole = response.body
-            raise RangeNotSupported(f"{self._url}: the server ignored Range (200, whole body)")
-        if response.status != 206:
-            raise FetchFailed(
-                self._url, f"HTTP {response.status} to a range request", status=response.status
-            )
-        self._check_identity(response)
-        return response
-
-    def _check_identity(self, response: ByteResponse) -> None:
-        coding = response.headers.get("content-encoding", "identity").strip().lower()
-        if coding not in ("", "identity"):  # offsets into a coded body are not file offsets
-            raise RangeNotSupported(f"{self._url}: the server applied Content-Encoding {coding}")
-
-    def _body(self, response: ByteResponse, expected: int) -> bytes:
-        if len(response.body) != expected:
-            raise RangeNotSupported(
-                f"{self._url}: expected {expected} bytes, got {len(response.body)}"
-            )
-        return response.body
 
 
 class _HttpFiles:
@@ -141,7 +47,7 @@ class _HttpFiles:
     async def wheel_metadata_by_range(self, dist: DistFile) -> tuple[bytes, int] | None:
         if self.no_ranges:
             return None
-        fetcher = _ClientRangeFetcher(self.client, dist.url)
+        fetcher = ClientRangeFetcher(self.client, dist.url)
         try:
             raw = await metadata_from_wheel_range(fetcher, dist.project)
         except RangeNotSupported:

@@ -1,10 +1,10 @@
 """Core metadata of distribution files: PEP 658 files, ranged wheel reads, static sdists.
 
-MIRROR.md, "Core metadata". This module holds the two parts that touch real bytes from the
-outside world, :class:`AiohttpRangeFetcher` (HTTP byte ranges for :mod:`mirror.ranges`) and
-:func:`sdist_metadata` (PKG-INFO / pyproject.toml out of an archive), and re-exports the pure
-parsing of :mod:`mirror.coremeta` and the zip reading of :mod:`mirror.ranges`, so callers
-import from one place.
+MIRROR.md, "Core metadata". This module holds the part that touches real bytes from the
+outside world, :func:`sdist_metadata` (PKG-INFO / pyproject.toml out of an archive), and
+re-exports the pure parsing of :mod:`mirror.coremeta` and the zip reading of
+:mod:`mirror.ranges`, so callers import from one place. HTTP byte ranges for
+:mod:`mirror.ranges` are read by :class:`mirror.range_fetch.ClientRangeFetcher`.
 """
 
 from __future__ import annotations
@@ -14,15 +14,11 @@ import contextlib
 import gzip
 import io
 import lzma
-import re
 import tarfile
 import tomllib
 import zipfile
 import zlib
-from collections.abc import Mapping
 from typing import IO
-
-import aiohttp
 
 from db.records import CoreMetadata, canonical_name
 from mirror.coremeta import (
@@ -35,7 +31,6 @@ from mirror.coremeta import (
     verify_hash,
 )
 from mirror.ranges import (
-    TAIL_SIZE,
     RangeFetcher,
     RangeNotSupported,
     metadata_from_wheel_bytes,
@@ -43,7 +38,6 @@ from mirror.ranges import (
 )
 
 __all__ = [
-    "AiohttpRangeFetcher",
     "MetadataError",
     "RangeFetcher",
     "RangeNotSupported",
@@ -57,143 +51,6 @@ __all__ = [
     "sdist_metadata",
     "verify_hash",
 ]
-
-
-# --- HTTP byte ranges ------------------------------------------------------------------------
-
-_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-_CHUNK = 64 * 1024
-
-
-class AiohttpRangeFetcher:
-    """:class:`RangeFetcher` over one URL with an aiohttp session (RFC 9110 §14).
-
-    Every request asks for ``Accept-Encoding: identity``: byte offsets are offsets into the
-    file only when no content coding is applied. A server that ignores ``Range`` (a 200 with
-    the whole body) or answers another range than asked raises :class:`RangeNotSupported`
-    without reading the body; the caller marks the index "no ranges" and calls
-    :meth:`fetch_all`. ``bytes_transferred`` counts the body bytes read, ``requests`` the
-    requests made, for the sync's report.
-    """
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        url: str,
-        headers: Mapping[str, str] | None = None,
-        *,
-        probe_size: int = TAIL_SIZE,
-    ) -> None:
-        self._session = session
-        self._url = url
-        kept = {k: v for k, v in (headers or {}).items() if k.lower() != "accept-encoding"}
-        self._headers = {**kept, "Accept-Encoding": "identity"}
-        self._probe_size = probe_size
-        self._size: int | None = None
-        self._size_known = False
-        # The suffix-range probe doubles as the first tail read.
-        self._probe: tuple[int, bytes] | None = None
-        self.bytes_transferred = 0
-        self.requests = 0
-
-    async def size(self) -> int | None:
-        if not self._size_known:
-            self._size = await self._head()
-            if self._size is None:
-                self._size = await self._suffix_probe()
-            self._size_known = True
-        return self._size
-
-    async def _head(self) -> int | None:
-        self.requests += 1
-        # aiohttp does not follow redirects for HEAD unless asked; files often live elsewhere.
-        head = self._session.head(self._url, headers=self._headers, allow_redirects=True)
-        async with head as response:
-            if response.status in (405, 501):  # HEAD not allowed: learn the size by a GET
-                return None
-            response.raise_for_status()
-            if response.status != 200:  # only a 200's Content-Length is the file's size
-                return None
-            if response.headers.get("Accept-Ranges", "").strip().lower() == "none":
-                raise RangeNotSupported(f"{self._url}: the server says Accept-Ranges: none")
-            _check_identity(response, self._url)
-            length = response.headers.get("Content-Length", "")
-            return int(length) if length.isdigit() else None
-
-    async def _suffix_probe(self) -> int | None:
-        self.requests += 1
-        headers = {**self._headers, "Range": f"bytes=-{self._probe_size}"}
-        async with self._session.get(self._url, headers=headers) as response:
-            _check_partial(response, self._url)
-            match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-            if match is None or match[3] == "*":
-                response.close()
-                return None
-            first, last, total = int(match[1]), int(match[2]), int(match[3])
-            if last != total - 1 or first != max(0, total - self._probe_size):
-                response.close()
-                raise RangeNotSupported(f"{self._url}: asked for the last bytes, got {match[0]}")
-            self._probe = (first, await self._read(response, last - first + 1))
-            return total
-
-    async def fetch(self, start: int, end: int) -> bytes:
-        if self._probe is not None:
-            base, data = self._probe
-            if base <= start and end < base + len(data):
-                return data[start - base : end + 1 - base]
-        self.requests += 1
-        headers = {**self._headers, "Range": f"bytes={start}-{end}"}
-        async with self._session.get(self._url, headers=headers) as response:
-            _check_partial(response, self._url)
-            content_range = response.headers.get("Content-Range", "")
-            match = _CONTENT_RANGE.match(content_range)
-            if match is None or (int(match[1]), int(match[2])) != (start, end):
-                response.close()
-                raise RangeNotSupported(
-                    f"{self._url}: asked for bytes {start}-{end}, "
-                    f"got Content-Range {content_range!r}"
-                )
-            return await self._read(response, end - start + 1)
-
-    async def fetch_all(self) -> bytes:
-        self.requests += 1
-        async with self._session.get(self._url, headers=self._headers) as response:
-            response.raise_for_status()
-            body = await response.read()
-        self.bytes_transferred += len(body)
-        return body
-
-    async def _read(self, response: aiohttp.ClientResponse, expected: int) -> bytes:
-        """Exactly ``expected`` body bytes; never more, whatever the server sends."""
-        body = bytearray()
-        async for chunk in response.content.iter_chunked(_CHUNK):
-            body += chunk
-            self.bytes_transferred += len(chunk)
-            if len(body) > expected:
-                response.close()
-                break
-        if len(body) != expected:
-            raise RangeNotSupported(f"{self._url}: expected {expected} bytes, got {len(body)}")
-        return bytes(body)
-
-
-def _check_identity(response: aiohttp.ClientResponse, url: str) -> None:
-    coding = response.headers.get("Content-Encoding", "identity").strip().lower()
-    if coding not in ("", "identity"):
-        response.close()
-        raise RangeNotSupported(f"{url}: the server applied Content-Encoding {coding}")
-
-
-def _check_partial(response: aiohttp.ClientResponse, url: str) -> None:
-    if response.status == 200:
-        # RFC 9110 §14.2: a server may ignore Range. Do not read the body we did not ask for.
-        response.close()
-        raise RangeNotSupported(f"{url}: the server ignored Range (200 with the whole body)")
-    if response.status != 206:
-        response.raise_for_status()
-        response.close()
-        raise RangeNotSupported(f"{url}: unexpected status {response.status} for a range")
-    _check_identity(response, url)
 
 
 # --- sdists (PEP 643 PKG-INFO, PEP 621 pyproject.toml) ---------------------------------------

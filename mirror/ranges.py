@@ -7,10 +7,10 @@ wheel that may weigh hundreds of megabytes: the tail (usually holding the EOCD, 
 directory and, since ``.dist-info`` is written last, often METADATA itself), then the member.
 
 The transport is a :class:`RangeFetcher` Protocol so this module does no I/O of its own; the
-aiohttp implementation lives in :mod:`mirror.metadata`. Anything the zip structures say is
-checked before it is used to compute a range, and every failure is a :class:`MetadataError`
-naming what was wrong, except :class:`RangeNotSupported`, which tells the caller to fall back
-to downloading the whole file (:func:`metadata_from_wheel_bytes`).
+HTTP implementation is :class:`mirror.range_fetch.ClientRangeFetcher`. Anything the zip
+structures say is checked before it is used to compute a range, and every failure is a
+:class:`MetadataError` naming what was wrong, except :class:`RangeNotSupported`, which tells
+the caller to fall back to downloading the whole file (:func:`metadata_from_wheel_bytes`).
 """
 
 from __future__ import annotations

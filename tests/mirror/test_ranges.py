@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import gzip
 import io
@@ -13,14 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest_aiohttp import AiohttpServer
 
-from mirror.metadata import AiohttpRangeFetcher, MetadataError
+from mirror.client import ClientConfig, FetchFailed, IndexClient
+from mirror.metadata import MetadataError
+from mirror.range_fetch import ClientRangeFetcher
 from mirror.ranges import (
     RangeNotSupported,
     metadata_from_wheel_bytes,
@@ -274,19 +276,39 @@ def big_wheel() -> BuiltDist:
     return build_wheel("heavy", "3.1", requires_dist=["numpy>=1.26"], padding=2_000_000)
 
 
+@pytest.fixture
+def isolated_env(tmp_path: Path) -> dict[str, str]:
+    """No credentials from the developer's own netrc or environment."""
+    return {"NETRC": str(tmp_path / "no-netrc")}
+
+
+def index_client(env: dict[str, str]) -> IndexClient:
+    """A real client, with retries that do not wait."""
+    return IndexClient(
+        ClientConfig(backoff_base=0.001, backoff_cap=0.001), environ=env, netrc_path=env["NETRC"]
+    )
+
+
+BASIC = "Basic " + base64.b64encode(b"user:t0k3n").decode("ascii")
+
+
 @pytest.mark.parametrize("mode", ["honour", "no-head"])
 async def test_range_read_over_http(
-    aiohttp_server: AiohttpServer, big_wheel: BuiltDist, mode: str
+    aiohttp_server: AiohttpServer, big_wheel: BuiltDist, mode: str, isolated_env: dict[str, str]
 ) -> None:
     log: list[web.Request] = []
     server = await aiohttp_server(wheel_app(big_wheel.data, mode, log))
     url = str(server.make_url("/w.whl"))
-    async with aiohttp.ClientSession() as session:
-        fetcher = AiohttpRangeFetcher(session, url, {"Authorization": "Bearer t0k3n"})
+    async with index_client(isolated_env) as client:
+        # Credentials are the index's, registered by URL; they apply to the index's origin.
+        index_url = str(server.make_url("/simple/").with_user("user").with_password("t0k3n"))
+        assert client.add_index(index_url) == str(server.make_url("/simple/"))
+        fetcher = ClientRangeFetcher(client, url)
         assert await metadata_from_wheel_range(fetcher, "heavy") == big_wheel.metadata
     assert 0 < fetcher.bytes_transferred <= 70_000 < len(big_wheel.data) // 20
+    assert fetcher.whole is None
     assert all(r.headers["Accept-Encoding"] == "identity" for r in log)
-    assert all(r.headers["Authorization"] == "Bearer t0k3n" for r in log)
+    assert all(r.headers["Authorization"] == BASIC for r in log)
     if mode == "honour":  # HEAD for the size, one ranged GET for the tail (METADATA included)
         assert [r.method for r in log] == ["HEAD", "GET"]
         assert (
@@ -295,17 +317,17 @@ async def test_range_read_over_http(
         )
     else:  # HEAD refused (405); the suffix-range probe doubles as the tail read
         assert [(r.method, r.headers["Range"]) for r in log] == [("GET", "bytes=-65536")]
-        assert fetcher.requests == 2
+        assert client.stats.requests == 2
 
 
 async def test_range_read_through_a_redirect(
-    aiohttp_server: AiohttpServer, big_wheel: BuiltDist
+    aiohttp_server: AiohttpServer, big_wheel: BuiltDist, isolated_env: dict[str, str]
 ) -> None:
     log: list[web.Request] = []
     server = await aiohttp_server(wheel_app(big_wheel.data, "honour", log))
     url = str(server.make_url("/r.whl"))
-    async with aiohttp.ClientSession() as session:
-        fetcher = AiohttpRangeFetcher(session, url)
+    async with index_client(isolated_env) as client:
+        fetcher = ClientRangeFetcher(client, url)
         assert await fetcher.size() == len(big_wheel.data)  # the file's, not the redirect's
         assert await metadata_from_wheel_range(fetcher, "heavy") == big_wheel.metadata
     assert [(r.method, r.path) for r in log] == [
@@ -317,8 +339,37 @@ async def test_range_read_through_a_redirect(
     assert log[-1].headers["Range"].startswith("bytes=")
 
 
+async def test_range_read_redirected_to_another_origin_drops_authorization(
+    aiohttp_server: AiohttpServer, big_wheel: BuiltDist, isolated_env: dict[str, str]
+) -> None:
+    """The index's credentials go to the index's origin only, never across a redirect."""
+    files_log: list[web.Request] = []
+    files = await aiohttp_server(wheel_app(big_wheel.data, "honour", files_log))
+    index_log: list[web.Request] = []
+
+    async def elsewhere(request: web.Request) -> web.StreamResponse:
+        index_log.append(request)
+        raise web.HTTPFound(str(files.make_url("/w.whl")))
+
+    app = web.Application()
+    app.router.add_get("/packages/h.whl", elsewhere)
+    index = await aiohttp_server(app)
+    assert (index.host, index.port) != (files.host, files.port)
+    async with index_client(isolated_env) as client:
+        client.add_index(str(index.make_url("/simple/").with_user("user").with_password("t0k3n")))
+        fetcher = ClientRangeFetcher(client, str(index.make_url("/packages/h.whl")))
+        assert await metadata_from_wheel_range(fetcher, "heavy") == big_wheel.metadata
+    assert [r.method for r in index_log] == ["HEAD", "GET"]
+    assert all(r.headers["Authorization"] == BASIC for r in index_log)
+    assert [r.method for r in files_log] == ["HEAD", "GET"]
+    assert all("Authorization" not in r.headers for r in files_log)
+
+
 async def test_range_read_from_aiohttp_file_response(
-    aiohttp_server: AiohttpServer, big_wheel: BuiltDist, tmp_path: Path
+    aiohttp_server: AiohttpServer,
+    big_wheel: BuiltDist,
+    tmp_path: Path,
+    isolated_env: dict[str, str],
 ) -> None:
     """aiohttp's own static file handler: a real-world Range implementation."""
     path = tmp_path / big_wheel.filename
@@ -327,24 +378,28 @@ async def test_range_read_from_aiohttp_file_response(
     app.router.add_static("/files", tmp_path)
     server = await aiohttp_server(app)
     url = str(server.make_url(f"/files/{big_wheel.filename}"))
-    async with aiohttp.ClientSession() as session:
-        fetcher = AiohttpRangeFetcher(session, url)
+    async with index_client(isolated_env) as client:
+        fetcher = ClientRangeFetcher(client, url)
         assert await metadata_from_wheel_range(fetcher) == big_wheel.metadata
     assert fetcher.bytes_transferred < 100_000
 
 
 async def test_server_ignoring_range_then_fallback(
-    aiohttp_server: AiohttpServer, big_wheel: BuiltDist
+    aiohttp_server: AiohttpServer, big_wheel: BuiltDist, isolated_env: dict[str, str]
 ) -> None:
     log: list[web.Request] = []
     server = await aiohttp_server(wheel_app(big_wheel.data, "ignore", log))
     url = str(server.make_url("/w.whl"))
-    async with aiohttp.ClientSession() as session:
-        fetcher = AiohttpRangeFetcher(session, url)
+    async with index_client(isolated_env) as client:
+        fetcher = ClientRangeFetcher(client, url)
         with pytest.raises(RangeNotSupported, match="ignored Range"):
             await metadata_from_wheel_range(fetcher, "heavy")
-        # The 200 body of the ranged GET was not read.
-        assert fetcher.bytes_transferred < 100_000
+        # The client reads whole bodies: the 200 answer to the ranged GET is the whole file,
+        # kept so that the fallback need not download it a second time.
+        assert [r.method for r in log] == ["HEAD", "GET"]
+        assert "Range" in log[1].headers
+        assert fetcher.whole == big_wheel.data
+        assert fetcher.bytes_transferred == len(big_wheel.data)
         whole = await fetcher.fetch_all()
     assert whole == big_wheel.data
     assert metadata_from_wheel_bytes(whole, "heavy") == big_wheel.metadata
@@ -353,19 +408,26 @@ async def test_server_ignoring_range_then_fallback(
 
 @pytest.mark.parametrize(("mode", "message"), [("wrong-range", "Content-Range"), ("gzip", "gzip")])
 async def test_misbehaving_range_server(
-    aiohttp_server: AiohttpServer, big_wheel: BuiltDist, mode: str, message: str
+    aiohttp_server: AiohttpServer,
+    big_wheel: BuiltDist,
+    mode: str,
+    message: str,
+    isolated_env: dict[str, str],
 ) -> None:
     server = await aiohttp_server(wheel_app(big_wheel.data, mode, []))
     url = str(server.make_url("/w.whl"))
-    async with aiohttp.ClientSession() as session:
+    async with index_client(isolated_env) as client:
         with pytest.raises(RangeNotSupported, match=message):
-            await metadata_from_wheel_range(AiohttpRangeFetcher(session, url))
+            await metadata_from_wheel_range(ClientRangeFetcher(client, url))
 
 
-async def test_http_error_is_not_range_not_supported(aiohttp_server: AiohttpServer) -> None:
+async def test_http_error_is_not_range_not_supported(
+    aiohttp_server: AiohttpServer, isolated_env: dict[str, str]
+) -> None:
     server = await aiohttp_server(web.Application())
     url = str(server.make_url("/missing.whl"))
-    async with aiohttp.ClientSession() as session:
-        with pytest.raises(aiohttp.ClientResponseError) as caught:
-            await metadata_from_wheel_range(AiohttpRangeFetcher(session, url))
+    async with index_client(isolated_env) as client:
+        with pytest.raises(FetchFailed) as caught:
+            await metadata_from_wheel_range(ClientRangeFetcher(client, url))
+    assert not isinstance(caught.value, RangeNotSupported)
     assert caught.value.status == 404
