@@ -12,7 +12,7 @@ import click
 from db.errors import SneakernetError
 from db.indexes import add_index, list_indexes, remove_index
 from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app
-from mirror.urls import strip_userinfo
+from mirror.simple import strip_credentials
 
 __all__ = ["index_group", "parse_cutoff", "validate_index_name", "validate_index_url"]
 
@@ -139,7 +139,7 @@ def index_add(
         config = add_index(
             conn,
             name=name,
-            url=strip_userinfo(checked),
+            url=strip_credentials(checked),
             format="flat" if flat else "simple",
             is_default=is_default,
             explicit=explicit,

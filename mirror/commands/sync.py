@@ -19,9 +19,9 @@ from mirror.commands.common import AppContext, echo_json, handle_errors, pass_ap
 from mirror.pipconfig import pip_indexes
 from mirror.progress import make_progress
 from mirror.selection import parse_version_policy
+from mirror.simple import strip_credentials
 from mirror.source_factory import open_sources
 from mirror.sync import Syncer, SyncStats
-from mirror.urls import strip_userinfo
 
 __all__ = ["sync_command"]
 
@@ -40,13 +40,13 @@ def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
             add_index(
                 conn,
                 name=found.name,
-                url=strip_userinfo(found.url),
+                url=strip_credentials(found.url),
                 format=found.format,
                 is_default=found.is_default,
             )
             role = " (default)" if found.is_default else ""
             click.echo(
-                f"no index configured: added {found.name}{role} {strip_userinfo(found.url)} "
+                f"no index configured: added {found.name}{role} {strip_credentials(found.url)} "
                 f"from pip's {found.origin}",
                 err=True,
             )
