@@ -1,53 +1,30 @@
 """Writing snapshots (used by `mirror sync`).
 
 A sync opens a snapshot in state ``building``, records each page (sharing unchanged ones with
-earlier snapshots) and each core metadata file as it arrives, each in its own short transaction,
-and then makes the snapshot ``complete`` in one final transaction. A crash leaves a ``building``
-snapshot that the next sync resumes; readers never see it, and earlier snapshots are never
-modified.
+earlier snapshots) and each core metadata file as it arrives — committed in batches — and then
+makes the snapshot ``complete`` in one final transaction. A crash leaves a ``building`` snapshot
+that the next sync resumes from what was committed; readers never see it, and earlier snapshots
+are never modified.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    RowMapping,
-    bindparam,
-    delete,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert
 
-from db.blobs import put_blob, sha256_hex
+from db.blobs import put_blob
+from db.digests import canonical_json, content_digest, now_utc, page_digest
 from db.errors import SneakernetError
+from db.file_rows import dist_from_row, file_row
 from db.records import CoreMetadata, DistFile, ProjectPage
-from db.schema import file, index, metadata, page, snapshot, snapshot_metadata, snapshot_page
+from db.schema import file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 
-__all__ = [
-    "FetchedPage",
-    "PreviousPage",
-    "SnapshotWriter",
-    "canonical_json",
-    "now_utc",
-]
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+__all__ = ["FetchedPage", "PreviousPage", "SnapshotWriter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,77 +51,6 @@ class PreviousPage:
     last_modified: str | None
     serial: int | None
     failed: bool
-
-
-def _page_digest(index_id: int, project: str, fetched: FetchedPage, blob_sha: str | None) -> str:
-    parsed = fetched.parsed
-    state = {
-        "status": fetched.status,
-        "error": fetched.error,
-        "content_type": fetched.content_type,
-        "blob": blob_sha,
-        "final_url": fetched.final_url,
-        "serial": parsed.last_serial if parsed else None,
-    }
-    return sha256_hex(canonical_json(state).encode())
-
-
-def _other_hashes(dist: DistFile) -> str | None:
-    others = {algo: digest for algo, digest in dist.hashes if algo != "sha256"}
-    return canonical_json(others) if others else None
-
-
-def _file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
-    return {
-        "page_id": page_id,
-        "position": position,
-        "filename": dist.filename,
-        "url": dist.url,
-        "project": dist.project,
-        "version": dist.version,
-        "version_valid": dist.version_valid,
-        "is_wheel": dist.is_wheel,
-        "tags": dist.tags,
-        "requires_python": dist.requires_python,
-        "yanked": dist.yanked,
-        "yanked_reason": dist.yanked_reason,
-        "upload_time": dist.upload_time,
-        "size": dist.size,
-        "sha256": dist.sha256,
-        "hashes": _other_hashes(dist),
-        "core_metadata": (
-            None if dist.core_metadata is None else canonical_json(dict(dist.core_metadata))
-        ),
-        "provenance": dist.provenance,
-    }
-
-
-def _stored_hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
-    hashes = dict(json.loads(others)) if others else {}
-    if sha256:
-        hashes["sha256"] = sha256
-    return tuple(sorted(hashes.items()))
-
-
-def _row_to_dist(r: RowMapping) -> DistFile:
-    core = r["core_metadata"]
-    return DistFile(
-        filename=r["filename"],
-        url=r["url"],
-        project=r["project"],
-        version=r["version"],
-        version_valid=bool(r["version_valid"]),
-        is_wheel=bool(r["is_wheel"]),
-        tags=r["tags"],
-        hashes=_stored_hashes(r["sha256"], r["hashes"]),
-        requires_python=r["requires_python"],
-        yanked=bool(r["yanked"]),
-        yanked_reason=r["yanked_reason"],
-        upload_time=r["upload_time"],
-        size=r["size"],
-        core_metadata=None if core is None else tuple(sorted(json.loads(core).items())),
-        provenance=r["provenance"],
-    )
 
 
 # Statements built once: constructing one per row costs more than executing it.
@@ -295,7 +201,7 @@ class SnapshotWriter:
         self, conn: Connection, index_id: int, project: str, fetched: FetchedPage
     ) -> None:
         blob_sha = put_blob(conn, fetched.body) if fetched.body is not None else None
-        digest = _page_digest(index_id, project, fetched, blob_sha)
+        digest = page_digest(index_id, project, fetched, blob_sha)
         existing = conn.execute(
             select(page.c.id).where(
                 page.c.index_id == index_id, page.c.project == project, page.c.digest == digest
@@ -367,7 +273,7 @@ class SnapshotWriter:
         if parsed is not None and parsed.files:
             conn.execute(
                 file.insert(),
-                [_file_row(page_id, pos, dist) for pos, dist in enumerate(parsed.files)],
+                [file_row(page_id, pos, dist) for pos, dist in enumerate(parsed.files)],
             )
         return page_id
 
@@ -435,7 +341,7 @@ class SnapshotWriter:
             rows = conn.execute(
                 select(file).where(file.c.page_id == page_id).order_by(file.c.position)
             )
-            return [_row_to_dist(r._mapping) for r in rows]
+            return [dist_from_row(r._mapping) for r in rows]
 
     def page_link(self, index_id: int, project: str) -> tuple[int, int, bool] | None:
         """(page_id, status, failed) of the page this snapshot holds for (index, project)."""
@@ -564,29 +470,3 @@ def _default_name(conn: Connection, created: str) -> str:
         n += 1
         name = f"{base}-{n}"
     return name
-
-
-def content_digest(conn: Connection, snapshot_id: int) -> str:
-    """sha256 over the snapshot's content, independent of row ids, names and fetch times:
-    each page as (index URL, project, page state digest) and each metadata link as
-    (index URL, filename, source, metadata sha256), sorted."""
-    lines: list[str] = []
-    pages = conn.execute(
-        select(index.c.url, snapshot_page.c.project, page.c.digest)
-        .join(page, page.c.id == snapshot_page.c.page_id)
-        .join(index, index.c.id == snapshot_page.c.index_id)
-        .where(snapshot_page.c.snapshot_id == snapshot_id)
-    )
-    lines += [f"page\t{r.url}\t{r.project}\t{r.digest}" for r in pages]
-    metas = conn.execute(
-        select(
-            index.c.url,
-            snapshot_metadata.c.filename,
-            snapshot_metadata.c.source,
-            snapshot_metadata.c.metadata_sha256,
-        )
-        .join(index, index.c.id == snapshot_metadata.c.index_id)
-        .where(snapshot_metadata.c.snapshot_id == snapshot_id)
-    )
-    lines += [f"meta\t{r.url}\t{r.filename}\t{r.source}\t{r.metadata_sha256}" for r in metas]
-    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()

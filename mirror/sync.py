@@ -18,7 +18,7 @@ from mirror.closure import ClosureState
 from mirror.selection import VersionPolicy, choose_metadata_files
 from mirror.sources import IndexSource, MetadataOutcome, NotModified
 
-__all__ = ["Progress", "SyncResult", "SyncStats", "Syncer"]
+__all__ = ["Progress", "SyncStats", "Syncer"]
 
 
 class Progress:
@@ -70,14 +70,6 @@ class SyncStats:
             "failures": sorted(self.failures),
             "warnings": sorted(self.warnings),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class SyncResult:
-    snapshot_name: str
-    digest: str
-    stats: SyncStats
-    seconds: float
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from db.blobs import get_blob
+from db.digests import content_digest
 from db.indexes import add_index
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 from db.snapshot_queries import (
@@ -18,7 +19,7 @@ from db.snapshot_queries import (
     list_snapshots,
     snapshot_details,
 )
-from db.snapshot_writer import FetchedPage, content_digest
+from db.snapshot_writer import FetchedPage
 from tests.db import new_engine, sdist, wheel, write_snapshot
 
 

@@ -1,0 +1,70 @@
+"""File rows: a parsed ``DistFile`` ↔ a ``file`` table row."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import RowMapping
+
+from db.digests import canonical_json
+from db.records import DistFile
+
+__all__ = ["dist_from_row", "file_row"]
+
+
+def _other_hashes(dist: DistFile) -> str | None:
+    others = {algo: digest for algo, digest in dist.hashes if algo != "sha256"}
+    return canonical_json(others) if others else None
+
+
+def file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
+    return {
+        "page_id": page_id,
+        "position": position,
+        "filename": dist.filename,
+        "url": dist.url,
+        "project": dist.project,
+        "version": dist.version,
+        "version_valid": dist.version_valid,
+        "is_wheel": dist.is_wheel,
+        "tags": dist.tags,
+        "requires_python": dist.requires_python,
+        "yanked": dist.yanked,
+        "yanked_reason": dist.yanked_reason,
+        "upload_time": dist.upload_time,
+        "size": dist.size,
+        "sha256": dist.sha256,
+        "hashes": _other_hashes(dist),
+        "core_metadata": (
+            None if dist.core_metadata is None else canonical_json(dict(dist.core_metadata))
+        ),
+        "provenance": dist.provenance,
+    }
+
+
+def _stored_hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
+    hashes = dict(json.loads(others)) if others else {}
+    if sha256:
+        hashes["sha256"] = sha256
+    return tuple(sorted(hashes.items()))
+
+
+def dist_from_row(r: RowMapping) -> DistFile:
+    core = r["core_metadata"]
+    return DistFile(
+        filename=r["filename"],
+        url=r["url"],
+        project=r["project"],
+        version=r["version"],
+        version_valid=bool(r["version_valid"]),
+        is_wheel=bool(r["is_wheel"]),
+        tags=r["tags"],
+        hashes=_stored_hashes(r["sha256"], r["hashes"]),
+        requires_python=r["requires_python"],
+        yanked=bool(r["yanked"]),
+        yanked_reason=r["yanked_reason"],
+        upload_time=r["upload_time"],
+        size=r["size"],
+        core_metadata=None if core is None else tuple(sorted(json.loads(core).items())),
+        provenance=r["provenance"],
+    )
