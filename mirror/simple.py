@@ -6,7 +6,7 @@ page and an HTML page listing the same files give the same :class:`~db.records.D
 type, a login form, unreadable JSON, an API major version we do not speak) raise
 :class:`PageError`: such a page fails and is never recorded as "0 files". Per-file problems
 never raise: the raw value is kept (or ``None``) and a line goes to ``ProjectPage.warnings``.
-Nothing here does I/O.
+Nothing here does I/O. The HTML reading itself is in :mod:`mirror.simple_html`.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import html
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from db.records import DistFile, ProjectPage, canonical_name
 from mirror.filenames import ParsedFilename, UnsupportedFilename, check_filename
+from mirror.simple_html import html_charset, read_html
+from mirror.simple_records import PageError, RawFile
 
 __all__ = [
     "ACCEPT",
@@ -68,15 +68,9 @@ _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*@")
 _UPLOAD_TIME = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*([Zz]|[+-]\d\d(?::?\d\d)?)?"
 )
-_SERIAL_COMMENT = re.compile(r"\s*SERIAL\s+(\d+)\s*")  # PyPI's <!--SERIAL n--> in HTML pages
-# PEP 658 (HTML) / PEP 691 (JSON): the current name first, then the legacy ones (PEP 714).
+# PEP 691 (JSON): the current name first, then the legacy ones (PEP 714).
 # ``data-dist-info-metadata`` as a JSON key is a bug of some servers, copied from the HTML name.
 _JSON_METADATA_KEYS = ("core-metadata", "dist-info-metadata", "data-dist-info-metadata")
-_HTML_METADATA_ATTRS = ("data-core-metadata", "data-dist-info-metadata")
-
-
-class PageError(ValueError):
-    """The body is not a project page this tool can read; the message says why."""
 
 
 def strip_credentials(url: str) -> str:
@@ -133,7 +127,7 @@ def parse_project_page(body: bytes, content_type: str, base_url: str, project: s
     if media in _JSON_TYPES:
         return _parse_json(body, base_url, project)
     if media in _HTML_TYPES:
-        return _parse_html(body, _charset(params), base_url, project)
+        return _parse_html(body, html_charset(params), base_url, project)
     if not media:
         raise PageError("the response has no Content-Type; expected a Simple API project page")
     raise PageError(
@@ -142,27 +136,8 @@ def parse_project_page(body: bytes, content_type: str, base_url: str, project: s
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _RawFile:
-    """One file as a page states it, before validation; values keep their JSON types.
-
-    HTML attributes are mapped onto JSON's meaning: ``yanked`` is ``False``, ``True`` or a reason
-    string; ``core_metadata`` is ``None`` (not offered), a bool, an ``algo=hex`` string or a map.
-    """
-
-    href: object
-    filename: object = None
-    hashes: object = None
-    requires_python: object = None
-    yanked: object = False
-    size: object = None
-    upload_time: object = None
-    core_metadata: object = None
-    provenance: object = None
-
-
 class _Files:
-    """Validates :class:`_RawFile` values into :class:`DistFile` values, collecting warnings."""
+    """Validates :class:`RawFile` values into :class:`DistFile` values, collecting warnings."""
 
     def __init__(self, base_url: str, project: str) -> None:
         self.base_url = base_url
@@ -172,7 +147,7 @@ class _Files:
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
-    def build(self, raw: _RawFile, position: int) -> DistFile | None:
+    def build(self, raw: RawFile, position: int) -> DistFile | None:
         label = f"file #{position + 1}"
         if not isinstance(raw.href, str) or not raw.href.strip():
             self.warn(f"{label}: no URL (skipped)")
@@ -390,7 +365,7 @@ def _parse_json(body: bytes, base_url: str, project: str) -> ProjectPage:
             files.warn(f"file #{position + 1}: not an object (skipped)")
             continue
         metadata = next((entry[k] for k in _JSON_METADATA_KEYS if entry.get(k) is not None), None)
-        raw = _RawFile(
+        raw = RawFile(
             href=entry.get("url"),
             filename=entry.get("filename"),
             hashes=entry.get("hashes"),
@@ -429,134 +404,31 @@ def _parse_json(body: bytes, base_url: str, project: str) -> ProjectPage:
     )
 
 
-def _charset(params: str) -> str:
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset" and value.strip(" \"'"):
-            return value.strip(" \"'")
-    return "utf-8"  # PEP 503 pages are UTF-8
-
-
-_Attrs = dict[str, str | None]
-
-
-class _PageHTML(HTMLParser):
-    """Collects anchors, ``<base>``, ``<meta>``, the title and the serial comment.
-
-    HTMLParser already lower-cases tag and attribute names, accepts unquoted values and
-    decodes entities in attribute values and (``convert_charrefs``) in text.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[_Attrs, str]] = []
-        self.base_href: str | None = None
-        self.meta: dict[str, str] = {}
-        self.title = ""
-        self.serial: int | None = None
-        self.password_field = False
-        self.tags = 0
-        self._anchor: _Attrs | None = None
-        self._text: list[str] = []
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags += 1
-        found: _Attrs = {}
-        for key, value in attrs:  # the first of repeated attributes wins, as in browsers
-            found.setdefault(key, value)
-        if tag == "a":
-            self.flush()  # an unclosed <a> ends where the next one starts
-            self._anchor, self._text = found, []
-        elif tag == "base" and self.base_href is None and found.get("href"):
-            self.base_href = found["href"]
-        elif tag == "meta" and found.get("name") and found.get("content") is not None:
-            self.meta.setdefault(str(found["name"]).lower(), str(found["content"]))
-        elif tag == "input" and (found.get("type") or "").lower() == "password":
-            self.password_field = True
-        elif tag == "title":
-            self._in_title = True
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self.flush()
-        elif tag == "title":
-            self._in_title = False
-
-    def handle_data(self, data: str) -> None:
-        if self._anchor is not None:
-            self._text.append(data)
-        if self._in_title:
-            self.title += data
-
-    def handle_comment(self, data: str) -> None:
-        if (match := _SERIAL_COMMENT.fullmatch(data)) is not None:
-            self.serial = int(match[1])
-
-    def close(self) -> None:
-        super().close()
-        self.flush()
-
-    def flush(self) -> None:
-        """End the open anchor, if any (at the next anchor, at the end, or after an error)."""
-        if self._anchor is not None:
-            self.anchors.append((self._anchor, "".join(self._text)))
-            self._anchor = None
-
-
 def _parse_html(body: bytes, charset: str, base_url: str, project: str) -> ProjectPage:
-    try:
-        text = body.decode(charset, errors="replace")
-    except LookupError:  # an unknown charset label
-        text = body.decode("utf-8", errors="replace")
-    parser = _PageHTML()
+    page = read_html(body, charset)  # raises PageError for a login page or one with no markup
     files = _Files(base_url, project)
-    try:
-        parser.feed(text)
-        parser.close()
-    except (AssertionError, ValueError) as exc:  # html.parser's rare hard stops (``<![ x``)
-        files.warn(f"the HTML is malformed ({exc}); kept the links read before that point")
-        parser.flush()
-    if parser.password_field:
-        raise PageError("the HTML page has a password field: a login page, not a project page")
-    if parser.tags == 0:
-        # JSON or plain text mislabelled as HTML would otherwise read as a page with no files.
-        raise PageError(f"the {len(body)}-byte HTML page has no markup at all: not a project page")
-    api_version = _api_version(parser.meta.get("pypi:repository-version"), files)
-    if parser.base_href is not None:
+    for warning in page.warnings:
+        files.warn(warning)
+    api_version = _api_version(page.api_version, files)
+    if page.base_href is not None:
         # HTML: the first <base href> applies to the whole document, itself relative to the page.
         try:
-            files.base_url = urljoin(base_url, parser.base_href.strip())
+            files.base_url = urljoin(base_url, page.base_href.strip())
         except ValueError:
-            files.warn(f"unreadable <base href={parser.base_href!r}> (ignored)")
+            files.warn(f"unreadable <base href={page.base_href!r}> (ignored)")
     dists = []
-    for position, (attrs, anchor_text) in enumerate(parser.anchors):
-        if "href" not in attrs:
-            continue  # a named anchor, not a link
-        metadata = next((attrs[k] or True for k in _HTML_METADATA_ATTRS if k in attrs), None)
-        raw = _RawFile(
-            href=attrs["href"],
-            filename=anchor_text,  # PEP 503: the text is the filename
-            # PEP 592: present means yanked; the value, if any, is the reason.
-            yanked=False if "data-yanked" not in attrs else (attrs["data-yanked"] or True),
-            requires_python=attrs.get("data-requires-python"),
-            upload_time=attrs.get("data-upload-time"),  # non-standard, emitted by some indexes
-            core_metadata=metadata,
-            provenance=attrs.get("data-provenance"),
-        )
+    for position, raw in page.files:
         if (dist := files.build(raw, position)) is not None:
             dists.append(dist)
-    status, reason = _status(parser.meta.get("pypi:project-status"), files)
+    status, reason = _status(page.project_status, files)
     if status is not None:
-        reason = parser.meta.get("pypi:project-status-reason") or None
-    title = parser.title.strip()
-    name = title.removeprefix("Links for ").strip() if title.startswith("Links for ") else ""
+        reason = page.project_status_reason
     return ProjectPage(
-        name=name or project,
+        name=page.name or project,
         api_version=api_version,
         files=tuple(dists),
         project_status=status,
         project_status_reason=reason,
-        last_serial=parser.serial,
+        last_serial=page.serial,
         warnings=tuple(files.warnings),
     )
