@@ -7,8 +7,8 @@ import threading
 
 import zstandard
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.sqlite import insert
 
+from db.bulk import insert_rows
 from db.errors import DatabaseError
 from db.schema import blob
 
@@ -31,15 +31,15 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-# Built once: constructing a statement per row costs more than executing it.
-_INSERT = insert(blob).on_conflict_do_nothing(index_elements=["sha256"])
-
-
 def put_blob(conn: Connection, data: bytes, digest: str | None = None) -> str:
     """Store ``data`` once; return its sha256. Storing the same bytes again is a no-op."""
     digest = digest or sha256_hex(data)
-    conn.execute(
-        _INSERT, {"sha256": digest, "size": len(data), "data": _compressor().compress(data)}
+    packed = _compressor().compress(data)
+    insert_rows(
+        conn,
+        blob,
+        [{"sha256": digest, "size": len(data), "data": packed}],
+        conflict_keys=("sha256",),
     )
     return digest
 

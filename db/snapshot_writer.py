@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from db.blobs import put_blob
+from db.bulk import insert_rows
 from db.digests import canonical_json, content_digest, now_utc, page_digest
 from db.errors import SneakernetError
 from db.file_rows import dist_from_row, file_row
@@ -51,49 +51,6 @@ class PreviousPage:
     last_modified: str | None
     serial: int | None
     failed: bool
-
-
-# Statements built once: constructing one per row costs more than executing it.
-_INSERT_METADATA = insert(metadata).on_conflict_do_nothing(index_elements=["sha256"])
-_UPSERT_SNAPSHOT_METADATA = (
-    insert(snapshot_metadata)
-    .values(
-        snapshot_id=bindparam("snapshot_id"),
-        index_id=bindparam("index_id"),
-        filename=bindparam("filename"),
-        source=bindparam("source"),
-        metadata_sha256=bindparam("metadata_sha256"),
-        error=bindparam("error"),
-    )
-    .on_conflict_do_update(
-        index_elements=["snapshot_id", "index_id", "filename"],
-        set_={
-            "source": bindparam("source"),
-            "metadata_sha256": bindparam("metadata_sha256"),
-            "error": bindparam("error"),
-        },
-    )
-)
-_UPSERT_SNAPSHOT_PAGE = (
-    insert(snapshot_page)
-    .values(
-        snapshot_id=bindparam("snapshot_id"),
-        index_id=bindparam("index_id"),
-        project=bindparam("project"),
-        page_id=bindparam("page_id"),
-        etag=bindparam("etag"),
-        last_modified=bindparam("last_modified"),
-        fetched_at=bindparam("fetched_at"),
-    )
-    .on_conflict_do_update(
-        index_elements=["snapshot_id", "index_id", "project"],
-        set_={
-            "page_id": bindparam("page_id"),
-            "etag": bindparam("etag"),
-            "last_modified": bindparam("last_modified"),
-        },
-    )
-)
 
 
 class SnapshotWriter:
@@ -271,9 +228,8 @@ class SnapshotWriter:
         assert key is not None
         page_id = int(key[0])
         if parsed is not None and parsed.files:
-            conn.execute(
-                file.insert(),
-                [file_row(page_id, pos, dist) for pos, dist in enumerate(parsed.files)],
+            insert_rows(
+                conn, file, [file_row(page_id, pos, dist) for pos, dist in enumerate(parsed.files)]
             )
         return page_id
 
@@ -286,17 +242,22 @@ class SnapshotWriter:
         etag: str | None,
         last_modified: str | None,
     ) -> None:
-        conn.execute(
-            _UPSERT_SNAPSHOT_PAGE,
-            {
-                "snapshot_id": self.snapshot_id,
-                "index_id": index_id,
-                "project": project,
-                "page_id": page_id,
-                "etag": etag,
-                "last_modified": last_modified,
-                "fetched_at": now_utc(),
-            },
+        insert_rows(
+            conn,
+            snapshot_page,
+            [
+                {
+                    "snapshot_id": self.snapshot_id,
+                    "index_id": index_id,
+                    "project": project,
+                    "page_id": page_id,
+                    "etag": etag,
+                    "last_modified": last_modified,
+                    "fetched_at": now_utc(),
+                }
+            ],
+            conflict_keys=("snapshot_id", "index_id", "project"),
+            update=("page_id", "etag", "last_modified"),
         )
         self._carry_metadata(conn, index_id, page_id)
 
@@ -320,8 +281,9 @@ class SnapshotWriter:
             )
         ).all()
         if rows:
-            conn.execute(
-                insert(snapshot_metadata).on_conflict_do_nothing(),
+            insert_rows(
+                conn,
+                snapshot_metadata,
                 [
                     {
                         "snapshot_id": self.snapshot_id,
@@ -333,6 +295,7 @@ class SnapshotWriter:
                     }
                     for r in rows
                 ],
+                conflict_keys=("snapshot_id", "index_id", "filename"),
             )
 
     def page_files(self, page_id: int) -> list[DistFile]:
@@ -413,29 +376,38 @@ class SnapshotWriter:
         sha = None
         if raw is not None and parsed is not None:
             sha = put_blob(conn, raw)
-            conn.execute(
-                _INSERT_METADATA,
-                {
-                    "sha256": sha,
-                    "name": parsed.name,
-                    "version": parsed.version,
-                    "metadata_version": parsed.metadata_version,
-                    "requires_dist": canonical_json(list(parsed.requires_dist)),
-                    "requires_python": parsed.requires_python,
-                    "provides_extra": canonical_json(list(parsed.provides_extra)),
-                    "dynamic": canonical_json(list(parsed.dynamic)),
-                },
+            insert_rows(
+                conn,
+                metadata,
+                [
+                    {
+                        "sha256": sha,
+                        "name": parsed.name,
+                        "version": parsed.version,
+                        "metadata_version": parsed.metadata_version,
+                        "requires_dist": canonical_json(list(parsed.requires_dist)),
+                        "requires_python": parsed.requires_python,
+                        "provides_extra": canonical_json(list(parsed.provides_extra)),
+                        "dynamic": canonical_json(list(parsed.dynamic)),
+                    }
+                ],
+                conflict_keys=("sha256",),
             )
-        conn.execute(
-            _UPSERT_SNAPSHOT_METADATA,
-            {
-                "snapshot_id": self.snapshot_id,
-                "index_id": index_id,
-                "filename": filename,
-                "source": source,
-                "metadata_sha256": sha,
-                "error": error,
-            },
+        insert_rows(
+            conn,
+            snapshot_metadata,
+            [
+                {
+                    "snapshot_id": self.snapshot_id,
+                    "index_id": index_id,
+                    "filename": filename,
+                    "source": source,
+                    "metadata_sha256": sha,
+                    "error": error,
+                }
+            ],
+            conflict_keys=("snapshot_id", "index_id", "filename"),
+            update=("source", "metadata_sha256", "error"),
         )
 
     # -- finishing ----------------------------------------------------------------------------
