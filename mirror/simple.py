@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -82,6 +82,9 @@ def strip_credentials(url: str) -> str:
     return _USERINFO.sub(r"\1//", url, count=1)
 
 
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
 @lru_cache(maxsize=1024)
 def _valid_specifier(text: str) -> bool:
     """Pages repeat the same few requires-python values; check each once."""
@@ -98,6 +101,12 @@ def normalise_upload_time(value: str) -> str | None:
     Always six fraction digits (more are truncated), so one instant has one spelling and the
     stored strings sort in time order.
     """
+    if _CANONICAL_TIME.fullmatch(value):  # already the stored form: the common case on JSON
+        try:
+            datetime.fromisoformat(value[:-1])  # still reject impossible dates (2024-02-30)
+        except ValueError:
+            return None
+        return value
     match = _UPLOAD_TIME.fullmatch(value.strip())
     if match is None:
         return None
@@ -142,6 +151,7 @@ class _Files:
     def __init__(self, base_url: str, project: str) -> None:
         self.base_url = base_url
         self.project = project
+        self.canonical_project = canonical_name(project)
         self.warnings: list[str] = []
 
     def warn(self, message: str) -> None:
@@ -153,22 +163,23 @@ class _Files:
             self.warn(f"{label}: no URL (skipped)")
             return None
         try:
-            url, fragment = urldefrag(urljoin(self.base_url, raw.href.strip()))
-            path = urlsplit(url).path
+            url, _, fragment = urljoin(self.base_url, raw.href.strip()).partition("#")
         except ValueError as exc:  # e.g. a malformed IPv6 host
             self.warn(f"{label}: unreadable URL {strip_credentials(raw.href)!r}: {exc} (skipped)")
             return None
-        url = strip_credentials(url)
+        if "@" in url:
+            url = strip_credentials(url)
         # The page's own name for the file (JSON ``filename``, PEP 503 anchor text) first; when
         # it is not a distribution name (``Download``), the URL's last path segment (still
-        # quoted: check_filename decodes ``%2B``).
+        # quoted: check_filename decodes ``%2B``) — only parsed then, as pages are large.
         given = raw.filename.strip() if isinstance(raw.filename, str) else ""
-        names = [n for n in (given, path.rpartition("/")[2].strip()) if n]
         results: list[ParsedFilename | UnsupportedFilename] = []
-        for name in names:  # the URL's name is only parsed when the page's own is unusable
-            results.append(check_filename(name, self.project))
-            if isinstance(results[-1], ParsedFilename):
-                break
+        if given:
+            results.append(check_filename(given, self.project))
+        if not results or not isinstance(results[0], ParsedFilename):
+            from_url = urlsplit(url).path.rpartition("/")[2].strip()
+            if from_url:
+                results.append(check_filename(from_url, self.project))
         parsed = next((r for r in results if isinstance(r, ParsedFilename)), None)
         if parsed is None:
             bad = [r for r in results if isinstance(r, UnsupportedFilename)]
@@ -180,7 +191,7 @@ class _Files:
         label = parsed.filename
         if not parsed.version_valid:
             self.warn(f"{label}: version {parsed.version!r} is not valid PEP 440 (kept raw)")
-        if parsed.project != canonical_name(self.project):
+        if parsed.project != self.canonical_project:
             self.warn(f"{label}: names project {parsed.project!r}, not {self.project!r}")
         hashes = self.hashes(raw.hashes, label, "hashes")
         algo, sep, digest = fragment.partition("=")
