@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DatabaseError", "SneakernetError"]
+__all__ = ["DatabaseError", "SneakernetError", "UnknownSnapshot"]
 
 
 class SneakernetError(Exception):
@@ -22,3 +22,7 @@ class SneakernetError(Exception):
 
 class DatabaseError(SneakernetError):
     """The database file is missing, foreign, damaged, or of an unknown schema."""
+
+
+class UnknownSnapshot(DatabaseError):
+    """No complete snapshot answers to the name, ``latest`` or digest prefix given."""

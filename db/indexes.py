@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select, update
 
 from db.errors import SneakernetError
+from db.records import IndexConfig
 from db.schema import index
 
 __all__ = [
@@ -24,35 +24,6 @@ __all__ = [
 
 class IndexError_(SneakernetError):
     """An index name or definition the user gave is not usable."""
-
-
-@dataclass(frozen=True, slots=True)
-class IndexConfig:
-    id: int
-    name: str
-    url: str
-    format: str
-    priority: int
-    is_default: bool
-    explicit: bool
-    not_here: tuple[int, ...]
-    exclude_newer: str | None
-
-    def means_not_here(self, status: int) -> bool:
-        """404 always means "not here"; other statuses only when the index's policy says so."""
-        return status in (404, 410) or status in self.not_here
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "url": self.url,
-            "format": self.format,
-            "priority": self.priority,
-            "default": self.is_default,
-            "explicit": self.explicit,
-            "not_here": list(self.not_here),
-            "exclude_newer": self.exclude_newer,
-        }
 
 
 def _row_to_config(row: object) -> IndexConfig:

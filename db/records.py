@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "CoreMetadata",
     "DistFile",
+    "IndexConfig",
     "MetadataSource",
     "ProjectPage",
     "canonical_name",
@@ -87,3 +88,35 @@ class CoreMetadata:
     requires_python: str | None = None
     provides_extra: tuple[str, ...] = ()
     dynamic: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """A configured index and its policy (SEMANTICS.md §1); ``not_here`` lists the extra HTTP
+    statuses meaning "this index does not have the project"."""
+
+    id: int
+    name: str
+    url: str
+    format: str
+    priority: int
+    is_default: bool
+    explicit: bool
+    not_here: tuple[int, ...]
+    exclude_newer: str | None
+
+    def means_not_here(self, status: int) -> bool:
+        """404 always means "not here"; other statuses only when the index's policy says so."""
+        return status in (404, 410) or status in self.not_here
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "format": self.format,
+            "priority": self.priority,
+            "default": self.is_default,
+            "explicit": self.explicit,
+            "not_here": list(self.not_here),
+            "exclude_newer": self.exclude_newer,
+        }

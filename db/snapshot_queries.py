@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, delete, func, select
 
-from db.errors import SneakernetError
+from db.errors import UnknownSnapshot
 from db.schema import (
     blob,
     file,
@@ -31,10 +31,6 @@ __all__ = [
     "list_snapshots",
     "snapshot_details",
 ]
-
-
-class UnknownSnapshot(SneakernetError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from sqlalchemy import Column, Engine, create_engine, inspect, text
 
 from db.engine import HEAD_REVISION, open_engine, schema_revision
 from db.migrate import alembic_config, head_revision, known_revisions
+from db.paths import KNOWN_REVISIONS
 from db.schema import metadata_obj
 
 
@@ -97,6 +98,7 @@ def test_head_revision_is_the_single_alembic_head() -> None:
     assert len(script.get_bases()) == 1
     assert head_revision() == HEAD_REVISION
     assert HEAD_REVISION in known_revisions()
+    assert known_revisions() == KNOWN_REVISIONS
 
 
 def test_upgrade_from_empty_gives_exactly_the_schema(tmp_path: Path) -> None:

@@ -1,0 +1,347 @@
+"""Reading one snapshot for ``resolve``: stdlib ``sqlite3`` only, read-only, fast to import.
+
+This is the one module through which the resolver sees a snapshot. It imports neither
+SQLAlchemy nor alembic (``import sqlalchemy`` alone costs a quarter of a second), never writes
+to the database, and returns plain frozen records whose order never depends on the order rows
+come back from SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from db.errors import DatabaseError, UnknownSnapshot
+from db.paths import (
+    HEAD_REVISION,
+    KNOWN_REVISIONS,
+    check_file,
+    database_path,
+    database_url,
+    read_only_uri,
+    revision_of,
+)
+from db.records import IndexConfig, canonical_name
+
+__all__ = [
+    "FileMetadata",
+    "FileRecord",
+    "IndexConfig",
+    "PageRecord",
+    "ProjectRecord",
+    "SnapshotReader",
+    "SnapshotRef",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRef:
+    name: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileMetadata:
+    """What the snapshot knows of a file's core metadata.
+
+    ``source`` is how it was obtained (pep658, range, download, sdist-static) — then the other
+    fields hold it — or why not (needs-build, invalid) — then ``error`` may say more and
+    ``available`` is False.
+    """
+
+    source: str
+    available: bool
+    requires_dist: tuple[str, ...] = ()
+    requires_python: str | None = None
+    provides_extra: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    filename: str
+    url: str
+    version: str
+    version_valid: bool
+    is_wheel: bool
+    tags: str
+    requires_python: str | None
+    yanked: bool
+    yanked_reason: str | None
+    upload_time: str | None
+    size: int | None
+    sha256: str | None
+    # Every hash the index gave, sha256 included, sorted by algorithm.
+    hashes: tuple[tuple[str, str], ...]
+    # None when the snapshot holds nothing about this file's core metadata.
+    metadata: FileMetadata | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """One index's answer for the project: found (200), not here (404…), or failed."""
+
+    index: IndexConfig
+    status: int
+    failed: bool
+    error: str | None
+    files: tuple[FileRecord, ...]
+
+    @property
+    def found(self) -> bool:
+        return self.status == 200 and not self.failed
+
+    @property
+    def not_here(self) -> bool:
+        """The index said it does not have the project (404, 410, or its not-here list)."""
+        return not self.failed and self.status in {404, 410, *self.index.not_here}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    """A project in the snapshot. ``in_snapshot`` is False when no index was asked about it
+    (unlike an index answering 404, which is a page saying the project is not there)."""
+
+    name: str
+    in_snapshot: bool
+    pages: tuple[PageRecord, ...]
+
+
+_PROJECT_QUERY = """
+SELECT sp.index_id, p.status, p.error,
+       f.position, f.filename, f.url, f.version, f.version_valid, f.is_wheel, f.tags,
+       f.requires_python, f.yanked, f.yanked_reason, f.upload_time, f.size, f.sha256, f.hashes,
+       sm.source, sm.error, m.sha256, m.requires_dist, m.requires_python, m.provides_extra
+FROM snapshot_page AS sp
+JOIN page AS p ON p.id = sp.page_id
+LEFT JOIN file AS f ON f.page_id = p.id
+LEFT JOIN snapshot_metadata AS sm
+       ON sm.snapshot_id = sp.snapshot_id AND sm.index_id = sp.index_id
+      AND sm.filename = f.filename
+LEFT JOIN metadata AS m ON m.sha256 = sm.metadata_sha256
+WHERE sp.snapshot_id = ? AND sp.project = ?
+"""
+
+_INDEX_QUERY = """
+SELECT id, name, url, format, priority, is_default, explicit, not_here, exclude_newer
+FROM "index"
+WHERE id IN (SELECT DISTINCT index_id FROM snapshot_page WHERE snapshot_id = ?)
+"""
+
+
+def _hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
+    hashes: dict[str, str] = dict(json.loads(others)) if others else {}
+    if sha256:
+        hashes["sha256"] = sha256
+    return tuple(sorted(hashes.items()))
+
+
+def _metadata(
+    source: str | None,
+    error: str | None,
+    sha: str | None,
+    requires_dist: str | None,
+    requires_python: str | None,
+    provides_extra: str | None,
+) -> FileMetadata | None:
+    if source is None:
+        return None
+    if sha is None:
+        return FileMetadata(source=source, available=False, error=error)
+    return FileMetadata(
+        source=source,
+        available=True,
+        requires_dist=tuple(json.loads(requires_dist or "[]")),
+        requires_python=requires_python,
+        provides_extra=tuple(json.loads(provides_extra or "[]")),
+        error=error,
+    )
+
+
+class SnapshotReader:
+    """A read-only view of one complete snapshot. Use :meth:`open`; close it when done (or
+    use it as a context manager)."""
+
+    __slots__ = ("_conn", "_indexes", "_snapshot_id", "path", "snapshot")
+
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, snapshot_id: int, snapshot: SnapshotRef
+    ) -> None:
+        self._conn = conn
+        self.path = path
+        self._snapshot_id = snapshot_id
+        self.snapshot = snapshot
+        self._indexes: tuple[IndexConfig, ...] | None = None
+
+    @classmethod
+    def open(cls, path_or_url: str | None, snapshot: str = "latest") -> SnapshotReader:
+        """The snapshot ``snapshot`` (a name, ``latest`` — the newest complete one — or a
+        digest prefix of at least 8 hex digits) of the database named like ``--db``."""
+        url = database_url(path_or_url)
+        path = database_path(url)
+        if path is None:
+            raise DatabaseError(
+                f"cannot read snapshots from {url!r}: not an SQLite database file",
+                hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
+            )
+        check_file(path, create=False)
+        try:
+            conn = sqlite3.connect(read_only_uri(path), uri=True)
+        except sqlite3.Error as exc:
+            raise DatabaseError(
+                f"cannot open {path}: {exc}", hint="check the path and its permissions"
+            ) from exc
+        try:
+            _check_revision(conn, path)
+            snapshot_id, ref = _find_snapshot(conn, snapshot)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, snapshot_id, ref)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> SnapshotReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def indexes(self) -> list[IndexConfig]:
+        """The indexes that have pages in this snapshot, by priority."""
+        if self._indexes is None:
+            rows = self._conn.execute(_INDEX_QUERY, (self._snapshot_id,)).fetchall()
+            configs = [
+                IndexConfig(
+                    id=int(r[0]),
+                    name=str(r[1]),
+                    url=str(r[2]),
+                    format=str(r[3]),
+                    priority=int(r[4]),
+                    is_default=bool(r[5]),
+                    explicit=bool(r[6]),
+                    not_here=tuple(sorted(int(s) for s in str(r[7]).split(",") if s.strip())),
+                    exclude_newer=r[8],
+                )
+                for r in rows
+            ]
+            self._indexes = tuple(sorted(configs, key=lambda i: (i.priority, i.id)))
+        return list(self._indexes)
+
+    def project(self, name: str) -> ProjectRecord:
+        """Every index's page for ``name`` in this snapshot, with its files and their core
+        metadata, in index priority order and then the order each page lists its files."""
+        project = canonical_name(name)
+        rows = self._conn.execute(_PROJECT_QUERY, (self._snapshot_id, project)).fetchall()
+        if not rows:
+            return ProjectRecord(name=project, in_snapshot=False, pages=())
+        by_id = {i.id: i for i in self.indexes()}
+        pages: dict[int, tuple[int, str | None]] = {}
+        files: dict[int, list[tuple[int, FileRecord]]] = {}
+        for r in rows:
+            index_id = int(r[0])
+            pages[index_id] = (int(r[1]), r[2])
+            listed = files.setdefault(index_id, [])
+            if r[3] is None:  # LEFT JOIN: a page that lists no files
+                continue
+            listed.append(
+                (
+                    int(r[3]),
+                    FileRecord(
+                        filename=r[4],
+                        url=r[5],
+                        version=r[6],
+                        version_valid=bool(r[7]),
+                        is_wheel=bool(r[8]),
+                        tags=r[9],
+                        requires_python=r[10],
+                        yanked=bool(r[11]),
+                        yanked_reason=r[12],
+                        upload_time=r[13],
+                        size=r[14],
+                        sha256=r[15],
+                        hashes=_hashes(r[15], r[16]),
+                        metadata=_metadata(r[17], r[18], r[19], r[20], r[21], r[22]),
+                    ),
+                )
+            )
+        records = []
+        for index_id in sorted(pages, key=lambda i: (by_id[i].priority, i)):
+            status, error = pages[index_id]
+            listed = sorted(files[index_id], key=lambda pair: (pair[0], pair[1].filename))
+            records.append(
+                PageRecord(
+                    index=by_id[index_id],
+                    status=status,
+                    failed=error is not None or status == 0,
+                    error=error,
+                    files=tuple(f for _, f in listed),
+                )
+            )
+        return ProjectRecord(name=project, in_snapshot=True, pages=tuple(records))
+
+
+def _check_revision(conn: sqlite3.Connection, path: Path) -> None:
+    revision = revision_of(conn, path)
+    if revision == HEAD_REVISION:
+        return
+    if revision is None:
+        raise DatabaseError(
+            f"the database {path} is empty",
+            hint="run `mirror sync PROJECT…` to fill it",
+        )
+    if revision not in KNOWN_REVISIONS:
+        raise DatabaseError(
+            f"the database {path} has schema revision {revision}, "
+            "newer than this version of sneakernet knows",
+            hint="upgrade sneakernet, or use the database with the version that wrote it",
+        )
+    raise DatabaseError(
+        f"the database {path} has schema revision {revision} and needs an upgrade",
+        hint="run `mirror db upgrade`",
+    )
+
+
+def _find_snapshot(conn: sqlite3.Connection, ref: str) -> tuple[int, SnapshotRef]:
+    """Like :func:`db.snapshot_queries.find_snapshot`, complete snapshots only."""
+    select = "SELECT id, name, state, digest FROM snapshot"
+    try:
+        if ref == "latest":
+            row = conn.execute(
+                f"{select} WHERE state = 'complete' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                raise UnknownSnapshot(
+                    "there is no complete snapshot yet", hint="run `mirror sync PROJECT…` first"
+                )
+            return int(row[0]), SnapshotRef(name=row[1], digest=row[3])
+        row = conn.execute(f"{select} WHERE name = ?", (ref,)).fetchone()
+        if row is None and len(ref) >= 8:
+            # A prefix compare, not LIKE: "_" and "%" in ref are not wildcards.
+            prefix = ref.lower()
+            rows = conn.execute(
+                f"{select} WHERE substr(digest, 1, ?) = ?", (len(prefix), prefix)
+            ).fetchall()
+            if len(rows) == 1:
+                row = rows[0]
+        if row is None:
+            names = [r[0] for r in conn.execute("SELECT name FROM snapshot ORDER BY id")][-5:]
+            raise UnknownSnapshot(
+                f"no snapshot named {ref!r}",
+                hint="see `mirror snapshot list`"
+                + (f"; recent: {', '.join(names)}" if names else "; there are none yet"),
+            )
+        if row[2] != "complete":
+            raise UnknownSnapshot(
+                f"snapshot {ref!r} is {row[2]}, not complete",
+                hint="run the same `mirror sync` again to resume it",
+            )
+        return int(row[0]), SnapshotRef(name=row[1], digest=row[3])
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(
+            f"the database is damaged or not a database: {exc}",
+            hint="restore it from a backup or an exported snapshot (`mirror import`)",
+        ) from exc
