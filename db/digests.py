@@ -8,27 +8,23 @@ index name or id.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
 from db.blobs import sha256_hex
+from db.records import canonical_json
 from db.schema import index, page, snapshot_metadata, snapshot_page
 
 if TYPE_CHECKING:
     from db.snapshot_writer import FetchedPage
 
-__all__ = ["canonical_json", "content_digest", "now_utc", "page_digest"]
+__all__ = ["content_digest", "now_utc", "page_digest"]
 
 
 def now_utc() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def page_digest(index_id: int, project: str, fetched: FetchedPage, blob_sha: str | None) -> str:

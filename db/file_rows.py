@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from sqlalchemy import RowMapping
+from db.records import DistFile, canonical_json
 
-from db.digests import canonical_json
-from db.records import DistFile
+if TYPE_CHECKING:  # the resolver imports this module; it must not load SQLAlchemy
+    from sqlalchemy import RowMapping
 
-__all__ = ["dist_from_row", "file_row"]
+__all__ = ["dist_from_row", "file_row", "stored_hashes"]
 
 
 def _other_hashes(dist: DistFile) -> str | None:
@@ -42,7 +43,8 @@ def file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
     }
 
 
-def _stored_hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
+def stored_hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
+    """Every hash of a file row, from its sha256 column and its other-hashes JSON."""
     hashes = dict(json.loads(others)) if others else {}
     if sha256:
         hashes["sha256"] = sha256
@@ -59,7 +61,7 @@ def dist_from_row(r: RowMapping) -> DistFile:
         version_valid=bool(r["version_valid"]),
         is_wheel=bool(r["is_wheel"]),
         tags=r["tags"],
-        hashes=_stored_hashes(r["sha256"], r["hashes"]),
+        hashes=stored_hashes(r["sha256"], r["hashes"]),
         requires_python=r["requires_python"],
         yanked=bool(r["yanked"]),
         yanked_reason=r["yanked_reason"],

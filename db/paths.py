@@ -20,6 +20,7 @@ __all__ = [
     "KNOWN_REVISIONS",
     "SQLITE_MAGIC",
     "check_file",
+    "connect_read_only",
     "database_path",
     "database_url",
     "read_only_uri",
@@ -124,17 +125,22 @@ def read_only_uri(path: Path) -> str:
     return f"{path.resolve().as_uri()}?mode={mode}"
 
 
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only sqlite3 connection to ``path`` (never creates or changes the file)."""
+    try:
+        return sqlite3.connect(read_only_uri(path), uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseError(
+            f"cannot open {path}: {exc}", hint="check the path and its permissions"
+        ) from exc
+
+
 def schema_revision(path: Path) -> str | None:
     """The alembic revision stored in the file, read with sqlite3 alone (fast and read-only).
 
     Returns None for an empty database. Raises DatabaseError for a foreign or broken file.
     """
-    try:
-        conn = sqlite3.connect(read_only_uri(path), uri=True)
-    except sqlite3.Error as exc:
-        raise DatabaseError(
-            f"cannot open {path}: {exc}", hint="check the path and its permissions"
-        ) from exc
+    conn = connect_read_only(path)
     try:
         return revision_of(conn, path)
     finally:

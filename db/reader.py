@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from db.errors import DatabaseError, UnknownSnapshot
+from db.file_rows import stored_hashes
 from db.paths import (
     HEAD_REVISION,
     KNOWN_REVISIONS,
     check_file,
+    connect_read_only,
     database_path,
     database_url,
-    read_only_uri,
     revision_of,
 )
 from db.records import IndexConfig, canonical_name
@@ -131,13 +132,6 @@ WHERE id IN (SELECT DISTINCT index_id FROM snapshot_page WHERE snapshot_id = ?)
 """
 
 
-def _hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
-    hashes: dict[str, str] = dict(json.loads(others)) if others else {}
-    if sha256:
-        hashes["sha256"] = sha256
-    return tuple(sorted(hashes.items()))
-
-
 def _metadata(
     source: str | None,
     error: str | None,
@@ -187,12 +181,7 @@ class SnapshotReader:
                 hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
             )
         check_file(path, create=False)
-        try:
-            conn = sqlite3.connect(read_only_uri(path), uri=True)
-        except sqlite3.Error as exc:
-            raise DatabaseError(
-                f"cannot open {path}: {exc}", hint="check the path and its permissions"
-            ) from exc
+        conn = connect_read_only(path)
         try:
             _check_revision(conn, path)
             snapshot_id, ref = _find_snapshot(conn, snapshot)
@@ -263,7 +252,7 @@ class SnapshotReader:
                         upload_time=r[13],
                         size=r[14],
                         sha256=r[15],
-                        hashes=_hashes(r[15], r[16]),
+                        hashes=stored_hashes(r[15], r[16]),
                         metadata=_metadata(r[17], r[18], r[19], r[20], r[21], r[22]),
                     ),
                 )

@@ -6,6 +6,7 @@ them, and nothing here knows SQL or HTTP.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -15,10 +16,16 @@ __all__ = [
     "IndexConfig",
     "MetadataSource",
     "ProjectPage",
+    "canonical_json",
     "canonical_name",
 ]
 
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def canonical_json(value: object) -> str:
+    """Sorted keys, no spaces: the same value always serialises to the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_name(name: str) -> str:

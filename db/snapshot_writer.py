@@ -18,10 +18,10 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from db.blobs import put_blob
 from db.bulk import insert_rows
-from db.digests import canonical_json, content_digest, now_utc, page_digest
+from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError
 from db.file_rows import dist_from_row, file_row
-from db.records import CoreMetadata, DistFile, ProjectPage
+from db.records import CoreMetadata, DistFile, ProjectPage, canonical_json
 from db.schema import file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 
 __all__ = ["FetchedPage", "PreviousPage", "SnapshotWriter"]
