@@ -183,27 +183,24 @@ def sync_command(
     started = time.monotonic()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     with make_progress(show_progress) as progress:
-        syncer = Syncer(
-            writer,
-            indexes,
-            {},
-            policy=policy,
-            closure=state if closure else None,
-            pins=state.pins,
-            concurrency=concurrency,
-            progress=progress,
-        )
-        stats = asyncio.run(_run(syncer, indexes, concurrency, sorted(state.extras)))
+
+        async def run() -> SyncStats:
+            async with open_sources(indexes, concurrency=concurrency) as sources:
+                syncer = Syncer(
+                    writer,
+                    indexes,
+                    sources,
+                    policy=policy,
+                    closure=state if closure else None,
+                    pins=state.pins,
+                    concurrency=concurrency,
+                    progress=progress,
+                )
+                return await syncer.run(sorted(state.extras))
+
+        stats = asyncio.run(run())
     digest = writer.complete(stats.as_json())
     _report(writer, digest, stats, time.monotonic() - started, as_json, quiet)
-
-
-async def _run(
-    syncer: Syncer, indexes: list[IndexConfig], concurrency: int, projects: list[str]
-) -> SyncStats:
-    async with open_sources(indexes, concurrency=concurrency) as sources:
-        syncer.sources = sources
-        return await syncer.run(projects)
 
 
 def _report(
