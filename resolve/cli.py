@@ -1,12 +1,291 @@
-"""The `resolve` command (not built yet)."""
+"""The ``resolve`` command: requirements + snapshot + rules → a pinned, hashed lock.
+
+Offline by construction: it reads the snapshot database through :mod:`db.reader` (stdlib
+sqlite3) and imports nothing that can open a socket. stdout carries the lock when no ``-o``
+is given; everything else goes to stderr (DESIGN.md "Conventions").
+"""
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from db.errors import SneakernetError
+from resolve.clikit import ErrorRenderingCommand, fail, warn
+from resolve.inputs import InputError, collect_inputs
 
 __all__ = ["main"]
 
+_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
+_PRERELEASE = ("if-necessary", "allow", "disallow", "explicit", "pep440")
+
+
+@click.command(
+    cls=ErrorRenderingCommand,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.argument("requirements", nargs=-1, metavar="[REQ]...")
+@click.option(
+    "-r",
+    "--requirement",
+    "requirement_files",
+    multiple=True,
+    metavar="FILE",
+    help="Requirements file (pip syntax) or pyproject.toml.",
+)
+@click.option(
+    "-c",
+    "--constraint",
+    "constraint_files",
+    multiple=True,
+    metavar="FILE",
+    help="Constraints file: narrows versions, never adds packages.",
+)
+@click.option(
+    "--override",
+    "override_files",
+    multiple=True,
+    metavar="FILE",
+    help="Overrides file: replaces every requirement on the packages it names.",
+)
+@click.option(
+    "--extra",
+    "extras",
+    multiple=True,
+    metavar="NAME",
+    help="Optional dependencies of the pyproject.toml input.",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="NAME",
+    help="Dependency group (PEP 735) of the pyproject.toml input.",
+)
+@click.option(
+    "--db",
+    envvar="MIRROR_DB",
+    metavar="URL",
+    help="Snapshot database (default: ./mirror.db, or $MIRROR_DB).",
+)
+@click.option(
+    "--snapshot",
+    default="latest",
+    show_default=True,
+    metavar="SNAP",
+    help="Snapshot name, digest prefix, or latest.",
+)
+@click.option(
+    "--rules",
+    "rules_digest",
+    metavar="DIGEST",
+    help="Apply a stored rule-set version (as named in a lock) instead of the current.",
+)
+@click.option("--python-version", metavar="X.Y[.Z]", help="Target Python (default: this one).")
+@click.option(
+    "--python-platform",
+    metavar="PLATFORM",
+    help="Target platform, e.g. x86_64-manylinux_2_28, aarch64-apple-darwin, windows.",
+)
+@click.option("--index-strategy", type=click.Choice(_STRATEGIES), help="Override the rules.")
+@click.option(
+    "--index",
+    "index_names",
+    multiple=True,
+    metavar="NAME",
+    help="Use only these indexes, in this order.",
+)
+@click.option("--default-index", metavar="NAME", help="The index consulted last.")
+@click.option("--prerelease", type=click.Choice(_PRERELEASE), help="Pre-release mode.")
+@click.option(
+    "--prerelease-package",
+    multiple=True,
+    metavar="NAME=MODE",
+    help="Pre-release mode for one package.",
+)
+@click.option("--exclude-newer", metavar="TS", help="Ignore files uploaded after TS.")
+@click.option(
+    "--exclude-newer-package",
+    multiple=True,
+    metavar="NAME=TS|false",
+    help="Cutoff for one package (false opts out).",
+)
+@click.option("--only-binary", multiple=True, metavar="X", help=":all:, :none: or names.")
+@click.option("--no-binary", multiple=True, metavar="X", help=":all:, :none: or names.")
+@click.option(
+    "--resolution",
+    type=click.Choice(["highest", "lowest", "lowest-direct"]),
+    default="highest",
+    show_default=True,
+)
+@click.option("-U", "--upgrade", is_flag=True, help="Ignore the pins of the existing -o lock.")
+@click.option(
+    "-P",
+    "--upgrade-package",
+    multiple=True,
+    metavar="NAME",
+    help="Ignore the existing lock's pin for NAME only.",
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["requirements", "pylock", "json"]),
+    help="Lock format (default: from the -o name, else requirements).",
+)
+@click.option(
+    "-o",
+    "--output-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the lock here; an existing lock's pins are kept as preferences.",
+)
+@click.option(
+    "--explain",
+    metavar="NAME",
+    help="Show every version of NAME on every index, and why it is or is not used.",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --explain: JSON on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def command(**options: Any) -> None:
+    """Resolve requirements against a snapshot, offline, into a pinned, hashed lock.
+
+    \b
+    Examples:
+      resolve -r requirements.in -o requirements.txt
+      resolve "httpx<0.28" --python-version 3.10 --python-platform aarch64-apple-darwin
+      resolve -r pyproject.toml --extra dev --format pylock -o pylock.toml
+      resolve -r requirements.in -o requirements.txt --upgrade-package httpx
+    """
+    try:
+        code = _run(options)
+    except InputError as exc:
+        fail(exc.render(), hint="fix the input and run the command again")
+    except SneakernetError as exc:
+        fail(exc.message, hint=exc.hint, code=exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", code=130)
+    except Exception as exc:
+        from resolve.rules import RuleError
+
+        if isinstance(exc, RuleError):
+            fail(exc.message, hint=exc.hint)
+        if os.environ.get("SNEAKERNET_DEBUG"):
+            raise
+        fail(
+            f"unexpected {type(exc).__name__}: {exc}",
+            hint="this is a bug in sneakernet; rerun with SNEAKERNET_DEBUG=1 for details",
+            code=70,
+        )
+    sys.exit(code)
+
+
+def _run(options: dict[str, Any]) -> int:
+    from resolve.run import ResolveRun
+
+    started = time.perf_counter()
+    inputs = collect_inputs(
+        options["requirements"],
+        options["requirement_files"],
+        options["constraint_files"],
+        extras=options["extras"],
+        groups=options["groups"],
+    )
+    if options["explain"]:
+        run = ResolveRun.from_options(options, inputs)
+        return run.explain(options["explain"], as_json=options["as_json"])
+    if not inputs.requirements:
+        raise InputError(
+            "nothing to resolve: give requirements, -r FILE or a pyproject.toml",
+            detail="example: resolve -r requirements.in -o requirements.txt",
+        )
+    for option in inputs.options:
+        warn(
+            f"{option.source}: `{option.text}` is not applied; indexes come from the rules "
+            "(see `mirror rules show`)"
+        )
+    run = ResolveRun.from_options(options, inputs)
+    outcome = run.resolve(command=_command_line(options))
+    for message in outcome.warnings:
+        warn(message)
+    if outcome.failure is not None:
+        click.echo(
+            f"error: no solution for {run.target.environment} "
+            f"(snapshot {run.reader.snapshot.name})\n\n{outcome.failure.report}",
+            err=True,
+        )
+        return 1
+    assert outcome.lock is not None
+    text = run.render(outcome.lock)
+    output: Path | None = options["output_file"]
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write_atomically(output, text)
+    if not options["quiet"]:
+        elapsed = (time.perf_counter() - started) * 1000
+        count = len(outcome.lock.packages)
+        noun = "package" if count == 1 else "packages"
+        click.echo(f"Resolved {count} {noun} in {elapsed:.0f}ms", err=True)
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Never a half-written lock: write a sibling temporary file, then rename it."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# Options that shape the lock, in the order the header spells them. --db, --quiet and
+# --snapshot latest are left out: they say where and how loudly, not what.
+_COMMAND_OPTIONS = (
+    ("requirement_files", "-r"),
+    ("constraint_files", "-c"),
+    ("override_files", "--override"),
+    ("extras", "--extra"),
+    ("groups", "--group"),
+    ("python_version", "--python-version"),
+    ("python_platform", "--python-platform"),
+    ("index_strategy", "--index-strategy"),
+    ("index_names", "--index"),
+    ("default_index", "--default-index"),
+    ("prerelease", "--prerelease"),
+    ("prerelease_package", "--prerelease-package"),
+    ("exclude_newer", "--exclude-newer"),
+    ("exclude_newer_package", "--exclude-newer-package"),
+    ("only_binary", "--only-binary"),
+    ("no_binary", "--no-binary"),
+    ("format_", "--format"),
+    ("output_file", "-o"),
+)
+
+
+def _command_line(options: dict[str, Any]) -> str:
+    """The command that regenerates the lock, rebuilt from the parsed options."""
+    words = ["resolve", *options["requirements"]]
+    if options["snapshot"] != "latest":
+        words += ["--snapshot", options["snapshot"]]
+    for key, flag in _COMMAND_OPTIONS:
+        value = options[key]
+        for one in value if isinstance(value, tuple) else [value]:
+            if one is not None:
+                words += [flag, str(one)]
+    if options["resolution"] != "highest":
+        words += ["--resolution", options["resolution"]]
+    return shlex.join(words)
+
 
 def main() -> None:
-    print("error: `resolve` is not built yet\n\nhint: use `mirror sync` for now", file=sys.stderr)
-    sys.exit(2)
+    command(prog_name="resolve")

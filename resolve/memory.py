@@ -19,6 +19,7 @@ from typing import Literal
 
 from packaging.version import Version
 
+from resolve.names import ROOT, split_extra
 from resolve.prerelease import (
     PrereleaseMode,
     PrereleasePolicy,
@@ -32,8 +33,6 @@ from resolve.versionset import Universe, VersionSet
 
 __all__ = ["ROOT", "MemoryProvider", "Release", "ResolutionMode", "split_extra"]
 
-ROOT = "<root>"
-
 ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
 
 
@@ -44,14 +43,6 @@ class Release:
     requires: Mapping[str, str] = field(default_factory=dict)
     extras: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     unavailable: str | None = None
-
-
-def split_extra(package: str) -> tuple[str, str | None]:
-    """``"a[x]"`` -> ``("a", "x")``; ``"a"`` -> ``("a", None)``."""
-    if package.endswith("]") and "[" in package:
-        base, _, extra = package[:-1].partition("[")
-        return base, extra
-    return package, None
 
 
 class MemoryProvider:

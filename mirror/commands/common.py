@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 
 from db.engine import database_path, database_url, open_engine
 from db.errors import DatabaseError, SneakernetError
+from resolve.clikit import fail, warn
 
 __all__ = [
     "AppContext",
@@ -45,22 +45,6 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)
-
-
-def render_error(message: str, hint: str | None) -> str:
-    text = f"error: {message}"
-    if hint:
-        text += f"\n\nhint: {hint}"
-    return text
-
-
-def fail(message: str, *, hint: str | None = None, code: int = 2) -> None:
-    click.echo(render_error(message, hint), err=True)
-    sys.exit(code)
-
-
-def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
 
 
 def storage_error(exc: sa_exc.DBAPIError, url: str | None) -> DatabaseError | None:

@@ -1,0 +1,345 @@
+"""Snapshot rows → the candidates of one project under the rules, with a reason for every
+file and version left out (DESIGN.md "The resolver"; SEMANTICS.md §1, §4, §5).
+
+Two steps, both pure:
+
+1. :func:`select_pages` applies index precedence: which indexes may supply the project (pins,
+   explicit indexes, default last) and, under ``first-index``, which one does. A failed page
+   or an authentication refusal stops the search: falling through could let a later index
+   supply a look-alike package (dependency confusion).
+2. :func:`build_candidates` turns the supplying pages' files into one :class:`Candidate` per
+   version, judging each file for the target: upload-time cutoff, Requires-Python, wheel tags,
+   binary policy, core metadata, yank state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from db.reader import FileMetadata, FileRecord, PageRecord, ProjectRecord
+from resolve.env import TargetEnvironment
+from resolve.rules import IndexRule, IndexStrategy, RuleSet
+
+__all__ = [
+    "BinaryPolicy",
+    "Candidate",
+    "Exclusion",
+    "Problem",
+    "ProjectCandidates",
+    "Reason",
+    "Target",
+    "build_candidates",
+    "select_pages",
+]
+
+
+class Reason(StrEnum):
+    """Why a file, a version or a whole index was left out."""
+
+    CUTOFF = "cutoff"  # newer than the cutoff: invisible, never reported (SEMANTICS §5)
+    NO_UPLOAD_TIME = "no-upload-time"  # unknown upload time under a cutoff: reported
+    INVALID_VERSION = "invalid-version"
+    REQUIRES_PYTHON = "requires-python"
+    NO_WHEEL = "no-wheel"
+    BINARY_POLICY = "binary-policy"
+    METADATA_MISSING = "metadata-missing"
+    NEEDS_BUILD = "needs-build"
+    METADATA_INVALID = "metadata-invalid"
+    YANKED = "yanked"
+    STRATEGY = "strategy"  # on an index the strategy does not consult for this project
+    PIN = "pin"  # on an index a pin or an explicit flag keeps from this project
+
+
+# When no file of a version is usable, the version's reason is that of the file that came
+# closest: a missing metadata file (fixable by syncing) before a needed build, and both
+# before the target-shaped reasons.
+_REASON_ORDER = (
+    Reason.METADATA_MISSING,
+    Reason.METADATA_INVALID,
+    Reason.NEEDS_BUILD,
+    Reason.REQUIRES_PYTHON,
+    Reason.BINARY_POLICY,
+    Reason.NO_WHEEL,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A file or version left out, where, and why (for hints and ``--explain``)."""
+
+    index: str
+    version: str
+    filename: str | None
+    reason: Reason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An index answer that stops the search for a project: the sync must be redone, or
+    credentials are needed, or the project is not in the snapshot at all."""
+
+    kind: str  # not-in-snapshot | not-synced | failed | refused
+    index: str | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryPolicy:
+    """``--only-binary`` / ``--no-binary``: ``:all:``, ``:none:`` or canonical names."""
+
+    only_binary: frozenset[str] = frozenset()
+    no_binary: frozenset[str] = frozenset()
+
+    def sdist_allowed(self, project: str) -> bool:
+        if project in self.no_binary:
+            return True
+        return not (project in self.only_binary or ":all:" in self.only_binary)
+
+    def wheel_allowed(self, project: str) -> bool:
+        if project in self.only_binary:
+            return True
+        return not (project in self.no_binary or ":all:" in self.no_binary)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a file is judged against: the environment and the binary policy."""
+
+    environment: TargetEnvironment
+    binary: BinaryPolicy = BinaryPolicy()
+    # Caches keyed by specifier text; not part of the value.
+    _python: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def python_version(self) -> Version:
+        return Version(".".join(map(str, self.environment.python_version)))
+
+    def python_fits(self, spec: str | None) -> bool:
+        """Requires-Python, the whole specifier, pre-release Pythons included (PEP 345)."""
+        if not spec:
+            return True
+        fits = self._python.get(spec)
+        if fits is None:
+            try:
+                fits = SpecifierSet(spec).contains(self.python_version, prereleases=True)
+            except InvalidSpecifier:
+                fits = True  # pip ignores an unreadable Requires-Python; so do we
+            self._python[spec] = fits
+        return fits
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One version of a project as its origin index supplies it.
+
+    ``files`` are every visible file of the version on that index (the lock hashes them all,
+    as pip-compile does); ``metadata`` comes from the best usable one. ``unavailable`` says
+    why nothing is usable; a yanked candidate is usable only when pinned exactly (PEP 592).
+    """
+
+    version: Version
+    index: IndexRule
+    rank: int  # the index's position in lookup order
+    files: tuple[FileRecord, ...]
+    metadata: FileMetadata | None
+    unavailable: tuple[Reason, str] | None = None
+    yanked: str | None = None  # the yank reason ("" when none was given) if all are yanked
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectCandidates:
+    name: str
+    versions: Mapping[Version, Candidate]
+    supplying: tuple[str, ...]  # the indexes that supplied candidates, in lookup order
+    excluded: tuple[Exclusion, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    # Index name -> status for the indexes that said "not here" (404, or their policy).
+    not_here: Mapping[str, int] = field(default_factory=dict)
+
+
+def select_pages(
+    record: ProjectRecord, rules: RuleSet, markers: Mapping[str, str]
+) -> tuple[list[tuple[int, IndexRule, PageRecord]], list[Problem], dict[str, int], list[str]]:
+    """The pages that may supply ``record``, with their rank in lookup order; the problems
+    that stop the search; the indexes that said "not here"; and the indexes that have the
+    project but are passed over (by the strategy, a pin or an explicit flag)."""
+    if not record.in_snapshot:
+        return [], [Problem("not-in-snapshot", None, "not in the snapshot")], {}, []
+    pages = {p.index.name: p for p in record.pages}
+    allowed = rules.allowed_indexes(record.name, markers)
+    order = rules.lookup_order()
+    chosen: list[tuple[int, IndexRule, PageRecord]] = []
+    problems: list[Problem] = []
+    not_here: dict[str, int] = {}
+    first_only = rules.strategy is IndexStrategy.FIRST_INDEX
+    for rank, rule in enumerate(order):
+        if rule not in allowed:
+            continue
+        page = pages.get(rule.name)
+        if page is None:
+            problems.append(Problem("not-synced", rule.name, "not asked in this snapshot"))
+            break
+        if page.failed:
+            problems.append(Problem("failed", rule.name, page.error or f"HTTP {page.status}"))
+            break
+        if page.status == 200:
+            chosen.append((rank, rule, page))
+            if first_only:
+                break
+        elif rule.means_not_here(page.status):
+            not_here[rule.name] = page.status
+        elif first_only or page.status not in (401, 403):
+            problems.append(Problem("refused", rule.name, f"HTTP {page.status}"))
+            break
+        else:  # the unsafe strategies pass over an index that refuses (SEMANTICS A13)
+            not_here[rule.name] = page.status
+    used = {rule.name for _, rule, _ in chosen}
+    passed_over = [
+        p.index.name for p in record.pages if p.found and p.files and p.index.name not in used
+    ]
+    return chosen, problems, not_here, passed_over
+
+
+def build_candidates(
+    record: ProjectRecord, rules: RuleSet, target: Target, markers: Mapping[str, str]
+) -> ProjectCandidates:
+    """Every version the rules let the project's indexes supply, judged for ``target``."""
+    chosen, problems, not_here, passed_over = select_pages(record, rules, markers)
+    excluded: list[Exclusion] = []
+    by_version: dict[Version, Candidate] = {}
+    if problems:
+        chosen = []
+    best_match = rules.strategy is IndexStrategy.UNSAFE_BEST_MATCH
+    for rank, rule, page in chosen:
+        cutoff = rules.cutoff(record.name, rule.name)
+        for version, files in _versions(page.files, rule.name, excluded):
+            candidate = _judge(record.name, version, files, rule, rank, cutoff, target, excluded)
+            if candidate is None:
+                continue
+            held = by_version.get(version)
+            if held is None:
+                by_version[version] = candidate
+            elif best_match and held.unavailable is not None and candidate.unavailable is None:
+                # unsafe-best-match: the first index whose files fit the target (A17).
+                by_version[version] = candidate
+    allowed = {r.name for r in rules.allowed_indexes(record.name, markers)}
+    for page in record.pages:
+        if page.index.name not in passed_over:
+            continue
+        reason = Reason.STRATEGY if page.index.name in allowed else Reason.PIN
+        for listed in sorted({f.version for f in page.files}):
+            excluded.append(Exclusion(page.index.name, listed, None, reason, ""))
+    return ProjectCandidates(
+        name=record.name,
+        versions={v: by_version[v] for v in sorted(by_version)},
+        supplying=tuple(dict.fromkeys(rule.name for _, rule, _ in chosen)),
+        excluded=tuple(excluded),
+        problems=tuple(problems),
+        not_here=not_here,
+    )
+
+
+def _versions(
+    files: Sequence[FileRecord], index: str, excluded: list[Exclusion]
+) -> Iterable[tuple[Version, list[FileRecord]]]:
+    grouped: dict[Version, list[FileRecord]] = {}
+    for f in files:
+        if not f.version_valid:
+            excluded.append(Exclusion(index, f.version, f.filename, Reason.INVALID_VERSION, ""))
+            continue
+        try:
+            version = Version(f.version)
+        except InvalidVersion:
+            excluded.append(Exclusion(index, f.version, f.filename, Reason.INVALID_VERSION, ""))
+            continue
+        grouped.setdefault(version, []).append(f)
+    return sorted(grouped.items())
+
+
+def _judge(
+    project: str,
+    version: Version,
+    files: list[FileRecord],
+    rule: IndexRule,
+    rank: int,
+    cutoff: str | None,
+    target: Target,
+    excluded: list[Exclusion],
+) -> Candidate | None:
+    """One version on one index: None when every file is invisible under the cutoff."""
+    visible: list[FileRecord] = []
+    usable: list[tuple[int, FileRecord]] = []
+    reasons: dict[Reason, str] = {}
+
+    def exclude(f: FileRecord, reason: Reason, detail: str) -> None:
+        reasons.setdefault(reason, detail)
+        excluded.append(Exclusion(rule.name, str(version), f.filename, reason, detail))
+
+    for f in files:
+        if cutoff is not None:
+            if f.upload_time is None:
+                exclude(f, Reason.NO_UPLOAD_TIME, f"no upload time, and a cutoff of {cutoff}")
+                continue
+            if f.upload_time > cutoff:
+                excluded.append(Exclusion(rule.name, str(version), f.filename, Reason.CUTOFF, ""))
+                continue
+        visible.append(f)
+        fit = _fit(project, f, target)
+        if isinstance(fit, tuple):
+            exclude(f, *fit)
+        else:
+            usable.append((fit, f))
+    if not visible:
+        if reasons:  # only files without upload times: say so (SEMANTICS E7)
+            why = (Reason.NO_UPLOAD_TIME, reasons[Reason.NO_UPLOAD_TIME])
+            return Candidate(version, rule, rank, (), None, why)
+        return None
+    live = [(r, f) for r, f in usable if not f.yanked]
+    pool = live or usable
+    if not pool:
+        reason = next(r for r in _REASON_ORDER if r in reasons)
+        return Candidate(version, rule, rank, tuple(visible), None, (reason, reasons[reason]))
+    best = min(pool, key=lambda pair: (pair[0], pair[1].filename))[1]
+    yanked = None if live else (best.yanked_reason or "")
+    if yanked is not None:
+        for f in visible:
+            if f.yanked:
+                excluded.append(
+                    Exclusion(rule.name, str(version), f.filename, Reason.YANKED, yanked)
+                )
+    return Candidate(version, rule, rank, tuple(visible), best.metadata, None, yanked)
+
+
+_SDIST_RANK = 1 << 20
+
+
+def _fit(project: str, f: FileRecord, target: Target) -> int | tuple[Reason, str]:
+    """The file's preference rank for the target (lower is better), or why it is unusable."""
+    if not target.python_fits(f.requires_python):
+        return Reason.REQUIRES_PYTHON, f"requires Python {f.requires_python}"
+    if f.is_wheel:
+        if not target.binary.wheel_allowed(project):
+            return Reason.BINARY_POLICY, "wheels are excluded by --no-binary"
+        rank = target.environment.tag_rank(f.tags)
+        if rank is None:
+            return Reason.NO_WHEEL, f"no wheel for {target.environment}"
+    else:
+        if not target.binary.sdist_allowed(project):
+            return Reason.BINARY_POLICY, "sdists are excluded by --only-binary"
+        rank = _SDIST_RANK
+    metadata = f.metadata
+    if metadata is None:
+        return Reason.METADATA_MISSING, "metadata not in the snapshot"
+    if not metadata.available:
+        if metadata.source == "needs-build":
+            return Reason.NEEDS_BUILD, "metadata needs a build"
+        return Reason.METADATA_INVALID, f"invalid metadata ({metadata.error or 'unreadable'})"
+    if not target.python_fits(metadata.requires_python):
+        return Reason.REQUIRES_PYTHON, f"requires Python {metadata.requires_python}"
+    return rank
