@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
@@ -15,6 +16,7 @@ __all__ = [
     "IndexConfig",
     "IndexError_",
     "add_index",
+    "apply_rule_indexes",
     "get_index",
     "list_indexes",
     "ordered_for_lookup",
@@ -119,3 +121,30 @@ def remove_index(conn: Connection, name: str) -> IndexConfig:
         update(index).where(index.c.id == config.id).values(removed=True, is_default=False)
     )
     return config
+
+
+def apply_rule_indexes(conn: Connection, entries: Sequence[Mapping[str, Any]]) -> None:
+    """Keep the index table in step with the rules' indexes (``RuleSet.to_document()``
+    entries): each named active index takes the rules' policy, and priorities follow the
+    rules' order; active indexes the rules do not name keep their order after them.
+
+    `mirror sync`, `mirror index list` and older snapshots' readers see the table, `resolve`
+    sees the rules: both must tell the same story (SEMANTICS.md §1).
+    """
+    active = {c.name: c for c in list_indexes(conn)}
+    named = {str(e["name"]): e for e in entries}
+    ordered = [active[name] for name in named if name in active]
+    ordered += [c for name, c in active.items() if name not in named]
+    for priority, config in enumerate(ordered, start=1):
+        values: dict[str, object] = {"priority": priority}
+        entry = named.get(config.name)
+        if entry is not None:
+            cutoff = entry.get("exclude-newer")
+            values.update(
+                is_default=bool(entry.get("default")),
+                explicit=bool(entry.get("explicit")),
+                not_here=",".join(str(s) for s in sorted(set(entry.get("not-here", ())))),
+                # The table spells the opt-out "false" (db/schema.py).
+                exclude_newer="false" if cutoff is False else cutoff,
+            )
+        conn.execute(update(index).where(index.c.id == config.id).values(**values))

@@ -11,7 +11,9 @@ Layout, in the order data flows:
 - ``snapshot`` / ``snapshot_page`` / ``snapshot_metadata`` — an immutable set of pages plus the
   core metadata known for their files at that time.
 - ``rule_set`` / ``rule`` — index-precedence rules as rows; each rule set is immutable and named
-  by its digest.
+  by its digest (the same rules have one row, however often they become current again).
+- ``rule_change`` — the history of the effective rules: one row each time they changed; the
+  newest row names the current rule set.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ __all__ = [
     "metadata_obj",
     "page",
     "rule",
+    "rule_change",
     "rule_set",
     "setting",
     "snapshot",
@@ -214,12 +217,24 @@ rule = Table(
     metadata_obj,
     Column("rule_set_id", Integer, ForeignKey("rule_set.id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),
-    # setting | index | pin | prerelease | exclude-newer
+    # setting | index | pin | prerelease | exclude-newer (db/rule_rows.py has the layout).
     Column("kind", String, nullable=False),
     Column("subject", String, nullable=False),
+    # Canonical JSON, so that false, null and strings stay apart.
     Column("value", Text, nullable=False),
     Column("marker", String),
     PrimaryKeyConstraint("rule_set_id", "position"),
+)
+
+rule_change = Table(
+    "rule_change",
+    metadata_obj,
+    # Ascending ids are the order of changes; timestamps can tie within a second.
+    Column("id", Integer, primary_key=True),
+    Column("rule_set_id", Integer, ForeignKey("rule_set.id"), nullable=False),
+    Column("created_at", String, nullable=False),
+    # One line saying what changed, for `mirror rules history`.
+    Column("summary", Text, nullable=False),
 )
 
 setting = Table(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,9 +11,11 @@ import click
 from db.errors import SneakernetError
 from db.indexes import add_index, list_indexes, remove_index
 from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app
+from mirror.rules_edit import commit, load_rules, rule_errors, with_index, without_index
 from mirror.simple import strip_credentials
+from resolve.rules import IndexRule, parse_cutoff
 
-__all__ = ["index_group", "parse_cutoff", "validate_index_name", "validate_index_url"]
+__all__ = ["index_group", "validate_index_name", "validate_index_url"]
 
 # uv's rule for index names: they appear in `rules pin`, in lock files and in the
 # SNEAKERNET_INDEX_<NAME>_* variables, so no spaces, tabs or empty names.
@@ -63,22 +64,6 @@ def validate_index_url(url: str) -> str:
             hint=hint,
         )
     return url
-
-
-def parse_cutoff(value: str | None) -> str | None:
-    """An upload-time cutoff: an ISO 8601 date or timestamp (UTC), or ``false`` to opt out."""
-    if value is None or value == "false":
-        return value
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise SneakernetError(
-            f"invalid cutoff {value!r}",
-            hint="use e.g. 2024-03-01 or 2024-03-01T00:00:00Z, or false",
-        ) from exc
-    if moment.tzinfo is not None:  # naive values are taken as UTC
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @click.group("index")
@@ -134,8 +119,13 @@ def index_add(
     """
     validate_index_name(name)
     checked = validate_index_url(url)
-    cutoff = parse_cutoff(exclude_newer)
+    with rule_errors():
+        cutoff = None if exclude_newer is None else parse_cutoff(exclude_newer)
+    # The table spells the opt-out "false" (db/schema.py).
+    stored_cutoff = "false" if cutoff is False else cutoff if isinstance(cutoff, str) else None
     with app.engine().begin() as conn:
+        # Indexes are part of the rules: adding one makes a new rule-set version.
+        before = load_rules(conn)
         config = add_index(
             conn,
             name=name,
@@ -144,8 +134,12 @@ def index_add(
             is_default=is_default,
             explicit=explicit,
             not_here=not_here,
-            exclude_newer=cutoff,
+            exclude_newer=stored_cutoff,
         )
+        entry = IndexRule(
+            config.name, config.url, config.is_default, config.explicit, config.not_here, cutoff
+        )
+        commit(conn, before, with_index(before, entry))
     role = " (default)" if config.is_default else " (explicit)" if config.explicit else ""
     click.echo(f"added index {config.name}{role}: {config.url}", err=True)
 
@@ -198,5 +192,9 @@ def index_remove(app: AppContext, name: str) -> None:
       mirror index remove internal
     """
     with app.engine(create=False).begin() as conn:
+        before = load_rules(conn)
         config = remove_index(conn, name)
+        with rule_errors():
+            after = without_index(before, name)
+        commit(conn, before, after)
     click.echo(f"removed index {config.name}", err=True)
