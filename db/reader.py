@@ -8,10 +8,13 @@ come back from SQL.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from db.errors import DatabaseError, UnknownSnapshot
 from db.file_rows import stored_hashes
@@ -25,6 +28,7 @@ from db.paths import (
     revision_of,
 )
 from db.records import IndexConfig, canonical_name
+from db.rule_rows import rule_document as _rule_document
 
 __all__ = [
     "FileMetadata",
@@ -58,6 +62,8 @@ class FileMetadata:
     requires_python: str | None = None
     provides_extra: tuple[str, ...] = ()
     error: str | None = None
+    # sha256 of the stored METADATA bytes (see SnapshotReader.metadata_bytes), when available.
+    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +131,13 @@ LEFT JOIN metadata AS m ON m.sha256 = sm.metadata_sha256
 WHERE sp.snapshot_id = ? AND sp.project = ?
 """
 
+_METADATA_BLOB_QUERY = """
+SELECT b.sha256, b.data
+FROM snapshot_metadata AS sm
+JOIN blob AS b ON b.sha256 = sm.metadata_sha256
+WHERE sm.snapshot_id = ? AND sm.index_id = ? AND sm.filename = ?
+"""
+
 _INDEX_QUERY = """
 SELECT id, name, url, format, priority, is_default, explicit, not_here, exclude_newer
 FROM "index"
@@ -151,6 +164,7 @@ def _metadata(
         requires_python=requires_python,
         provides_extra=tuple(json.loads(provides_extra or "[]")),
         error=error,
+        sha256=sha,
     )
 
 
@@ -173,6 +187,27 @@ class SnapshotReader:
     def open(cls, path_or_url: str | None, snapshot: str = "latest") -> SnapshotReader:
         """The snapshot ``snapshot`` (a name, ``latest`` — the newest complete one — or a
         digest prefix of at least 8 hex digits) of the database named like ``--db``."""
+        return cls._open(path_or_url, lambda conn: _find_snapshot(conn, snapshot))
+
+    @classmethod
+    def open_building(cls, path_or_url: str | None, snapshot_id: int) -> SnapshotReader:
+        """A snapshot still being written, as far as it has been committed: for the sync's
+        closure check, which resolves against the snapshot it is building."""
+
+        def find(conn: sqlite3.Connection) -> tuple[int, SnapshotRef]:
+            row = conn.execute("SELECT name FROM snapshot WHERE id = ?", (snapshot_id,)).fetchone()
+            if row is None:
+                raise UnknownSnapshot(f"no snapshot with id {snapshot_id}")
+            return snapshot_id, SnapshotRef(name=row[0], digest="")
+
+        return cls._open(path_or_url, find)
+
+    @classmethod
+    def _open(
+        cls,
+        path_or_url: str | None,
+        find: Callable[[sqlite3.Connection], tuple[int, SnapshotRef]],
+    ) -> SnapshotReader:
         url = database_url(path_or_url)
         path = database_path(url)
         if path is None:
@@ -184,7 +219,7 @@ class SnapshotReader:
         conn = connect_read_only(path)
         try:
             _check_revision(conn, path)
-            snapshot_id, ref = _find_snapshot(conn, snapshot)
+            snapshot_id, ref = find(conn)
         except BaseException:
             conn.close()
             raise
@@ -219,6 +254,11 @@ class SnapshotReader:
             ]
             self._indexes = tuple(sorted(configs, key=lambda i: (i.priority, i.id)))
         return list(self._indexes)
+
+    def rule_document(self, digest: str | None = None) -> dict[str, Any]:
+        """The current rules' document (``RuleSet.to_document()`` form), or the stored rule set
+        named by ``digest`` (full, or a prefix of at least 8 hex digits; UnknownRules if none)."""
+        return _rule_document(self._conn, digest)
 
     def project(self, name: str) -> ProjectRecord:
         """Every index's page for ``name`` in this snapshot, with its files and their core
@@ -271,6 +311,38 @@ class SnapshotReader:
                 )
             )
         return ProjectRecord(name=project, in_snapshot=True, pages=tuple(records))
+
+    def project_names(self) -> list[str]:
+        """The canonical name of every project some index was asked about in this snapshot,
+        sorted."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT project FROM snapshot_page WHERE snapshot_id = ?",
+            (self._snapshot_id,),
+        ).fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def metadata_bytes(self, index_id: int, filename: str) -> bytes | None:
+        """The raw core metadata file (METADATA / PKG-INFO bytes) this snapshot holds for
+        ``filename`` on index ``index_id``, or None when it holds none. Raises DatabaseError
+        when the stored bytes are damaged."""
+        row = self._conn.execute(_METADATA_BLOB_QUERY, (self._snapshot_id, index_id, filename))
+        found = row.fetchone()
+        if found is None:
+            return None
+        digest, packed = str(found[0]), found[1]
+        import zstandard  # imported here: resolving never reads payloads
+
+        try:
+            data: bytes = zstandard.ZstdDecompressor().decompress(packed)
+        except zstandard.ZstdError as exc:
+            raise DatabaseError(
+                f"metadata payload {digest} is corrupt: {exc}", hint="run `mirror db check`"
+            ) from exc
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise DatabaseError(
+                f"metadata payload {digest} is corrupt", hint="run `mirror db check`"
+            )
+        return data
 
 
 def _check_revision(conn: sqlite3.Connection, path: Path) -> None:

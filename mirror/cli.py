@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import click
 
+from mirror.commands.bundle import export_command, import_command
 from mirror.commands.common import AppContext
 from mirror.commands.database import db_group
+from mirror.commands.download import download_command
 from mirror.commands.index import index_group
+from mirror.commands.rules import rules_group
 from mirror.commands.snapshot import snapshot_group
 from mirror.commands.sync import sync_command
 from resolve.clikit import ErrorRenderingGroup
@@ -39,3 +42,7 @@ main.add_command(index_group)
 main.add_command(sync_command)
 main.add_command(snapshot_group)
 main.add_command(db_group)
+main.add_command(rules_group)
+main.add_command(download_command)
+main.add_command(export_command)
+main.add_command(import_command)

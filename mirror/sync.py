@@ -49,9 +49,12 @@ class SyncStats:
     bytes_fetched: int = 0
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What the closure check added and whether each target resolves (mirror.closure_check).
+    closure: dict[str, object] | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {
+        extra: dict[str, object] = {} if self.closure is None else {"closure": self.closure}
+        return extra | {
             "projects": self.projects,
             "pages": {
                 "fetched": self.pages_fetched,
@@ -153,6 +156,13 @@ class Syncer:
             self.writer.flush()
         self.stats.projects = len(self._state)
         return self.stats
+
+    async def fetch_more(self, projects: set[str], metadata: set[tuple[str, str]]) -> None:
+        """Another round for what a resolution found missing: new projects' pages, and the
+        core metadata of the given (project, version) pairs, as exact pins."""
+        for name, version in metadata:
+            self.pins.setdefault(name, set()).add(version)
+        await self.run(sorted(projects | {name for name, _ in metadata}))
 
     async def _flusher(self) -> None:
         """Commit buffered records on a clock too, so a stalled request never holds finished

@@ -281,6 +281,12 @@ def _judge(
         reasons.setdefault(reason, detail)
         excluded.append(Exclusion(rule.name, str(version), f.filename, reason, detail))
 
+    # One core metadata file stands for the whole release on its index (MIRROR.md "Core
+    # metadata": metadata is assumed consistent across a release's files), so a wheel whose
+    # own metadata was not fetched borrows it.
+    shared = next(
+        (f.metadata for f in files if f.metadata is not None and f.metadata.available), None
+    )
     for f in files:
         if cutoff is not None:
             if f.upload_time is None:
@@ -290,7 +296,7 @@ def _judge(
                 excluded.append(Exclusion(rule.name, str(version), f.filename, Reason.CUTOFF, ""))
                 continue
         visible.append(f)
-        fit = _fit(project, f, target)
+        fit = _fit(project, f, target, shared)
         if isinstance(fit, tuple):
             exclude(f, *fit)
         else:
@@ -307,19 +313,22 @@ def _judge(
         return Candidate(version, rule, rank, tuple(visible), None, (reason, reasons[reason]))
     best = min(pool, key=lambda pair: (pair[0], pair[1].filename))[1]
     yanked = None if live else (best.yanked_reason or "")
+    metadata = best.metadata if best.metadata is not None and best.metadata.available else shared
     if yanked is not None:
         for f in visible:
             if f.yanked:
                 excluded.append(
                     Exclusion(rule.name, str(version), f.filename, Reason.YANKED, yanked)
                 )
-    return Candidate(version, rule, rank, tuple(visible), best.metadata, None, yanked)
+    return Candidate(version, rule, rank, tuple(visible), metadata, None, yanked)
 
 
 _SDIST_RANK = 1 << 20
 
 
-def _fit(project: str, f: FileRecord, target: Target) -> int | tuple[Reason, str]:
+def _fit(
+    project: str, f: FileRecord, target: Target, shared: FileMetadata | None
+) -> int | tuple[Reason, str]:
     """The file's preference rank for the target (lower is better), or why it is unusable."""
     if not target.python_fits(f.requires_python):
         return Reason.REQUIRES_PYTHON, f"requires Python {f.requires_python}"
@@ -334,6 +343,8 @@ def _fit(project: str, f: FileRecord, target: Target) -> int | tuple[Reason, str
             return Reason.BINARY_POLICY, "sdists are excluded by --only-binary"
         rank = _SDIST_RANK
     metadata = f.metadata
+    if shared is not None and (metadata is None or not metadata.available):
+        metadata = shared
     if metadata is None:
         return Reason.METADATA_MISSING, "metadata not in the snapshot"
     if not metadata.available:

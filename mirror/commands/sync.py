@@ -15,6 +15,7 @@ from db.errors import SneakernetError
 from db.indexes import IndexConfig, add_index, list_indexes, ordered_for_lookup
 from db.snapshot_writer import SnapshotWriter
 from mirror.closure import ClosureState, representative_environments
+from mirror.closure_check import complete_closure
 from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app, warn
 from mirror.pipconfig import pip_indexes
 from mirror.progress import make_progress
@@ -22,6 +23,9 @@ from mirror.selection import parse_version_policy
 from mirror.simple import strip_credentials
 from mirror.source_factory import open_sources
 from mirror.sync import Syncer, SyncStats
+from resolve.candidates import Target
+from resolve.env import TargetEnvironment
+from resolve.inputs import COMMAND_LINE, InputRequirement
 
 __all__ = ["sync_command"]
 
@@ -90,8 +94,6 @@ def _target_environments(
 ) -> list[dict[str, str]]:
     if not versions and not platforms:
         return list(representative_environments())
-    from resolve.env import TargetEnvironment
-
     envs: list[dict[str, str]] = []
     for version in versions or (f"{sys.version_info.major}.{sys.version_info.minor}",):
         for platform in platforms or (None,):
@@ -101,6 +103,18 @@ def _target_environments(
                 raise SneakernetError(str(exc), hint="see `resolve --help` for platforms") from exc
             envs.append(dict(target.markers))
     return envs
+
+
+def _resolve_targets(versions: tuple[str, ...], platforms: tuple[str, ...]) -> list[Target]:
+    """The environments the closure check resolves for: every version × platform given, or
+    this interpreter (``resolve``'s default target) when none is."""
+    if not versions and not platforms:
+        return [Target(TargetEnvironment.current())]
+    return [
+        Target(TargetEnvironment.create(version, platform))
+        for version in versions or (None,)
+        for platform in platforms or (None,)
+    ]
 
 
 @click.command("sync")
@@ -196,7 +210,18 @@ def sync_command(
                     concurrency=concurrency,
                     progress=progress,
                 )
-                return await syncer.run(sorted(state.extras))
+                stats = await syncer.run(sorted(state.extras))
+                if closure:
+                    report = await complete_closure(
+                        app.url,
+                        writer.snapshot_id,
+                        [InputRequirement(r, COMMAND_LINE) for r in requirements],
+                        _resolve_targets(python_versions, python_platforms),
+                        syncer.fetch_more,
+                        writer.flush,
+                    )
+                    stats.closure = report.as_json()
+                return stats
 
         stats = asyncio.run(run())
     digest = writer.complete(stats.as_json())

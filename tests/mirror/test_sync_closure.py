@@ -130,3 +130,52 @@ def test_requirement_files(mirror: Mirror, index: FixtureIndex, tmp_path: Path) 
 
     assert synced_projects(mirror) == {"lib", "base", "slow"}
     assert "requirements.in:3" in result.stderr and "ignored" in result.stderr
+
+
+def test_closure_check_fetches_what_backtracking_needs(mirror: Mirror, serve: Serve) -> None:
+    """The newest five releases of `top` need `mid>=2`, which does not exist; the resolver
+    backtracks to `top` 2.0, whose metadata `--versions latest:5` never fetched, and 2.0
+    needs `legacy`, which no newest release mentions. The closure check finds both."""
+    index = FixtureIndex()
+    make_project(
+        index,
+        "top",
+        [f"{n}.0" for n in range(1, 8)],
+        deps={"1.0": [], "2.0": ["legacy"], **{f"{n}.0": ["mid>=2"] for n in range(3, 8)}},
+    )
+    make_project(index, "mid", ["1.0"])
+    make_project(index, "legacy", ["1.0"])
+    mirror.add_index("one", serve(index), "--default")
+    target = ("--python-version", "3.12", "--python-platform", "linux")
+
+    summary = mirror.sync("top", "--closure", *target)
+
+    # A round asks for every release the resolver looked at without metadata (1.0 as well:
+    # it was visited before the round ended), never for a release newer than it needed.
+    assert "top==2.0" in summary["closure"]["metadata_added"]
+    assert not {"top==3.0", "top==7.0"} & set(summary["closure"]["metadata_added"])
+    # legacy arrives with top 2.0's metadata: the crawl follows it in the same round.
+    assert "legacy" in synced_projects(mirror)
+    assert summary["closure"]["unresolved"] == {}
+    from tests.scenarios.harness import run_resolve
+
+    outcome = run_resolve(mirror, "top", *target, "--format", "json")
+    assert outcome.exit_code == 0, outcome.stderr
+    assert outcome.pins == {"top": "2.0", "legacy": "1.0"}
+
+
+def test_closure_check_stops_at_a_failure_that_is_not_missing_data(
+    mirror: Mirror, serve: Serve
+) -> None:
+    index = FixtureIndex()
+    make_project(index, "top", ["1.0"], deps=["mid>=2"])
+    make_project(index, "mid", ["1.0"])
+    mirror.add_index("one", serve(index), "--default")
+
+    summary = mirror.sync("top", "--closure", "--python-version", "3.12")
+
+    closure = summary["closure"]
+    assert closure["metadata_added"] == []
+    assert closure["rounds"] == 1
+    (failure,) = closure["unresolved"].values()
+    assert "mid" in failure

@@ -21,6 +21,7 @@ Format::
     versions = ["1.2.3+bar", "1.2.3+foo"]
     deps = ["b>=1"]                  # every version; or a table {"1.0" = ["b"]}
     status = 403                     # the page answers this instead
+    padding = 64                     # other bytes, so other hashes, for the same release
 
     [[index.project.file]]           # full control over one file
     version = "1.0"
@@ -149,6 +150,7 @@ def _project(index: FixtureIndex, raw: Mapping[str, Any], html: bool) -> Fixture
                 requires_dist=requires,
                 requires_python=requires_python,
                 provides_extra=extras,
+                padding=int(spec.get("padding", raw.get("padding", 0))),
             )
         options: dict[str, Any] = {"version": version, "requires_python": requires_python}
         if "yanked" in spec:
@@ -174,7 +176,8 @@ def prepare(scenario: Scenario, mirror: Mirror) -> None:
             mirror.add_index(raw["name"], url, *raw.get("flags", ()))
         for rule in scenario.data.get("rules", []):
             mirror.run("rules", *rule)
-        mirror.sync(*sorted(projects), "--versions", "all", "--quiet")
+        code = int(scenario.data.get("sync_code", 0))
+        mirror.sync(*sorted(projects), "--versions", "all", "--quiet", code=code)
 
 
 @contextlib.contextmanager
