@@ -19,7 +19,7 @@ from packaging.utils import InvalidName, canonicalize_name
 from sqlalchemy import Connection
 
 from db.errors import SneakernetError
-from db.indexes import apply_rule_indexes
+from db.indexes import IndexConfig, add_index, apply_rule_indexes
 from db.rule_store import current_digest, record_rule_set, rule_document
 from resolve.prerelease import PrereleaseMode
 from resolve.rules import (
@@ -112,6 +112,39 @@ def commit(conn: Connection, before: RuleSet, after: RuleSet, origin: str | None
     recorded = record_rule_set(conn, after.to_document(), after.digest, summary)
     apply_rule_indexes(conn, after.to_document()["indexes"])
     return Change(before, after, summary, recorded)
+
+
+def add_index_version(
+    conn: Connection,
+    *,
+    name: str,
+    url: str,
+    format: str = "simple",
+    is_default: bool = False,
+    explicit: bool = False,
+    not_here: Sequence[int] = (),
+    cutoff: Cutoff = None,
+) -> IndexConfig:
+    """Add an index and record the rule-set version that includes it: indexes are part of
+    the rules, so every index added (by hand or adopted from pip) makes a new version."""
+    before = load_rules(conn)
+    # The table spells the opt-out "false" (db/schema.py).
+    stored = "false" if cutoff is False else cutoff if isinstance(cutoff, str) else None
+    config = add_index(
+        conn,
+        name=name,
+        url=url,
+        format=format,
+        is_default=is_default,
+        explicit=explicit,
+        not_here=not_here,
+        exclude_newer=stored,
+    )
+    entry = IndexRule(
+        config.name, config.url, config.is_default, config.explicit, config.not_here, cutoff
+    )
+    commit(conn, before, with_index(before, entry))
+    return config
 
 
 def change_rules(conn: Connection, edit: Callable[[RuleSet], RuleSet]) -> Change:

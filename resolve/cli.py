@@ -8,7 +8,9 @@ is given; everything else goes to stderr (DESIGN.md "Conventions").
 from __future__ import annotations
 
 import os
+import re
 import shlex
+import sqlite3
 import sys
 import tempfile
 import time
@@ -168,6 +170,13 @@ def command(**options: Any) -> None:
         fail(exc.render(), hint="fix the input and run the command again")
     except SneakernetError as exc:
         fail(exc.message, hint=exc.hint, code=exc.exit_code)
+    except sqlite3.DatabaseError as exc:
+        # Opening checks the file; damage deeper in it shows only when a query reaches it.
+        fail(
+            f"cannot read the snapshot database: {exc}",
+            hint="if it is damaged, restore it from a backup or an exported snapshot "
+            "(`mirror import`)",
+        )
     except KeyboardInterrupt:
         fail("interrupted", code=130)
     except Exception as exc:
@@ -205,10 +214,12 @@ def _run(options: dict[str, Any]) -> int:
             detail="example: resolve -r requirements.in -o requirements.txt",
         )
     for option in inputs.options:
-        warn(
-            f"{option.source}: `{option.text}` is not applied; indexes come from the rules "
-            "(see `mirror rules show`)"
+        where = (
+            "indexes come from the rules (see `mirror rules show`)"
+            if option.name in _INDEX_OPTIONS
+            else "pass the matching `resolve` option instead"
         )
+        warn(f"{option.source}: `{_redacted(option.text)}` is not applied; {where}")
     run = ResolveRun.from_options(options, inputs)
     outcome = run.resolve(command=_command_line(options))
     for message in outcome.warnings:
@@ -235,10 +246,34 @@ def _run(options: dict[str, Any]) -> int:
     return 0
 
 
+_INDEX_OPTIONS = frozenset(
+    ["--index-url", "--extra-index-url", "--no-index", "--find-links", "--trusted-host"]
+)
+# The user-info part of a URL: `${TOKEN}` in a requirements file has been expanded by now.
+_USERINFO = re.compile(r"(?<=://)([^/@\s]*)@")
+
+
+def _redacted(text: str) -> str:
+    """``https://user:secret@host`` → ``https://user:****@host``; a lone token → ``****``
+    (pip's redact_auth_from_url), so a warning never prints a credential."""
+
+    def mask(match: re.Match[str]) -> str:
+        user, colon, _ = match.group(1).partition(":")
+        return f"{user}:****@" if colon else "****@"
+
+    return _USERINFO.sub(mask, text)
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Never a half-written lock: write a sibling temporary file, then rename it."""
     directory = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as exc:
+        raise SneakernetError(
+            f"cannot write the lock {path}: {exc.strerror or exc}",
+            hint="create its directory, or pass another -o file",
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

@@ -49,7 +49,12 @@ def explain_project(run: ResolveRun, name: str, *, as_json: bool) -> int:
     if outcome.lock is not None:
         picked = next((p.version for p in outcome.lock.packages if p.name == name), None)
     mode = provider.policy.effective(name)
-    rows = explain_rows(project, run.reader.project(name).pages, picked, mode)
+    pin = run.rules.pin_for(name, provider.markers)
+    if pin is not None:
+        kept_out = f"the pin `{pin.glob}` allows only index {', '.join(pin.indexes)}"
+    else:
+        kept_out = "the index is explicit: it serves only packages pinned to it"
+    rows = explain_rows(project, run.reader.project(name).pages, picked, mode, kept_out)
     if as_json:
         document = {
             "project": name,
@@ -87,6 +92,7 @@ def explain_rows(
     pages: tuple[PageRecord, ...],
     picked: Version | None,
     mode: PrereleaseMode,
+    kept_out: str = "a pin or an explicit index keeps this index from the project",
 ) -> list[Row]:
     """One row per (index, version) listed in the snapshot, newest first per index."""
     rows: list[Row] = []
@@ -104,7 +110,7 @@ def explain_rows(
             listed[f.version] = listed.get(f.version, 0) + 1
         for text in sorted(listed, key=_version_key, reverse=True):
             verdict, reason = _verdict(
-                project, index, text, picked, mode, exclusions.get((index, text), [])
+                project, index, text, picked, mode, exclusions.get((index, text), []), kept_out
             )
             rows.append(Row(index, text, listed[text], verdict, reason))
     return rows
@@ -117,6 +123,7 @@ def _verdict(
     picked: Version | None,
     mode: PrereleaseMode,
     excluded: list[Exclusion],
+    kept_out: str,
 ) -> tuple[str, str]:
     try:
         version = Version(text)
@@ -132,12 +139,12 @@ def _verdict(
             return "excluded", "yanked" + (f": {candidate.yanked}" if candidate.yanked else "")
         if version.is_prerelease and mode in (PrereleaseMode.DISALLOW, PrereleaseMode.EXPLICIT):
             return "excluded", f"pre-release, and the pre-release mode is {mode}"
-        return "candidate", "usable; another version was preferred"
+        return "candidate", "usable, not selected"
     if candidate is not None:
         return "excluded", f"supplied by index {candidate.index.name}"
     reasons = {e.reason: e for e in excluded}
     if Reason.PIN in reasons:
-        return "excluded", "a pin or an explicit index keeps this index from the project"
+        return "excluded", kept_out
     if Reason.STRATEGY in reasons:
         first = project.supplying[0] if project.supplying else "an earlier index"
         return "excluded", f"strategy first-index: index {first} supplies {project.name}"

@@ -8,18 +8,21 @@ that kept a version out, a yanked or pre-release version, a cutoff (DESIGN.md "T
 
 from __future__ import annotations
 
+import re
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from resolve.candidates import ProjectCandidates, Reason
+from resolve.inputs import InputRequirement
 from resolve.names import ROOT, split_extra
 from resolve.prerelease import PrereleaseMode
 from resolve.pubgrub.incompatibility import Dependency, Derived, Incompatibility
 from resolve.rules import RuleSet
 
-__all__ = ["failure_hints", "involved_packages"]
+__all__ = ["failure_hints", "involved_packages", "sync_command"]
 
 _LISTED = 5
 
@@ -48,8 +51,16 @@ def failure_hints(
     projects: dict[str, ProjectCandidates],
     rules: RuleSet,
     policy_mode: dict[str, PrereleaseMode],
+    needed_metadata: Collection[tuple[str, str]] | None = None,
+    roots: Sequence[InputRequirement] = (),
 ) -> list[str]:
-    """Hints for ``packages`` (as :func:`involved_packages` lists them), in that order."""
+    """Hints for ``packages`` (as :func:`involved_packages` lists them), in that order.
+
+    ``needed_metadata`` is the (project, version) pairs whose missing core metadata the solver
+    ran into; when given, the ``mirror sync`` hint names those only, not every old version
+    that a ``--versions latest:N`` sync left without metadata. ``roots`` are the requirements
+    resolved, for the ``mirror sync`` commands (see :func:`sync_command`).
+    """
     hints: list[str] = []
     missing: list[str] = []
     for name in packages:
@@ -60,7 +71,10 @@ def failure_hints(
             if problem.kind == "not-in-snapshot":
                 missing.append(name)
             else:
-                hints.append(_problem_hint(name, problem.kind, problem.index, problem.detail))
+                command = sync_command(roots, [name])
+                hints.append(
+                    _problem_hint(name, problem.kind, problem.index, problem.detail, command)
+                )
         hints.extend(_index_hints(project, rules))
         hints.extend(_version_hints(project, rules))
         mode = policy_mode.get(name)
@@ -72,7 +86,9 @@ def failure_hints(
             for name in packages
             if (project := projects.get(name)) is not None
             for version, c in project.versions.items()
-            if c.unavailable is not None and c.unavailable[0] is Reason.METADATA_MISSING
+            if c.unavailable is not None
+            and c.unavailable[0] is Reason.METADATA_MISSING
+            and (needed_metadata is None or (name, str(version)) in needed_metadata)
         }
     )
     if missing or pins:
@@ -84,26 +100,50 @@ def failure_hints(
             )
             if part
         )
-        command = shlex.join(["mirror", "sync", *missing, *pins])
-        hints.insert(0, f"{what}: fetch with `{command}`")
+        hints.insert(0, f"{what}: fetch with `{sync_command(roots, [*missing, *pins])}`")
     return hints
 
 
-def _problem_hint(name: str, kind: str, index: str | None, detail: str) -> str:
+def sync_command(roots: Sequence[InputRequirement], wanted: Iterable[str]) -> str:
+    """The ``mirror sync`` that fetches ``wanted`` (project names, ``name==version`` pins).
+
+    A snapshot holds only what its own sync fetched, and ``resolve`` reads the newest one, so
+    syncing ``wanted`` alone would leave out everything else the resolution needs: the command
+    also names the requirements (their files as ``-r FILE``) and follows their dependencies
+    with ``--closure`` (MIRROR.md "Sync behaviour").
+    """
+    words: list[str] = []
+    named: set[str] = set()
+    for root in roots:
+        source = root.source
+        named.add(canonicalize_name(root.requirement.name))
+        if source.path is not None and source.section is None:  # a requirements file
+            include = ["-r", str(source.path)]
+            if not any(words[i : i + 2] == include for i in range(len(words) - 1)):
+                words += include
+        else:
+            words.append(str(root.requirement))
+    words += [w for w in dict.fromkeys(wanted) if w not in named and w not in words]
+    return shlex.join(["mirror", "sync", *words, *(["--closure"] if roots else [])])
+
+
+def _problem_hint(name: str, kind: str, index: str | None, detail: str, command: str) -> str:
     if kind == "not-synced":
         return (
-            f"index {index} was not asked about {name} when this snapshot was made: "
-            f"run `mirror sync {name}`"
+            f"index {index} was not asked about {name} when this snapshot was made: run `{command}`"
         )
     if kind == "failed":
         return (
             f"index {index} failed for {name} at sync time ({detail}); a failed page never "
-            f"lets a later index supply the project: sync again with `mirror sync {name}`"
+            f"lets a later index supply the project: sync again with `{command}`"
         )
     status = detail.removeprefix("HTTP ")
+    # The variables `mirror sync` reads (mirror/auth.py): every character of the index name
+    # outside A-Z0-9 becomes "_".
+    variable = "SNEAKERNET_INDEX_" + re.sub(r"[^A-Z0-9]", "_", (index or "").upper())
     return (
         f"index {index} refused {name} ({detail}): check its credentials (netrc, or "
-        f"SNEAKERNET_INDEX_{(index or '').upper().replace('-', '_')}_USERNAME and _PASSWORD) "
+        f"{variable}_USERNAME and _PASSWORD) "
         f"and sync again; if the index answers {status} for projects it does not host, "
         f"say so with `mirror rules set index.{index}.not-here {status}`"
     )
@@ -123,24 +163,37 @@ def _index_hints(project: ProjectCandidates, rules: RuleSet) -> Iterator[str]:
     for (reason, index), versions in sorted(by_reason.items()):
         listed = _versions(versions)
         if reason is Reason.STRATEGY:
-            supplier = project.supplying[0] if project.supplying else "an earlier index"
-            yield (
-                f"{name} was found on index {supplier}, so strategy {rules.strategy} "
-                f"does not consult index {index}, which has {name} {listed}; "
-                "`--index-strategy unsafe-first-match` would use it"
-            )
+            if project.supplying:
+                yield (
+                    f"{name} was found on index {project.supplying[0]}, so strategy "
+                    f"{rules.strategy} does not consult index {index}, which has {name} "
+                    f"{listed}; `--index-strategy unsafe-first-match` would use it"
+                )
+            elif refused := [
+                p
+                for p in project.problems
+                if p.kind == "refused" and p.detail in ("HTTP 401", "HTTP 403")
+            ]:
+                # The unsafe strategies pass over a 401/403 (SEMANTICS A13), never over a
+                # failed page (A21) or another status: those have their own hint above.
+                yield (
+                    f"index {index} has {name} {listed}, but the search stopped when index "
+                    f"{refused[0].index} refused it; `--index-strategy unsafe-first-match` "
+                    "would pass over the refusal"
+                )
             continue
         pin = next((p for p in rules.pins if p.matches(name, {})), None)
         rule = rules.index(index)
         if pin is not None:
             yield (
-                f"{name} {listed} exists on index {index}, which the pin `{pin.glob}` "
-                f"excludes (it allows {', '.join(pin.indexes)})"
+                f"{name} {listed} {_exist(versions)} on index {index}, which the pin "
+                f"`{pin.glob}` excludes (it allows {', '.join(pin.indexes)})"
             )
         elif rule is not None and rule.explicit:
             yield (
-                f"{name} {listed} exists on index {index}, which is explicit: only pinned "
-                f"packages come from it; pin it too: `mirror rules pin '{name}' {index}`"
+                f"{name} {listed} {_exist(versions)} on index {index}, which is explicit: "
+                f"only pinned packages come from it; pin it too: "
+                f"`mirror rules pin '{name}' {index}`"
             )
 
 
@@ -188,6 +241,10 @@ def _prerelease_hint(project: ProjectCandidates, mode: PrereleaseMode) -> Iterat
             f"{project.name} has pre-releases ({_versions(pre)}) that the pre-release mode "
             f"`{mode}` excludes; allow them with `--prerelease-package {project.name}=allow`"
         )
+
+
+def _exist(versions: Iterable[str]) -> str:
+    return "exists" if len(set(versions)) == 1 else "exist"
 
 
 def _versions(versions: Iterable[str]) -> str:

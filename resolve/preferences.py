@@ -1,13 +1,16 @@
 """The pins of an existing lock, honoured as preferences (pip-compile's ``-o`` habit).
 
 Reads what :mod:`resolve.lock` writes: ``name==version`` lines of a requirements.txt (hash
-options, comments and annotations ignored) or the ``packages`` of a pylock.toml. A file
+options, comments and annotations ignored), or the ``packages`` of a pylock.toml or of a JSON
+lock, whatever the file is called (``--format`` need not match the name). A file
 that cannot be read as a lock is an error naming it: silently ignoring it would quietly
 upgrade every pin.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -27,9 +30,30 @@ def read_preferences(path: Path) -> dict[str, Version]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the existing lock {path}: {exc}") from exc
-    if path.suffix == ".toml":
+    if path.suffix == ".json" or text.lstrip().startswith("{"):
+        return _json(path, text)
+    if path.suffix == ".toml" or _PYLOCK_KEY.search(text):
         return _pylock(path, text)
     return _requirements(path, text)
+
+
+# A pylock.toml's required top-level key (PEP 751); no requirements file has such a line.
+_PYLOCK_KEY = re.compile(r"^lock-version\s*=", re.MULTILINE)
+
+
+def _json(path: Path, text: str) -> dict[str, Version]:
+    try:
+        document = json.loads(text)
+        return {
+            canonicalize_name(str(p["name"])): Version(str(p["version"]))
+            for p in document["packages"]
+        }
+    except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError, InvalidVersion
+        raise InputError(
+            f"cannot read the existing lock as a JSON lock: {exc}",
+            path=path,
+            detail="remove it or pass another -o file",
+        ) from exc
 
 
 def _pylock(path: Path, text: str) -> dict[str, Version]:

@@ -22,7 +22,7 @@ from resolve.lock import Lock, render_lock
 from resolve.preferences import read_preferences
 from resolve.prerelease import PrereleaseMode
 from resolve.rules import IndexStrategy, RuleError, RuleSet, parse_cutoff
-from resolve.session import Outcome, apply_index_flags, resolve_once, rules_from_indexes
+from resolve.session import Outcome, apply_index_flags, resolve_once
 
 __all__ = ["ResolveRun", "binary_names", "lock_format", "option_pairs", "stored_rules"]
 
@@ -63,14 +63,9 @@ def lock_format(explicit: str | None, output: Path | None) -> str:
 
 
 def stored_rules(reader: SnapshotReader, digest: str | None) -> RuleSet:
-    """The rules stored in the database (the current version, or the one named by digest);
-    databases without stored rules imply them from their indexes."""
-    document_of = getattr(reader, "rule_document", None)
-    if document_of is not None:
-        return RuleSet.from_document(document_of(digest))
-    if digest is not None:
-        raise RuleError(f"no stored rule set {digest!r}", hint="see `mirror rules history`")
-    return rules_from_indexes(reader.indexes())
+    """The rules stored in the database: the current version, or the one named by digest
+    (a database with no stored version implies them from its indexes: db.rule_rows)."""
+    return RuleSet.from_document(reader.rule_document(digest))
 
 
 def _rules_with_flags(rules: RuleSet, options: dict[str, Any]) -> RuleSet:

@@ -6,13 +6,13 @@ crawl asks the snapshot exactly the questions an offline ``resolve`` will ask la
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from db.reader import IndexConfig, SnapshotReader
+from db.reader import SnapshotReader
 from resolve.candidates import Target
 from resolve.explain import render
 from resolve.hints import failure_hints, involved_packages
@@ -21,7 +21,7 @@ from resolve.lock import Lock, LockedPackage
 from resolve.names import ROOT, split_extra
 from resolve.provider import Request, SnapshotProvider
 from resolve.pubgrub.incompatibility import NoSolution
-from resolve.rules import IndexRule, RuleError, RuleSet, parse_cutoff
+from resolve.rules import IndexRule, RuleError, RuleSet
 from resolve.solver import Resolution, solve
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "Outcome",
     "apply_index_flags",
     "resolve_once",
-    "rules_from_indexes",
     "source_label",
 ]
 
@@ -51,25 +50,6 @@ class Outcome:
     missing_projects: frozenset[str] = frozenset()
     missing_metadata: frozenset[tuple[str, str]] = frozenset()
     provider: SnapshotProvider | None = field(default=None, compare=False)
-
-
-def rules_from_indexes(indexes: Iterable[IndexConfig]) -> RuleSet:
-    """The rules a database implies before any were stored: its indexes by priority, each
-    with its own policy, and every other rule at its default."""
-    rules: list[IndexRule] = []
-    for index in sorted(indexes, key=lambda i: (i.priority, i.id)):
-        cutoff = parse_cutoff(index.exclude_newer) if index.exclude_newer else None
-        rules.append(
-            IndexRule(
-                name=index.name,
-                url=index.url,
-                default=index.is_default,
-                explicit=index.explicit,
-                not_here=index.not_here,
-                exclude_newer=cutoff,
-            )
-        )
-    return RuleSet(indexes=tuple(rules))
 
 
 def apply_index_flags(rules: RuleSet, indexes: Sequence[str], default_index: str | None) -> RuleSet:
@@ -129,7 +109,14 @@ def resolve_once(
     except NoSolution as failure:
         involved = involved_packages(failure.incompatibility)
         modes = {name: provider.policy.effective(name) for name in involved}
-        hints = failure_hints(involved, provider.projects, rules, modes)
+        hints = failure_hints(
+            involved,
+            provider.projects,
+            rules,
+            modes,
+            needed_metadata=provider.missing_metadata,
+            roots=requirements,
+        )
         missing_projects = frozenset(provider.missing_projects)
         missing_metadata = frozenset(provider.missing_metadata)
         return Outcome(

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 import click
 
 from db.errors import SneakernetError
-from db.indexes import add_index, list_indexes, remove_index
+from db.indexes import list_indexes, remove_index
 from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app
-from mirror.rules_edit import commit, load_rules, rule_errors, with_index, without_index
+from mirror.rules_edit import add_index_version, commit, load_rules, rule_errors, without_index
 from mirror.simple import strip_credentials
-from resolve.rules import IndexRule, parse_cutoff
+from resolve.rules import parse_cutoff
 
 __all__ = ["index_group", "validate_index_name", "validate_index_url"]
 
@@ -121,12 +121,8 @@ def index_add(
     checked = validate_index_url(url)
     with rule_errors():
         cutoff = None if exclude_newer is None else parse_cutoff(exclude_newer)
-    # The table spells the opt-out "false" (db/schema.py).
-    stored_cutoff = "false" if cutoff is False else cutoff if isinstance(cutoff, str) else None
     with app.engine().begin() as conn:
-        # Indexes are part of the rules: adding one makes a new rule-set version.
-        before = load_rules(conn)
-        config = add_index(
+        config = add_index_version(
             conn,
             name=name,
             url=strip_credentials(checked),
@@ -134,12 +130,8 @@ def index_add(
             is_default=is_default,
             explicit=explicit,
             not_here=not_here,
-            exclude_newer=stored_cutoff,
+            cutoff=cutoff,
         )
-        entry = IndexRule(
-            config.name, config.url, config.is_default, config.explicit, config.not_here, cutoff
-        )
-        commit(conn, before, with_index(before, entry))
     role = " (default)" if config.is_default else " (explicit)" if config.explicit else ""
     click.echo(f"added index {config.name}{role}: {config.url}", err=True)
 

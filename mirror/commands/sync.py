@@ -12,13 +12,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 from sqlalchemy import Engine
 
 from db.errors import SneakernetError
-from db.indexes import IndexConfig, add_index, list_indexes, ordered_for_lookup
+from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
 from db.snapshot_writer import SnapshotWriter
 from mirror.closure import ClosureState, representative_environments
 from mirror.closure_check import complete_closure
 from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app, warn
 from mirror.pipconfig import pip_indexes
 from mirror.progress import make_progress
+from mirror.rules_edit import add_index_version
 from mirror.selection import parse_version_policy
 from mirror.simple import strip_credentials
 from mirror.source_factory import open_sources
@@ -41,7 +42,7 @@ def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
         if configured:
             return ordered_for_lookup(configured)
         for found in pip_indexes():
-            add_index(
+            add_index_version(
                 conn,
                 name=found.name,
                 url=strip_credentials(found.url),
