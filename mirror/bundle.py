@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from db.bundle_merge import (
     BundleContents,
@@ -24,6 +24,7 @@ from db.bundle_merge import (
 )
 from db.bundle_rows import TABLES, BundleError, Section, export_sections
 from db.paths import HEAD_REVISION, KNOWN_REVISIONS
+from db.rule_store import current_digest, record_rule_set, rule_document
 from db.snapshot_queries import find_snapshot
 from mirror.bundle_format import BundleFile, open_bundle, write_bundle
 
@@ -82,10 +83,15 @@ def export_bundle(engine: Engine, refs: Sequence[str], path: Path) -> ExportResu
                 ]
             yield section
 
-    def describe() -> dict[str, object]:
-        return {"schema": HEAD_REVISION, **_account(kept["snapshot"], kept["rule_set"])}
-
     with engine.connect() as conn:
+        # The rules in force travel as such: a fresh database adopts them on import, so that
+        # resolving there gives the connected side's lock byte for byte.
+        rules = current_digest(conn)
+
+        def describe() -> dict[str, object]:
+            account = _account(kept["snapshot"], kept["rule_set"])
+            return {"schema": HEAD_REVISION, "current_rules": rules, **account}
+
         ids = sorted({find_snapshot(conn, ref).id for ref in refs})
         written, manifest = write_bundle(path, keep(export_sections(conn, ids)), describe)
     return ExportResult(written, manifest)
@@ -149,6 +155,8 @@ class ImportResult:
     indexes_created: list[str] = field(default_factory=list)
     rule_sets_added: list[str] = field(default_factory=list)
     added: dict[str, int] = field(default_factory=dict)
+    # The bundle's current rules, made current here because this database had none.
+    rules_adopted: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -168,8 +176,21 @@ class ImportResult:
             ],
             "indexes_created": self.indexes_created,
             "rule_sets_added": self.rule_sets_added,
+            "rules_adopted": self.rules_adopted,
             "added": dict(sorted(self.added.items())),
         }
+
+
+def _adopt_rules(conn: Connection, bundle: VerifiedBundle) -> str | None:
+    """A database with no rules of its own takes the rules that were current where the
+    bundle was exported; one with its own keeps them (the bundle's stay readable by digest:
+    ``resolve --rules DIGEST``)."""
+    wanted = bundle.manifest.get("current_rules")
+    if not isinstance(wanted, str) or current_digest(conn) is not None:
+        return None
+    document = rule_document(conn, wanted)
+    record_rule_set(conn, document, wanted, f"rules current in {bundle.file.path.name}")
+    return wanted
 
 
 def import_bundle(engine: Engine, bundle: VerifiedBundle) -> ImportResult:
@@ -192,10 +213,12 @@ def import_bundle(engine: Engine, bundle: VerifiedBundle) -> ImportResult:
                         merger.add(table, values, data)
                     merger.flush(table)
             merger.finish()
+            adopted = _adopt_rules(conn, bundle)
     except BundleError as exc:
         raise _cannot_import(bundle.file.path, exc) from exc
     result.imported = list(plan.snapshots.values())
     result.indexes_created = merger.created_indexes
     result.rule_sets_added = sorted(plan.rule_sets.values())
     result.added = {t: n for t, n in sorted(merger.added.items()) if n}
+    result.rules_adopted = adopted
     return result

@@ -112,6 +112,8 @@ def _print_import(result: ImportResult) -> None:
         )
     for name in result.indexes_created:
         say(f"created index {name}")
+    if result.rules_adopted:
+        say(f"adopted the bundle's rules {result.rules_adopted[:12]} (see `mirror rules show`)")
     if result.changed:
         say(f"added {_counts(result.added)}")
     else:
