@@ -1,8 +1,10 @@
-"""`make demo`: the mirror workflow end to end, against two indexes served on loopback.
+"""`make demo`: the whole trip end to end, against two indexes served on loopback.
 
 An "internal" index (PEP 503 HTML, like a private devpi or Artifactory) and a "pypi" index
 (PEP 691 JSON, like the public one) are started in this process with real wheels; then the
-`mirror` commands a user would type are run and their output shown. Nothing leaves 127.0.0.1.
+commands a user would type are run and their output shown: index setup, two syncs and their
+diff, an offline resolve, the wheelhouse download, the export, and the import and resolve on
+the "air-gapped" side, whose lock is compared byte for byte. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -85,8 +87,9 @@ def _run(command: str, env: dict[str, str]) -> None:
 def main() -> None:
     DEMO_DIR.mkdir(exist_ok=True)
     db = DEMO_DIR / "mirror.db"
-    for stale in DEMO_DIR.glob("mirror.db*"):
-        stale.unlink()
+    for pattern in ("mirror.db*", "airgapped.db*", "*.txt", "snapshot.sneakernet"):
+        for stale in DEMO_DIR.glob(pattern):
+            stale.unlink()
     (DEMO_DIR / "requirements.in").write_text("acme-utils\nrich>=13\n")
     # The demo uses only its own indexes, whatever this machine's pip configuration says.
     env = {**os.environ, "MIRROR_DB": str(db), "PIP_CONFIG_FILE": os.devnull}
@@ -103,7 +106,27 @@ def main() -> None:
         public.projects["certifi"].add(build_wheel("certifi", "2024.12.14"))
         _run("mirror sync requests -r demo/requirements.in --closure --name second", env)
         _run("mirror snapshot diff first second", env)
-    print(f"The snapshot database is {db}; explore it with `MIRROR_DB={db} mirror --help`.")
+        # Offline from here on: the lock comes from the snapshot alone. acme-utils comes from
+        # the internal index, whatever version the public one offers (first-index).
+        _run("resolve -r demo/requirements.in -o demo/requirements.txt", env)
+        _run("resolve --explain acme-utils", env)
+        _run("mirror download demo/requirements.txt -d demo/wheelhouse --quiet", env)
+        _run("mirror export latest -o demo/snapshot.sneakernet", env)
+    # The air-gapped side: a fresh database, no index server, the same lock.
+    airgapped = {**env, "MIRROR_DB": str(DEMO_DIR / "airgapped.db")}
+    connected_lock = (DEMO_DIR / "requirements.txt").read_bytes()
+    (DEMO_DIR / "requirements.txt").unlink()  # the same command, from scratch
+    _run("mirror import demo/snapshot.sneakernet", airgapped)
+    _run("resolve -r demo/requirements.in -o demo/requirements.txt", airgapped)
+    same = (DEMO_DIR / "requirements.txt").read_bytes() == connected_lock
+    print(f"the lock made inside the air gap is {'byte-identical' if same else 'DIFFERENT'}\n")
+    print((DEMO_DIR / "requirements.txt").read_text())
+    print(
+        f"Serve it to pip or uv with `MIRROR_DB={db} mirror serve --files demo/wheelhouse`; "
+        f"explore with `MIRROR_DB={db} mirror --help` and `resolve --help`."
+    )
+    if not same:
+        raise SystemExit("demo failed: the air-gapped lock differs")
 
 
 if __name__ == "__main__":
