@@ -10,6 +10,7 @@ from mirror.commands.database import db_group
 from mirror.commands.download import download_command
 from mirror.commands.index import index_group
 from mirror.commands.rules import rules_group
+from mirror.commands.serve import serve_command
 from mirror.commands.snapshot import snapshot_group
 from mirror.commands.sync import sync_command
 from resolve.clikit import ErrorRenderingGroup
@@ -46,3 +47,4 @@ main.add_command(rules_group)
 main.add_command(download_command)
 main.add_command(export_command)
 main.add_command(import_command)
+main.add_command(serve_command)
