@@ -7,11 +7,10 @@ from pathlib import Path
 import click
 
 from mirror.bundle import ExportResult, ImportResult, export_bundle, import_bundle, verify_bundle
-from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app
+from mirror.commands.common import AppContext, echo_json, handle_errors, json_option, pass_app
 
 __all__ = ["export_command", "import_command"]
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 # How the summaries name the tables a bundle carries.
 _ROW_NAMES = {

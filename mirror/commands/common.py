@@ -19,9 +19,11 @@ from resolve.clikit import fail, warn
 
 __all__ = [
     "AppContext",
+    "concurrency_option",
     "echo_json",
     "fail",
     "handle_errors",
+    "json_option",
     "pass_app",
     "warn",
 ]
@@ -45,6 +47,19 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)
+
+#: Options shared by the commands that talk to indexes (sqlite-utils' habit: one decorator
+#: per option, so every command spells and documents it the same way).
+concurrency_option = click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Requests in flight per host.",
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable output: JSON on stdout."
+)
 
 
 def storage_error(exc: sa_exc.DBAPIError, url: str | None) -> DatabaseError | None:

@@ -15,7 +15,15 @@ import click
 from db.errors import DatabaseError, SneakernetError, UnknownSnapshot
 from db.reader import IndexConfig, SnapshotReader, SnapshotRef
 from mirror.client import ClientConfig, IndexClient
-from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app, warn
+from mirror.commands.common import (
+    AppContext,
+    concurrency_option,
+    echo_json,
+    handle_errors,
+    json_option,
+    pass_app,
+    warn,
+)
 from mirror.download import (
     DownloadItem,
     DownloadProgress,
@@ -164,15 +172,9 @@ async def _run(
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to download into (created if missing).",
 )
-@click.option(
-    "--concurrency",
-    default=8,
-    show_default=True,
-    type=click.IntRange(1, 256),
-    help="Requests in flight per host.",
-)
+@concurrency_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no per-file lines.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@json_option
 @pass_app
 @handle_errors
 def download_command(

@@ -10,7 +10,7 @@ import click
 
 from db.errors import SneakernetError
 from db.indexes import list_indexes, remove_index
-from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app
+from mirror.commands.common import AppContext, echo_json, handle_errors, json_option, pass_app
 from mirror.rules_edit import add_index_version, commit, load_rules, rule_errors, without_index
 from mirror.simple import strip_credentials
 from resolve.rules import parse_cutoff
@@ -137,7 +137,7 @@ def index_add(
 
 
 @index_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_app
 @handle_errors
 def index_list(app: AppContext, as_json: bool) -> None:

@@ -10,7 +10,7 @@ import click
 
 from db.indexes import list_indexes
 from db.rule_store import current_digest, rule_history
-from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app
+from mirror.commands.common import AppContext, echo_json, handle_errors, json_option, pass_app
 from mirror.rules_edit import Change, change_rules, load_rules, pin, set_key, unpin
 from mirror.rules_import import apply_import, read_rules_file
 from mirror.rules_io import export_rules
@@ -169,7 +169,7 @@ def rules_unpin(app: AppContext, glob: str, marker: str | None) -> None:
 
 
 @rules_group.command("history")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_app
 @handle_errors
 def rules_history(app: AppContext, as_json: bool) -> None:

@@ -11,11 +11,9 @@ from db.snapshot_queries import (
     list_snapshots,
     snapshot_details,
 )
-from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app
+from mirror.commands.common import AppContext, echo_json, handle_errors, json_option, pass_app
 
 __all__ = ["snapshot_group"]
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
 @click.group("snapshot")

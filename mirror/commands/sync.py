@@ -16,7 +16,15 @@ from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
 from db.snapshot_writer import SnapshotWriter
 from mirror.closure import ClosureState, representative_environments
 from mirror.closure_check import complete_closure
-from mirror.commands.common import AppContext, echo_json, handle_errors, pass_app, warn
+from mirror.commands.common import (
+    AppContext,
+    concurrency_option,
+    echo_json,
+    handle_errors,
+    json_option,
+    pass_app,
+    warn,
+)
 from mirror.pipconfig import pip_indexes
 from mirror.progress import make_progress
 from mirror.rules_edit import add_index_version
@@ -134,15 +142,9 @@ def _resolve_targets(versions: tuple[str, ...], platforms: tuple[str, ...]) -> l
     help="Which versions get core metadata: 'all' or 'latest:N' (plus exact pins).",
 )
 @click.option("--name", help="Name of the new snapshot (default: a UTC timestamp).")
-@click.option(
-    "--concurrency",
-    default=8,
-    show_default=True,
-    type=click.IntRange(1, 256),
-    help="Requests in flight per host.",
-)
+@concurrency_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@json_option
 @pass_app
 @handle_errors
 def sync_command(
