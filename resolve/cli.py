@@ -312,6 +312,8 @@ def _command_line(options: dict[str, Any]) -> str:
     words = ["resolve", *options["requirements"]]
     if options["snapshot"] != "latest":
         words += ["--snapshot", options["snapshot"]]
+    if options.get("rules_digest"):  # an old rule set: without it the command would use today's
+        words += ["--rules", options["rules_digest"]]
     for key, flag in _COMMAND_OPTIONS:
         value = options[key]
         for one in value if isinstance(value, tuple) else [value]:

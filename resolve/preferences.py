@@ -30,9 +30,10 @@ def read_preferences(path: Path) -> dict[str, Version]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the existing lock {path}: {exc}") from exc
-    if path.suffix == ".json" or text.lstrip().startswith("{"):
+    # By content, not by name: `--format` need not match the file's name.
+    if text.lstrip().startswith("{"):
         return _json(path, text)
-    if path.suffix == ".toml" or _PYLOCK_KEY.search(text):
+    if _PYLOCK_KEY.search(text):
         return _pylock(path, text)
     return _requirements(path, text)
 

@@ -1,0 +1,131 @@
+"""An existing ``-o`` lock is the preference set (pip-compile's habit): its pins survive a
+newer snapshot unless ``--upgrade`` or ``--upgrade-package`` says otherwise; and the
+``--resolution`` modes (DESIGN.md "Command-line surface"; SEMANTICS.md §4, §5)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Mirror, Serve
+from tests.fixtures.dists import build_wheel
+from tests.fixtures.index_server import FixtureIndex, make_project
+from tests.resolve.endtoend import TARGET, add_indexes, invoke, pins, read_lock, resolved
+
+
+def locked(path: Path) -> dict[str, str]:
+    """The pins of a lock file in any of the three formats, whatever its name."""
+    text = path.read_text()
+    if text.lstrip().startswith("{"):
+        packages = json.loads(text)["packages"]
+    elif "\nlock-version = " in text:
+        packages = tomllib.loads(text)["packages"]
+    else:
+        return pins(text)
+    return {p["name"]: p["version"] for p in packages}
+
+
+@pytest.fixture
+def releases(
+    mirror: Mirror, serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Mirror, FixtureIndex]:
+    """a 1.0/2.0 needing b, b 1.0/2.0, synced; the test publishes more and syncs again."""
+    index = FixtureIndex()
+    make_project(index, "a", ["1.0", "2.0"], deps=["b>=1"])
+    make_project(index, "b", ["1.0", "2.0"])
+    add_indexes(mirror, serve, pypi=index)
+    mirror.sync("a", "b", "--versions", "all", "--quiet")
+    monkeypatch.chdir(tmp_path)
+    return mirror, index
+
+
+def publish_newer(mirror: Mirror, index: FixtureIndex) -> None:
+    index.project("a").add(build_wheel("a", "3.0", requires_dist=["b>=1"]), version="3.0")
+    index.project("b").add(build_wheel("b", "3.0"), version="3.0")
+    mirror.sync("a", "b", "--versions", "all", "--quiet")
+
+
+@pytest.mark.parametrize(
+    ("output", "options"),
+    [
+        ("requirements.txt", ()),
+        ("pylock.toml", ()),
+        ("lock.json", ("--format", "json")),
+        ("pylock.dev.toml", ()),
+        ("locked.out", ("--format", "pylock")),
+        ("pylock.toml", ("--format", "requirements")),
+        ("lock.json", ("--format", "requirements")),
+    ],
+)
+def test_pins_survive_a_newer_snapshot(
+    releases: tuple[Mirror, FixtureIndex], output: str, options: tuple[str, ...]
+) -> None:
+    mirror, index = releases
+    lock = Path(output)
+
+    def relock(*extra: str) -> dict[str, str]:
+        assert resolved(mirror, "a", *TARGET, "-o", output, *options, *extra) == ""
+        return locked(lock)
+
+    assert relock() == {"a": "2.0", "b": "2.0"}
+    publish_newer(mirror, index)
+    assert relock() == {"a": "2.0", "b": "2.0"}
+    assert relock("--upgrade-package", "B") == {"a": "2.0", "b": "3.0"}
+    assert relock() == {"a": "2.0", "b": "3.0"}
+    assert relock("--upgrade") == {"a": "3.0", "b": "3.0"}
+
+
+def test_a_preference_outside_the_new_range_gives_way(
+    releases: tuple[Mirror, FixtureIndex],
+) -> None:
+    mirror, _ = releases
+    resolved(mirror, "a", *TARGET, "-o", "requirements.txt")
+    assert resolved(mirror, "a<2", *TARGET, "-o", "requirements.txt") == ""
+    assert locked(Path("requirements.txt")) == {"a": "1.0", "b": "2.0"}
+
+
+def test_a_kept_pin_that_was_yanked_since(releases: tuple[Mirror, FixtureIndex]) -> None:
+    """SEMANTICS E5: the previous lock's pin is used, with a warning showing the reason."""
+    mirror, index = releases
+    resolved(mirror, "a", *TARGET, "-o", "requirements.txt")
+    for entry in index.project("b").files:
+        if entry.release == "2.0":
+            entry.yanked = "bad build"
+    mirror.sync("a", "b", "--versions", "all", "--quiet")
+
+    result = invoke(mirror, "a", *TARGET, "-o", "requirements.txt")
+    assert result.exit_code == 0, result.output
+    assert "warning: b 2.0 is yanked (bad build)" in result.stderr
+    assert locked(Path("requirements.txt")) == {"a": "2.0", "b": "2.0"}
+    assert "    # yanked: bad build" in Path("requirements.txt").read_text()
+    # Without the lock the yanked version is skipped.
+    assert read_lock(resolved(mirror, "a", *TARGET))["b"].version == "1.0"
+
+
+def test_an_unreadable_existing_lock_is_an_error(releases: tuple[Mirror, FixtureIndex]) -> None:
+    mirror, _ = releases
+    Path("requirements.txt").write_text("this is not a lock\n")
+    result = invoke(mirror, "a", *TARGET, "-o", "requirements.txt")
+    assert result.exit_code == 2
+    assert "requirements.txt:1: the existing lock has a line that is not a pin" in result.stderr
+    assert Path("requirements.txt").read_text() == "this is not a lock\n"
+
+
+@pytest.mark.parametrize(
+    ("resolution", "expected"),
+    [
+        ("highest", {"a": "2.0", "b": "2.0"}),
+        ("lowest", {"a": "1.0", "b": "1.0"}),
+        ("lowest-direct", {"a": "1.0", "b": "2.0"}),
+    ],
+)
+def test_resolution_modes(
+    releases: tuple[Mirror, FixtureIndex], resolution: str, expected: dict[str, str]
+) -> None:
+    mirror, _ = releases
+    text = resolved(mirror, "a", *TARGET, "--resolution", resolution)
+    assert pins(text) == expected
+    assert ("--resolution" in text) == (resolution != "highest")
