@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck bench clean
+.PHONY: demo test check lint typecheck bench bench-resolve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.sync_bench
+
+# Whole-process `resolve` times on synthetic snapshots (built once, cached in .bench-cache/).
+bench-resolve: $(STAMP)
+	$(BIN)/python -m bench.resolve_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

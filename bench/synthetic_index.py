@@ -4,7 +4,12 @@ Pages and PEP 658 ``.metadata`` files are generated deterministically from a see
 from memory with ETags (so a re-sync is all 304s). Distribution files themselves are not
 served: a benchmark that needs them would measure the disk, not the sync.
 
+Two generators: :func:`build_index` (uniform projects, for the sync benchmark) and
+:func:`graph_index`, which renders a :mod:`bench.synthetic_graph` model (PyPI-shaped
+releases, files and dependency graphs, for resolver benchmarks) into the same pages.
+
     python -m bench.synthetic_index --projects 2000 --versions 20 --port 8765
+    python -m bench.synthetic_index --graph 700 --port 8765
 """
 
 from __future__ import annotations
@@ -13,13 +18,25 @@ import argparse
 import hashlib
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from aiohttp import web
 
-__all__ = ["SyntheticIndex", "build_index", "make_app"]
+from bench.synthetic_graph import Graph, Project, Release, build_graph
 
-_JSON = "application/vnd.pypi.simple.v1+json"
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "SyntheticIndex",
+    "build_index",
+    "etag",
+    "graph_index",
+    "graph_pages",
+    "make_app",
+    "render_project",
+]
+
+JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
 @dataclass(frozen=True)
@@ -82,11 +99,80 @@ def build_index(projects: int, versions: int, *, seed: int = 0, deps: int = 3) -
     return SyntheticIndex(pages, metadata)
 
 
-def make_app(index: SyntheticIndex) -> web.Application:
-    etags = {
-        name: '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        for name, body in index.pages.items()
+def _core_metadata(project: Project, release: Release, *, sdist: bool) -> bytes:
+    """A wheel's METADATA, or an sdist's PKG-INFO (PEP 643: static unless it says dynamic)."""
+    lines = [
+        f"Metadata-Version: {'2.4' if sdist else '2.1'}",
+        f"Name: {project.name}",
+        f"Version: {release.version}",
+        f"Summary: {project.name}, a synthetic project",
+    ]
+    if sdist and release.sdist_dynamic:
+        lines.append("Dynamic: Requires-Dist")
+    if release.requires_python:
+        lines.append(f"Requires-Python: {release.requires_python}")
+    lines += [f"Provides-Extra: {extra}" for extra in release.provides_extra]
+    lines += [f"Requires-Dist: {requirement}" for requirement in release.requires_dist]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def render_project(
+    project: Project, serial: int, files_url: str = "/files/"
+) -> tuple[bytes, dict[str, bytes]]:
+    """A graph project's PEP 691 page and its files' PEP 658 metadata (filename → bytes)."""
+    metadata: dict[str, bytes] = {}
+    files = []
+    for release in project.releases:
+        wheel_meta = _core_metadata(project, release, sdist=False)
+        sdist_meta = _core_metadata(project, release, sdist=True)
+        for dist in release.files:
+            meta = sdist_meta if not dist.tags else wheel_meta
+            metadata[dist.filename] = meta
+            yanked: str | bool = False if release.yanked is None else release.yanked or True
+            files.append(
+                {
+                    "filename": dist.filename,
+                    "url": files_url + dist.filename,
+                    "hashes": {"sha256": dist.sha256},
+                    "requires-python": release.requires_python,
+                    "size": dist.size,
+                    "upload-time": release.upload_time,
+                    "core-metadata": {"sha256": hashlib.sha256(meta).hexdigest()},
+                    "yanked": yanked,
+                }
+            )
+    page = {
+        "meta": {"api-version": "1.1", "_last-serial": serial},
+        "name": project.name,
+        "versions": [release.version for release in project.releases],
+        "files": files,
     }
+    return json.dumps(page, sort_keys=True).encode(), metadata
+
+
+def graph_pages(graph: Graph) -> Iterator[tuple[str, bytes, dict[str, bytes]]]:
+    """(canonical name, page, PEP 658 files) for each project of ``graph``, in name order."""
+    for serial, project in enumerate(graph.projects, start=1000):
+        page, metadata = render_project(project, serial)
+        yield project.canonical, page, metadata
+
+
+def graph_index(size: int, *, seed: int = 0) -> SyntheticIndex:
+    """All the pages of ``build_graph(size, seed=seed)``, in memory, for serving."""
+    pages: dict[str, bytes] = {}
+    metadata: dict[str, bytes] = {}
+    for name, page, files in graph_pages(build_graph(size, seed=seed)):
+        pages[name] = page
+        metadata.update(files)
+    return SyntheticIndex(pages, metadata)
+
+
+def etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+
+
+def make_app(index: SyntheticIndex) -> web.Application:
+    etags = {name: etag(body) for name, body in index.pages.items()}
 
     async def project(request: web.Request) -> web.Response:
         name = request.match_info["project"]
@@ -96,7 +182,7 @@ def make_app(index: SyntheticIndex) -> web.Application:
         etag = etags[name]
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(body=body, content_type=_JSON, headers={"ETag": etag})
+        return web.Response(body=body, content_type=JSON_CONTENT_TYPE, headers={"ETag": etag})
 
     async def metadata(request: web.Request) -> web.Response:
         body = index.metadata.get(request.match_info["filename"])
@@ -116,8 +202,14 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--graph", type=int, metavar="SIZE", help="Serve a PyPI-shaped dependency graph instead."
+    )
     args = parser.parse_args()
-    index = build_index(args.projects, args.versions, seed=args.seed)
+    if args.graph:
+        index = graph_index(args.graph, seed=args.seed)
+    else:
+        index = build_index(args.projects, args.versions, seed=args.seed)
     web.run_app(make_app(index), host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 

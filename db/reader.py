@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,20 @@ WHERE id IN (SELECT DISTINCT index_id FROM snapshot_page WHERE snapshot_id = ?)
 """
 
 
+@lru_cache(maxsize=8192)
+def _string_list(text: str | None) -> tuple[str, ...]:
+    """A stored JSON list of strings. Consecutive releases of a project mostly repeat the
+    same Requires-Dist, so each distinct text is decoded once (the tuples are immutable)."""
+    return tuple(json.loads(text or "[]"))
+
+
+def _hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
+    """:func:`stored_hashes`, without its JSON and sorting for the usual sha256-only row."""
+    if others:
+        return stored_hashes(sha256, others)
+    return (("sha256", sha256),) if sha256 else ()
+
+
 def _metadata(
     source: str | None,
     error: str | None,
@@ -160,9 +175,9 @@ def _metadata(
     return FileMetadata(
         source=source,
         available=True,
-        requires_dist=tuple(json.loads(requires_dist or "[]")),
+        requires_dist=_string_list(requires_dist),
         requires_python=requires_python,
-        provides_extra=tuple(json.loads(provides_extra or "[]")),
+        provides_extra=_string_list(provides_extra),
         error=error,
         sha256=sha,
     )
@@ -292,7 +307,7 @@ class SnapshotReader:
                         upload_time=r[13],
                         size=r[14],
                         sha256=r[15],
-                        hashes=stored_hashes(r[15], r[16]),
+                        hashes=_hashes(r[15], r[16]),
                         metadata=_metadata(r[17], r[18], r[19], r[20], r[21], r[22]),
                     ),
                 )

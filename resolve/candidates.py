@@ -249,13 +249,20 @@ def _versions(
     files: Sequence[FileRecord], index: str, excluded: list[Exclusion]
 ) -> Iterable[tuple[Version, list[FileRecord]]]:
     grouped: dict[Version, list[FileRecord]] = {}
+    # The files of one release share its version text: each distinct text is parsed once.
+    parsed: dict[str, Version | None] = {}
     for f in files:
-        if not f.version_valid:
-            excluded.append(Exclusion(index, f.version, f.filename, Reason.INVALID_VERSION, ""))
-            continue
-        try:
-            version = Version(f.version)
-        except InvalidVersion:
+        version: Version | None = None
+        if f.version_valid:
+            if f.version in parsed:
+                version = parsed[f.version]
+            else:
+                try:
+                    version = Version(f.version)
+                except InvalidVersion:
+                    version = None
+                parsed[f.version] = version
+        if version is None:
             excluded.append(Exclusion(index, f.version, f.filename, Reason.INVALID_VERSION, ""))
             continue
         grouped.setdefault(version, []).append(f)
@@ -276,10 +283,11 @@ def _judge(
     visible: list[FileRecord] = []
     usable: list[tuple[int, FileRecord]] = []
     reasons: dict[Reason, str] = {}
+    label = str(version)
 
     def exclude(f: FileRecord, reason: Reason, detail: str) -> None:
         reasons.setdefault(reason, detail)
-        excluded.append(Exclusion(rule.name, str(version), f.filename, reason, detail))
+        excluded.append(Exclusion(rule.name, label, f.filename, reason, detail))
 
     # One core metadata file stands for the whole release on its index (MIRROR.md "Core
     # metadata": metadata is assumed consistent across a release's files), so a wheel whose
@@ -293,7 +301,7 @@ def _judge(
                 exclude(f, Reason.NO_UPLOAD_TIME, f"no upload time, and a cutoff of {cutoff}")
                 continue
             if f.upload_time > cutoff:
-                excluded.append(Exclusion(rule.name, str(version), f.filename, Reason.CUTOFF, ""))
+                excluded.append(Exclusion(rule.name, label, f.filename, Reason.CUTOFF, ""))
                 continue
         visible.append(f)
         fit = _fit(project, f, target, shared)
@@ -317,9 +325,7 @@ def _judge(
     if yanked is not None:
         for f in visible:
             if f.yanked:
-                excluded.append(
-                    Exclusion(rule.name, str(version), f.filename, Reason.YANKED, yanked)
-                )
+                excluded.append(Exclusion(rule.name, label, f.filename, Reason.YANKED, yanked))
     return Candidate(version, rule, rank, tuple(visible), metadata, None, yanked)
 
 
