@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck bench bench-resolve clean
+.PHONY: demo test check lint typecheck bench bench-resolve bench-uv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 # Whole-process `resolve` times on synthetic snapshots (built once, cached in .bench-cache/).
 bench-resolve: $(STAMP)
 	$(BIN)/python -m bench.resolve_bench
+
+# `resolve` against `uv pip compile --offline` on the same snapshots, served on loopback.
+bench-uv: $(STAMP)
+	$(BIN)/python -m bench.uv_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

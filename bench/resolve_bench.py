@@ -173,12 +173,27 @@ class Timing:
         return statistics.median(self.seconds)
 
 
-def _resolve_command(resolve: Path, db: Path, reqs: Path, out: Path) -> list[str]:
+def resolve_command(resolve: Path, db: Path, reqs: Path, out: Path) -> list[str]:
     return [str(resolve), "--db", str(db), "-r", str(reqs), *TARGET, "-o", str(out)]
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+def bench_env() -> dict[str, str]:
+    """This environment without pip's and uv's settings: no configuration file, no index
+    URLs, no interpreter downloads, so every tool sees only the benchmark's inputs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    return {
+        **env,
+        "PIP_CONFIG_FILE": os.devnull,
+        "UV_NO_CONFIG": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+
+
+def use_bytecode_cache(cache: Path) -> None:
+    """Let child processes write and reuse byte-code (kept under the cache, not in the source
+    tree), as an installed console script does; otherwise every run would also time compiling."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str((cache / "pycache").resolve())
 
 
 def time_resolve(resolve: Path, db: Path, reqs: Path, repeat: int) -> Timing:
@@ -193,7 +208,7 @@ def time_resolve(resolve: Path, db: Path, reqs: Path, repeat: int) -> Timing:
         out.unlink(missing_ok=True)
         started = time.perf_counter()
         run = subprocess.run(
-            _resolve_command(resolve, db, reqs, out), env=_env(), capture_output=True, text=True
+            resolve_command(resolve, db, reqs, out), env=bench_env(), capture_output=True, text=True
         )
         seconds.append(time.perf_counter() - started)
         if run.returncode != 0:
@@ -209,7 +224,7 @@ def time_startup(code: str, repeat: int) -> list[float]:
     seconds = []
     for _ in range(repeat + 1):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], env=_env(), check=True)
+        subprocess.run([sys.executable, "-c", code], env=bench_env(), check=True)
         seconds.append(time.perf_counter() - started)
     return seconds[1:]
 
@@ -218,8 +233,8 @@ def import_times(resolve: Path, db: Path, reqs: Path) -> list[tuple[int, int, st
     """(cumulative µs, self µs, module) for every import of one ``resolve`` run."""
     out = db.with_suffix(".importtime.txt")
     out.unlink(missing_ok=True)
-    command = [sys.executable, "-X", "importtime", *_resolve_command(resolve, db, reqs, out)]
-    run = subprocess.run(command, env=_env(), capture_output=True, text=True)
+    command = [sys.executable, "-X", "importtime", *resolve_command(resolve, db, reqs, out)]
+    run = subprocess.run(command, env=bench_env(), capture_output=True, text=True)
     out.unlink(missing_ok=True)
     rows = []
     for line in run.stderr.splitlines():
@@ -234,8 +249,8 @@ def profile(resolve: Path, db: Path, reqs: Path, lines: int = 45) -> str:
     out.unlink(missing_ok=True)
     command = [sys.executable, "-m", "cProfile", "-s", "cumtime"]
     run = subprocess.run(
-        [*command, *_resolve_command(resolve, db, reqs, out)],
-        env=_env(),
+        [*command, *resolve_command(resolve, db, reqs, out)],
+        env=bench_env(),
         capture_output=True,
         text=True,
     )
@@ -278,10 +293,7 @@ def main() -> None:
     repeat = max(1, args.repeat)
 
     snapshots = [snapshot_for(size, args.seed, args.cache) for size in sizes]
-    # The children write and reuse byte-code (kept under the cache, not in the source tree),
-    # as an installed `resolve` does; otherwise every run would also time compiling it.
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ["PYTHONPYCACHEPREFIX"] = str((args.cache / "pycache").resolve())
+    use_bytecode_cache(args.cache)
     print(f"generator v{GENERATOR_VERSION}, seed {args.seed}, {repeat} runs each, target {TARGET}")
     print(f"{'size':>6} {'projects':>9} {'resolved':>9} {'best s':>8} {'median s':>9}  lock")
     for size, (graph, db, reqs) in zip(sizes, snapshots, strict=True):

@@ -29,6 +29,7 @@ __all__ = [
     "JSON_CONTENT_TYPE",
     "SyntheticIndex",
     "build_index",
+    "core_metadata",
     "etag",
     "graph_index",
     "graph_pages",
@@ -99,7 +100,7 @@ def build_index(projects: int, versions: int, *, seed: int = 0, deps: int = 3) -
     return SyntheticIndex(pages, metadata)
 
 
-def _core_metadata(project: Project, release: Release, *, sdist: bool) -> bytes:
+def core_metadata(project: Project, release: Release, *, sdist: bool) -> bytes:
     """A wheel's METADATA, or an sdist's PKG-INFO (PEP 643: static unless it says dynamic)."""
     lines = [
         f"Metadata-Version: {'2.4' if sdist else '2.1'}",
@@ -123,8 +124,8 @@ def render_project(
     metadata: dict[str, bytes] = {}
     files = []
     for release in project.releases:
-        wheel_meta = _core_metadata(project, release, sdist=False)
-        sdist_meta = _core_metadata(project, release, sdist=True)
+        wheel_meta = core_metadata(project, release, sdist=False)
+        sdist_meta = core_metadata(project, release, sdist=True)
         for dist in release.files:
             meta = sdist_meta if not dist.tags else wheel_meta
             metadata[dist.filename] = meta
