@@ -20,6 +20,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -60,7 +61,7 @@ def build_index(projects: int, versions: int, *, seed: int = 0, deps: int = 3) -
     metadata: dict[str, bytes] = {}
     for i in range(projects):
         name = _name(i)
-        files = []
+        files: list[dict[str, Any]] = []
         for v in range(versions):
             version = f"{1 + v // 10}.{v % 10}.0"
             filename = f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
