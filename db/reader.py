@@ -9,16 +9,14 @@ come back from SQL.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from db.errors import DatabaseError, UnknownSnapshot
-from db.file_rows import stored_hashes
+from db.file_list import FileHead, FileList, FileLoader, FileMetadata, FileRecord
 from db.paths import (
     HEAD_REVISION,
     KNOWN_REVISIONS,
@@ -32,6 +30,8 @@ from db.records import IndexConfig, canonical_name
 from db.rule_rows import rule_document as _rule_document
 
 __all__ = [
+    "FileHead",
+    "FileList",
     "FileMetadata",
     "FileRecord",
     "IndexConfig",
@@ -49,45 +49,6 @@ class SnapshotRef:
 
 
 @dataclass(frozen=True, slots=True)
-class FileMetadata:
-    """What the snapshot knows of a file's core metadata.
-
-    ``source`` is how it was obtained (pep658, range, download, sdist-static) — then the other
-    fields hold it — or why not (needs-build, invalid) — then ``error`` may say more and
-    ``available`` is False.
-    """
-
-    source: str
-    available: bool
-    requires_dist: tuple[str, ...] = ()
-    requires_python: str | None = None
-    provides_extra: tuple[str, ...] = ()
-    error: str | None = None
-    # sha256 of the stored METADATA bytes (see SnapshotReader.metadata_bytes), when available.
-    sha256: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FileRecord:
-    filename: str
-    url: str
-    version: str
-    version_valid: bool
-    is_wheel: bool
-    tags: str
-    requires_python: str | None
-    yanked: bool
-    yanked_reason: str | None
-    upload_time: str | None
-    size: int | None
-    sha256: str | None
-    # Every hash the index gave, sha256 included, sorted by algorithm.
-    hashes: tuple[tuple[str, str], ...]
-    # None when the snapshot holds nothing about this file's core metadata.
-    metadata: FileMetadata | None
-
-
-@dataclass(frozen=True, slots=True)
 class PageRecord:
     """One index's answer for the project: found (200), not here (404…), or failed."""
 
@@ -95,7 +56,7 @@ class PageRecord:
     status: int
     failed: bool
     error: str | None
-    files: tuple[FileRecord, ...]
+    files: Sequence[FileRecord]
 
     @property
     def found(self) -> bool:
@@ -117,18 +78,15 @@ class ProjectRecord:
     pages: tuple[PageRecord, ...]
 
 
+# The columns every file needs before it is judged (grouping by version, the cutoff); the
+# rest, core metadata above all, are read for the files judged: a resolution judges a few
+# percent of the versions it lists, and the metadata join is most of a project's read time.
 _PROJECT_QUERY = """
-SELECT sp.index_id, p.status, p.error,
-       f.position, f.filename, f.url, f.version, f.version_valid, f.is_wheel, f.tags,
-       f.requires_python, f.yanked, f.yanked_reason, f.upload_time, f.size, f.sha256, f.hashes,
-       sm.source, sm.error, m.sha256, m.requires_dist, m.requires_python, m.provides_extra
+SELECT sp.index_id, p.status, p.error, p.id,
+       f.id, f.position, f.filename, f.version, f.version_valid, f.upload_time
 FROM snapshot_page AS sp
 JOIN page AS p ON p.id = sp.page_id
 LEFT JOIN file AS f ON f.page_id = p.id
-LEFT JOIN snapshot_metadata AS sm
-       ON sm.snapshot_id = sp.snapshot_id AND sm.index_id = sp.index_id
-      AND sm.filename = f.filename
-LEFT JOIN metadata AS m ON m.sha256 = sm.metadata_sha256
 WHERE sp.snapshot_id = ? AND sp.project = ?
 """
 
@@ -144,43 +102,6 @@ SELECT id, name, url, format, priority, is_default, explicit, not_here, exclude_
 FROM "index"
 WHERE id IN (SELECT DISTINCT index_id FROM snapshot_page WHERE snapshot_id = ?)
 """
-
-
-@lru_cache(maxsize=8192)
-def _string_list(text: str | None) -> tuple[str, ...]:
-    """A stored JSON list of strings. Consecutive releases of a project mostly repeat the
-    same Requires-Dist, so each distinct text is decoded once (the tuples are immutable)."""
-    return tuple(json.loads(text or "[]"))
-
-
-def _hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
-    """:func:`stored_hashes`, without its JSON and sorting for the usual sha256-only row."""
-    if others:
-        return stored_hashes(sha256, others)
-    return (("sha256", sha256),) if sha256 else ()
-
-
-def _metadata(
-    source: str | None,
-    error: str | None,
-    sha: str | None,
-    requires_dist: str | None,
-    requires_python: str | None,
-    provides_extra: str | None,
-) -> FileMetadata | None:
-    if source is None:
-        return None
-    if sha is None:
-        return FileMetadata(source=source, available=False, error=error)
-    return FileMetadata(
-        source=source,
-        available=True,
-        requires_dist=_string_list(requires_dist),
-        requires_python=requires_python,
-        provides_extra=_string_list(provides_extra),
-        error=error,
-        sha256=sha,
-    )
 
 
 class SnapshotReader:
@@ -275,56 +196,45 @@ class SnapshotReader:
         named by ``digest`` (full, or a prefix of at least 8 hex digits; UnknownRules if none)."""
         return _rule_document(self._conn, digest)
 
-    def project(self, name: str) -> ProjectRecord:
+    def project(self, name: str, *, lazy_files: bool = False) -> ProjectRecord:
         """Every index's page for ``name`` in this snapshot, with its files and their core
-        metadata, in index priority order and then the order each page lists its files."""
+        metadata, in index priority order and then the order each page lists its files.
+
+        With ``lazy_files``, each page's ``files`` is a :class:`FileList` whose records are
+        read when first used (so only while the reader is open): resolving reads the full
+        records of the few versions it judges."""
         project = canonical_name(name)
         rows = self._conn.execute(_PROJECT_QUERY, (self._snapshot_id, project)).fetchall()
         if not rows:
             return ProjectRecord(name=project, in_snapshot=False, pages=())
         by_id = {i.id: i for i in self.indexes()}
-        pages: dict[int, tuple[int, str | None]] = {}
-        files: dict[int, list[tuple[int, FileRecord]]] = {}
+        pages: dict[int, tuple[int, str | None, int]] = {}
+        files: dict[int, list[tuple[int, str, int, str, bool, str | None]]] = {}
         for r in rows:
-            index_id = int(r[0])
-            pages[index_id] = (int(r[1]), r[2])
+            index_id = r[0]
+            pages[index_id] = (r[1], r[2], r[3])
             listed = files.setdefault(index_id, [])
-            if r[3] is None:  # LEFT JOIN: a page that lists no files
+            if r[4] is None:  # LEFT JOIN: a page that lists no files
                 continue
-            listed.append(
-                (
-                    int(r[3]),
-                    FileRecord(
-                        filename=r[4],
-                        url=r[5],
-                        version=r[6],
-                        version_valid=bool(r[7]),
-                        is_wheel=bool(r[8]),
-                        tags=r[9],
-                        requires_python=r[10],
-                        yanked=bool(r[11]),
-                        yanked_reason=r[12],
-                        upload_time=r[13],
-                        size=r[14],
-                        sha256=r[15],
-                        hashes=_hashes(r[15], r[16]),
-                        metadata=_metadata(r[17], r[18], r[19], r[20], r[21], r[22]),
-                    ),
-                )
-            )
+            listed.append((r[5], r[6], r[4], r[7], bool(r[8]), r[9]))
         records = []
         for index_id in sorted(pages, key=lambda i: (by_id[i].priority, i)):
-            status, error = pages[index_id]
-            listed = sorted(files[index_id], key=lambda pair: (pair[0], pair[1].filename))
+            status, error, page_id = pages[index_id]
+            listed = files[index_id]
+            listed.sort(key=lambda row: (row[0], row[1]))
+            heads = [FileHead(row[1], row[3], row[4], row[5]) for row in listed]
+            loader = FileLoader(self._conn, self._snapshot_id, index_id, page_id)
             records.append(
                 PageRecord(
                     index=by_id[index_id],
-                    status=status,
+                    status=int(status),
                     failed=error is not None or status == 0,
                     error=error,
-                    files=tuple(f for _, f in listed),
+                    files=FileList(heads, [row[2] for row in listed], loader),
                 )
             )
+        if not lazy_files:
+            records = [replace(page, files=tuple(page.files)) for page in records]
         return ProjectRecord(name=project, in_snapshot=True, pages=tuple(records))
 
     def project_names(self) -> list[str]:

@@ -8,21 +8,31 @@ Two steps, both pure:
    or an authentication refusal stops the search: falling through could let a later index
    supply a look-alike package (dependency confusion).
 2. :func:`build_candidates` turns the supplying pages' files into one :class:`Candidate` per
-   version, judging each file for the target: upload-time cutoff, Requires-Python, wheel tags,
-   binary policy, core metadata, yank state.
+   version, judged for the target by :func:`resolve.judge.judge_version`.
+
+The solver needs every project's version list up front but the verdict on only the few
+versions it tries, so versions are grouped eagerly (dropping those the cutoff hides entirely)
+and judged on first look-up; the exclusions, read only by failure hints and ``--explain``,
+are worked out when first asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from db.reader import FileMetadata, FileRecord, PageRecord, ProjectRecord
-from resolve.env import TargetEnvironment
+from db.reader import FileList, PageRecord, ProjectRecord
+from resolve.judge import (
+    BinaryPolicy,
+    Candidate,
+    Exclusion,
+    Reason,
+    Target,
+    judge_version,
+    shown,
+)
 from resolve.rules import IndexRule, IndexStrategy, RuleSet
 
 __all__ = [
@@ -33,50 +43,10 @@ __all__ = [
     "ProjectCandidates",
     "Reason",
     "Target",
+    "Versions",
     "build_candidates",
     "select_pages",
 ]
-
-
-class Reason(StrEnum):
-    """Why a file, a version or a whole index was left out."""
-
-    CUTOFF = "cutoff"  # newer than the cutoff: invisible, never reported (SEMANTICS §5)
-    NO_UPLOAD_TIME = "no-upload-time"  # unknown upload time under a cutoff: reported
-    INVALID_VERSION = "invalid-version"
-    REQUIRES_PYTHON = "requires-python"
-    NO_WHEEL = "no-wheel"
-    BINARY_POLICY = "binary-policy"
-    METADATA_MISSING = "metadata-missing"
-    NEEDS_BUILD = "needs-build"
-    METADATA_INVALID = "metadata-invalid"
-    YANKED = "yanked"
-    STRATEGY = "strategy"  # on an index the strategy does not consult for this project
-    PIN = "pin"  # on an index a pin or an explicit flag keeps from this project
-
-
-# When no file of a version is usable, the version's reason is that of the file that came
-# closest: a missing metadata file (fixable by syncing) before a needed build, and both
-# before the target-shaped reasons.
-_REASON_ORDER = (
-    Reason.METADATA_MISSING,
-    Reason.METADATA_INVALID,
-    Reason.NEEDS_BUILD,
-    Reason.REQUIRES_PYTHON,
-    Reason.BINARY_POLICY,
-    Reason.NO_WHEEL,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Exclusion:
-    """A file or version left out, where, and why (for hints and ``--explain``)."""
-
-    index: str
-    version: str
-    filename: str | None
-    reason: Reason
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,77 +60,167 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
-class BinaryPolicy:
-    """``--only-binary`` / ``--no-binary``: ``:all:``, ``:none:`` or canonical names."""
+class _Supply:
+    """One supplying page: the positions of its files grouped by version, ascending, and
+    those of the files whose version is not valid PEP 440."""
 
-    only_binary: frozenset[str] = frozenset()
-    no_binary: frozenset[str] = frozenset()
+    rank: int
+    rule: IndexRule
+    cutoff: str | None
+    files: FileList
+    groups: list[tuple[Version, list[int]]]
+    invalid: list[int]
 
-    def sdist_allowed(self, project: str) -> bool:
-        if project in self.no_binary:
-            return True
-        return not (project in self.only_binary or ":all:" in self.only_binary)
-
-    def wheel_allowed(self, project: str) -> bool:
-        if project in self.only_binary:
-            return True
-        return not (project in self.no_binary or ":all:" in self.no_binary)
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """What a file is judged against: the environment and the binary policy."""
-
-    environment: TargetEnvironment
-    binary: BinaryPolicy = BinaryPolicy()
-    # Caches keyed by specifier text; not part of the value.
-    _python: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def python_version(self) -> Version:
-        return Version(".".join(map(str, self.environment.python_version)))
-
-    def python_fits(self, spec: str | None) -> bool:
-        """Requires-Python, the whole specifier, pre-release Pythons included (PEP 345)."""
-        if not spec:
-            return True
-        fits = self._python.get(spec)
-        if fits is None:
-            try:
-                fits = SpecifierSet(spec).contains(self.python_version, prereleases=True)
-            except InvalidSpecifier:
-                fits = True  # pip ignores an unreadable Requires-Python; so do we
-            self._python[spec] = fits
-        return fits
+    def judge(
+        self,
+        project: str,
+        version: Version,
+        positions: list[int],
+        target: Target,
+        excluded: list[Exclusion],
+    ) -> Candidate | None:
+        files = self.files.take(positions)
+        return judge_version(
+            project, version, files, self.rule, self.rank, self.cutoff, target, excluded
+        )
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """One version of a project as its origin index supplies it.
-
-    ``files`` are every visible file of the version on that index (the lock hashes them all,
-    as pip-compile does); ``metadata`` comes from the best usable one. ``unavailable`` says
-    why nothing is usable; a yanked candidate is usable only when pinned exactly (PEP 592).
-    """
+class _Offer:
+    """One version as one supplying page lists it (its own spelling of the version)."""
 
     version: Version
-    index: IndexRule
-    rank: int  # the index's position in lookup order
-    files: tuple[FileRecord, ...]
-    metadata: FileMetadata | None
-    unavailable: tuple[Reason, str] | None = None
-    yanked: str | None = None  # the yank reason ("" when none was given) if all are yanked
+    supply: _Supply
+    positions: list[int]
 
 
-@dataclass(frozen=True, slots=True)
+class Versions(Mapping[Version, Candidate]):
+    """Version → :class:`Candidate`, ascending; a version is judged when first looked up.
+
+    Iterating the keys, ``in`` and ``len`` judge nothing; ``values()`` and ``items()`` judge
+    every version.
+    """
+
+    __slots__ = ("_best_match", "_judged", "_offers", "_project", "_target")
+
+    def __init__(
+        self,
+        project: str,
+        offers: dict[Version, list[_Offer]],
+        target: Target,
+        best_match: bool,
+    ) -> None:
+        self._project = project
+        self._offers = offers
+        self._target = target
+        self._best_match = best_match
+        self._judged: dict[Version, Candidate] = {}
+
+    def __getitem__(self, version: Version) -> Candidate:
+        found = self._judged.get(version)
+        if found is None:
+            found = self._judge(self._offers[version])
+            self._judged[version] = found
+        return found
+
+    def __contains__(self, version: object) -> bool:
+        return version in self._offers
+
+    def __iter__(self) -> Iterator[Version]:
+        return iter(self._offers)
+
+    def __len__(self) -> int:
+        return len(self._offers)
+
+    def rank(self, version: Version) -> int:
+        """The lookup-order rank of the index that supplies ``version``; judges it only when
+        ``unsafe-best-match`` must choose between indexes."""
+        offers = self._offers[version]
+        if len(offers) == 1 or not self._best_match:
+            return offers[0].supply.rank
+        return self[version].rank
+
+    def _judge(self, offers: list[_Offer]) -> Candidate:
+        held: Candidate | None = None
+        for offer in offers:
+            candidate = offer.supply.judge(
+                self._project, offer.version, offer.positions, self._target, []
+            )
+            assert candidate is not None  # offers hold only versions the cutoff leaves shown
+            if held is None or (held.unavailable is not None and candidate.unavailable is None):
+                # The first index, or under unsafe-best-match the first whose files fit the
+                # target (A17).
+                held = candidate
+            if not self._best_match or held.unavailable is None:
+                break
+        assert held is not None
+        return held
+
+
 class ProjectCandidates:
-    name: str
-    versions: Mapping[Version, Candidate]
-    supplying: tuple[str, ...]  # the indexes that supplied candidates, in lookup order
-    excluded: tuple[Exclusion, ...] = ()
-    problems: tuple[Problem, ...] = ()
-    # Index name -> status for the indexes that said "not here" (404, or their policy).
-    not_here: Mapping[str, int] = field(default_factory=dict)
+    """A project's candidates (:class:`Versions`), the indexes that supplied them in lookup
+    order, the problems that stopped the search, the indexes that said "not here" (index name
+    → status), and ``excluded``: every file and version left out, and why."""
+
+    __slots__ = (
+        "_excluded",
+        "_passed_over",
+        "_record",
+        "_supplies",
+        "_target",
+        "name",
+        "not_here",
+        "problems",
+        "supplying",
+        "versions",
+    )
+
+    def __init__(
+        self,
+        record: ProjectRecord,
+        versions: Versions,
+        supplies: list[_Supply],
+        target: Target,
+        problems: tuple[Problem, ...],
+        not_here: Mapping[str, int],
+        passed_over: list[tuple[str, Reason]],
+    ) -> None:
+        self.name = record.name
+        self.versions = versions
+        self.supplying = tuple(dict.fromkeys(s.rule.name for s in supplies))
+        self.problems = problems
+        self.not_here = not_here
+        self._record = record
+        self._supplies = supplies
+        self._target = target
+        self._passed_over = passed_over
+        self._excluded: tuple[Exclusion, ...] | None = None
+
+    @property
+    def excluded(self) -> tuple[Exclusion, ...]:
+        """Every file and version left out, page by page in lookup order (each page's invalid
+        versions, then its versions ascending file by file), then the versions of the indexes
+        passed over. Judges every version of every supplying page once."""
+        if self._excluded is None:
+            excluded: list[Exclusion] = []
+            for supply in self._supplies:
+                name = supply.rule.name
+                heads = supply.files.heads
+                excluded += (
+                    Exclusion(name, heads[i].version, heads[i].filename, Reason.INVALID_VERSION, "")
+                    for i in supply.invalid
+                )
+                for version, positions in supply.groups:
+                    supply.judge(self.name, version, positions, self._target, excluded)
+            passed = dict(self._passed_over)
+            for page in self._record.pages:
+                reason = passed.get(page.index.name)
+                if reason is None:
+                    continue
+                for listed in sorted({f.version for f in FileList.of(page.files).heads}):
+                    excluded.append(Exclusion(page.index.name, listed, None, reason, ""))
+            self._excluded = tuple(excluded)
+        return self._excluded
 
 
 def select_pages(
@@ -209,49 +269,37 @@ def select_pages(
 def build_candidates(
     record: ProjectRecord, rules: RuleSet, target: Target, markers: Mapping[str, str]
 ) -> ProjectCandidates:
-    """Every version the rules let the project's indexes supply, judged for ``target``."""
+    """Every version the rules let the project's indexes supply, to be judged for ``target``."""
     chosen, problems, not_here, passed_over = select_pages(record, rules, markers)
-    excluded: list[Exclusion] = []
-    by_version: dict[Version, Candidate] = {}
     if problems:
         chosen = []
-    best_match = rules.strategy is IndexStrategy.UNSAFE_BEST_MATCH
+    supplies: list[_Supply] = []
+    offers: dict[Version, list[_Offer]] = {}
     for rank, rule, page in chosen:
         cutoff = rules.cutoff(record.name, rule.name)
-        for version, files in _versions(page.files, rule.name, excluded):
-            candidate = _judge(record.name, version, files, rule, rank, cutoff, target, excluded)
-            if candidate is None:
-                continue
-            held = by_version.get(version)
-            if held is None:
-                by_version[version] = candidate
-            elif best_match and held.unavailable is not None and candidate.unavailable is None:
-                # unsafe-best-match: the first index whose files fit the target (A17).
-                by_version[version] = candidate
+        files = FileList.of(page.files)
+        groups, invalid = _versions(files)
+        supply = _Supply(rank, rule, cutoff, files, groups, invalid)
+        supplies.append(supply)
+        heads = files.heads
+        for version, positions in groups:
+            if shown((heads[i].upload_time for i in positions), cutoff):
+                offers.setdefault(version, []).append(_Offer(version, supply, positions))
     allowed = {r.name for r in rules.allowed_indexes(record.name, markers)}
-    for page in record.pages:
-        if page.index.name not in passed_over:
-            continue
-        reason = Reason.STRATEGY if page.index.name in allowed else Reason.PIN
-        for listed in sorted({f.version for f in page.files}):
-            excluded.append(Exclusion(page.index.name, listed, None, reason, ""))
-    return ProjectCandidates(
-        name=record.name,
-        versions={v: by_version[v] for v in sorted(by_version)},
-        supplying=tuple(dict.fromkeys(rule.name for _, rule, _ in chosen)),
-        excluded=tuple(excluded),
-        problems=tuple(problems),
-        not_here=not_here,
-    )
+    passed = [(name, Reason.STRATEGY if name in allowed else Reason.PIN) for name in passed_over]
+    best_match = rules.strategy is IndexStrategy.UNSAFE_BEST_MATCH
+    versions = Versions(record.name, {v: offers[v] for v in sorted(offers)}, target, best_match)
+    return ProjectCandidates(record, versions, supplies, target, tuple(problems), not_here, passed)
 
 
-def _versions(
-    files: Sequence[FileRecord], index: str, excluded: list[Exclusion]
-) -> Iterable[tuple[Version, list[FileRecord]]]:
-    grouped: dict[Version, list[FileRecord]] = {}
+def _versions(files: FileList) -> tuple[list[tuple[Version, list[int]]], list[int]]:
+    """The positions of a page's files grouped by version, ascending, and those of the files
+    with an invalid version."""
+    grouped: dict[Version, list[int]] = {}
+    invalid: list[int] = []
     # The files of one release share its version text: each distinct text is parsed once.
     parsed: dict[str, Version | None] = {}
-    for f in files:
+    for position, f in enumerate(files.heads):
         version: Version | None = None
         if f.version_valid:
             if f.version in parsed:
@@ -263,100 +311,7 @@ def _versions(
                     version = None
                 parsed[f.version] = version
         if version is None:
-            excluded.append(Exclusion(index, f.version, f.filename, Reason.INVALID_VERSION, ""))
+            invalid.append(position)
             continue
-        grouped.setdefault(version, []).append(f)
-    return sorted(grouped.items())
-
-
-def _judge(
-    project: str,
-    version: Version,
-    files: list[FileRecord],
-    rule: IndexRule,
-    rank: int,
-    cutoff: str | None,
-    target: Target,
-    excluded: list[Exclusion],
-) -> Candidate | None:
-    """One version on one index: None when every file is invisible under the cutoff."""
-    visible: list[FileRecord] = []
-    usable: list[tuple[int, FileRecord]] = []
-    reasons: dict[Reason, str] = {}
-    label = str(version)
-
-    def exclude(f: FileRecord, reason: Reason, detail: str) -> None:
-        reasons.setdefault(reason, detail)
-        excluded.append(Exclusion(rule.name, label, f.filename, reason, detail))
-
-    # One core metadata file stands for the whole release on its index (MIRROR.md "Core
-    # metadata": metadata is assumed consistent across a release's files), so a wheel whose
-    # own metadata was not fetched borrows it.
-    shared = next(
-        (f.metadata for f in files if f.metadata is not None and f.metadata.available), None
-    )
-    for f in files:
-        if cutoff is not None:
-            if f.upload_time is None:
-                exclude(f, Reason.NO_UPLOAD_TIME, f"no upload time, and a cutoff of {cutoff}")
-                continue
-            if f.upload_time > cutoff:
-                excluded.append(Exclusion(rule.name, label, f.filename, Reason.CUTOFF, ""))
-                continue
-        visible.append(f)
-        fit = _fit(project, f, target, shared)
-        if isinstance(fit, tuple):
-            exclude(f, *fit)
-        else:
-            usable.append((fit, f))
-    if not visible:
-        if reasons:  # only files without upload times: say so (SEMANTICS E7)
-            why = (Reason.NO_UPLOAD_TIME, reasons[Reason.NO_UPLOAD_TIME])
-            return Candidate(version, rule, rank, (), None, why)
-        return None
-    live = [(r, f) for r, f in usable if not f.yanked]
-    pool = live or usable
-    if not pool:
-        reason = next(r for r in _REASON_ORDER if r in reasons)
-        return Candidate(version, rule, rank, tuple(visible), None, (reason, reasons[reason]))
-    best = min(pool, key=lambda pair: (pair[0], pair[1].filename))[1]
-    yanked = None if live else (best.yanked_reason or "")
-    metadata = best.metadata if best.metadata is not None and best.metadata.available else shared
-    if yanked is not None:
-        for f in visible:
-            if f.yanked:
-                excluded.append(Exclusion(rule.name, label, f.filename, Reason.YANKED, yanked))
-    return Candidate(version, rule, rank, tuple(visible), metadata, None, yanked)
-
-
-_SDIST_RANK = 1 << 20
-
-
-def _fit(
-    project: str, f: FileRecord, target: Target, shared: FileMetadata | None
-) -> int | tuple[Reason, str]:
-    """The file's preference rank for the target (lower is better), or why it is unusable."""
-    if not target.python_fits(f.requires_python):
-        return Reason.REQUIRES_PYTHON, f"requires Python {f.requires_python}"
-    if f.is_wheel:
-        if not target.binary.wheel_allowed(project):
-            return Reason.BINARY_POLICY, "wheels are excluded by --no-binary"
-        rank = target.environment.tag_rank(f.tags)
-        if rank is None:
-            return Reason.NO_WHEEL, f"no wheel for {target.environment}"
-    else:
-        if not target.binary.sdist_allowed(project):
-            return Reason.BINARY_POLICY, "sdists are excluded by --only-binary"
-        rank = _SDIST_RANK
-    metadata = f.metadata
-    if shared is not None and (metadata is None or not metadata.available):
-        metadata = shared
-    if metadata is None:
-        return Reason.METADATA_MISSING, "metadata not in the snapshot"
-    if not metadata.available:
-        if metadata.source == "needs-build":
-            return Reason.NEEDS_BUILD, "metadata needs a build"
-        return Reason.METADATA_INVALID, f"invalid metadata ({metadata.error or 'unreadable'})"
-    if not target.python_fits(metadata.requires_python):
-        return Reason.REQUIRES_PYTHON, f"requires Python {metadata.requires_python}"
-    return rank
+        grouped.setdefault(version, []).append(position)
+    return sorted(grouped.items()), invalid

@@ -271,6 +271,6 @@ def _rank_masks(universe: Universe, candidates: ProjectCandidates) -> list[int]:
     """One mask per index rank, in lookup order (unsafe-first-match's decision order)."""
     masks: dict[int, int] = {}
     for position, version in enumerate(universe):
-        rank = candidates.versions[version].rank
+        rank = candidates.versions.rank(version)
         masks[rank] = masks.get(rank, 0) | (1 << position)
     return [masks[r] for r in sorted(masks)]

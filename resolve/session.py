@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -103,7 +104,7 @@ def resolve_once(
         preferences=dict(preferences or {}),
         resolution=resolution,  # type: ignore[arg-type]
     )
-    provider = SnapshotProvider(reader.project, rules, target, request)
+    provider = SnapshotProvider(partial(reader.project, lazy_files=True), rules, target, request)
     try:
         result = solve(provider, ROOT)
     except NoSolution as failure:

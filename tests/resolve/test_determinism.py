@@ -97,8 +97,8 @@ def shuffled_rows(rng: random.Random) -> Iterator[None]:
     """The reader returns indexes, pages and files in a random order, as SQL may."""
     project, indexes = SnapshotReader.project, SnapshotReader.indexes
 
-    def shuffled_project(self: SnapshotReader, name: str) -> ProjectRecord:
-        record = project(self, name)
+    def shuffled_project(self: SnapshotReader, name: str, **options: bool) -> ProjectRecord:
+        record = project(self, name, **options)
         pages = [
             dataclasses.replace(page, files=tuple(rng.sample(page.files, len(page.files))))
             for page in record.pages
