@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple, overload
+from typing import Any, overload
 
 from db.file_rows import stored_hashes
 
@@ -69,26 +69,20 @@ _PAGE_FILES_QUERY = _FILE_COLUMNS + "WHERE f.page_id = ?"
 _IDS_PER_QUERY = 500
 
 
-class FileHead(NamedTuple):
-    """What a file's version and visibility are decided from, before its record is read."""
-
-    filename: str
-    version: str
-    version_valid: bool
-    upload_time: str | None
+# What a file's version and visibility are decided from, before its record is read:
+# (filename, version, version_valid, upload_time, file id). Kept as the rows SQL returns,
+# without a record per file: a resolution lists every file of a project but judges few.
+FileHead = tuple[str, str, int, str | None, int]
 
 
 class FileList(Sequence[FileRecord]):
     """A page's files in listing order: their :class:`FileHead` at once, each record read on
     first use (:meth:`take` for some, iteration for all) and kept."""
 
-    __slots__ = ("_ids", "_load", "_records", "heads")
+    __slots__ = ("_load", "_records", "heads")
 
-    def __init__(
-        self, heads: list[FileHead], ids: list[int], load: FileLoader | None = None
-    ) -> None:
+    def __init__(self, heads: list[FileHead], load: FileLoader | None = None) -> None:
         self.heads = heads
-        self._ids = ids
         self._load = load
         self._records: list[FileRecord | None] = [None] * len(heads)
 
@@ -97,8 +91,10 @@ class FileList(Sequence[FileRecord]):
         """``files`` themselves, already read (for records built in memory)."""
         if isinstance(files, FileList):
             return files
-        heads = [FileHead(f.filename, f.version, f.version_valid, f.upload_time) for f in files]
-        found = cls(heads, list(range(len(heads))))
+        heads: list[FileHead] = [
+            (f.filename, f.version, f.version_valid, f.upload_time, i) for i, f in enumerate(files)
+        ]
+        found = cls(heads)
         found._records = list(files)
         return found
 
@@ -108,15 +104,16 @@ class FileList(Sequence[FileRecord]):
         missing = [i for i in positions if records[i] is None]
         if missing:
             assert self._load is not None
-            read = self._load.by_id([self._ids[i] for i in missing])
+            heads = self.heads
+            read = self._load.by_id([heads[i][4] for i in missing])
             for i in missing:
-                records[i] = read[self._ids[i]]
+                records[i] = read[heads[i][4]]
         return [records[i] for i in positions]  # type: ignore[misc]
 
     def _all(self) -> list[FileRecord]:
         if self._load is not None and None in self._records:
             read = self._load.page()
-            self._records = [read[i] for i in self._ids]
+            self._records = [read[head[4]] for head in self.heads]
         return self._records  # type: ignore[return-value]
 
     @overload
@@ -133,7 +130,7 @@ class FileList(Sequence[FileRecord]):
         return len(self.heads)
 
     def __repr__(self) -> str:
-        return f"FileList({[h.filename for h in self.heads]!r})"
+        return f"FileList({[h[0] for h in self.heads]!r})"
 
 
 class FileLoader:

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
+from typing import NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
@@ -85,9 +88,9 @@ class _Supply:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Offer:
-    """One version as one supplying page lists it (its own spelling of the version)."""
+class _Offer(NamedTuple):
+    """One version as one supplying page lists it (its own spelling of the version). A tuple:
+    one is made per listed version of every project, and a frozen dataclass is slower."""
 
     version: Version
     supply: _Supply
@@ -207,7 +210,7 @@ class ProjectCandidates:
                 name = supply.rule.name
                 heads = supply.files.heads
                 excluded += (
-                    Exclusion(name, heads[i].version, heads[i].filename, Reason.INVALID_VERSION, "")
+                    Exclusion(name, heads[i][1], heads[i][0], Reason.INVALID_VERSION, "")
                     for i in supply.invalid
                 )
                 for version, positions in supply.groups:
@@ -217,7 +220,7 @@ class ProjectCandidates:
                 reason = passed.get(page.index.name)
                 if reason is None:
                     continue
-                for listed in sorted({f.version for f in FileList.of(page.files).heads}):
+                for listed in sorted({head[1] for head in FileList.of(page.files).heads}):
                     excluded.append(Exclusion(page.index.name, listed, None, reason, ""))
             self._excluded = tuple(excluded)
         return self._excluded
@@ -283,35 +286,57 @@ def build_candidates(
         supplies.append(supply)
         heads = files.heads
         for version, positions in groups:
-            if shown((heads[i].upload_time for i in positions), cutoff):
-                offers.setdefault(version, []).append(_Offer(version, supply, positions))
+            if cutoff is None or shown((heads[i][3] for i in positions), cutoff):
+                offer = _Offer(version, supply, positions)
+                listed = offers.get(version)
+                if listed is None:
+                    offers[version] = [offer]
+                else:
+                    listed.append(offer)
     allowed = {r.name for r in rules.allowed_indexes(record.name, markers)}
     passed = [(name, Reason.STRATEGY if name in allowed else Reason.PIN) for name in passed_over]
     best_match = rules.strategy is IndexStrategy.UNSAFE_BEST_MATCH
-    versions = Versions(record.name, {v: offers[v] for v in sorted(offers)}, target, best_match)
+    if len(supplies) > 1:  # one page's groups come ascending already
+        offers = {v: offers[v] for v in sorted(offers)}
+    versions = Versions(record.name, offers, target, best_match)
     return ProjectCandidates(record, versions, supplies, target, tuple(problems), not_here, passed)
 
 
 def _versions(files: FileList) -> tuple[list[tuple[Version, list[int]]], list[int]]:
     """The positions of a page's files grouped by version, ascending, and those of the files
     with an invalid version."""
-    grouped: dict[Version, list[int]] = {}
+    # The files of one release share its version text: group by text (a str hash, not a
+    # Version's), then parse each distinct text once.
+    by_text: dict[str, list[int]] = {}
     invalid: list[int] = []
-    # The files of one release share its version text: each distinct text is parsed once.
-    parsed: dict[str, Version | None] = {}
-    for position, f in enumerate(files.heads):
-        version: Version | None = None
-        if f.version_valid:
-            if f.version in parsed:
-                version = parsed[f.version]
-            else:
-                try:
-                    version = Version(f.version)
-                except InvalidVersion:
-                    version = None
-                parsed[f.version] = version
-        if version is None:
+    for position, (_, text, valid, _, _) in enumerate(files.heads):
+        if valid:
+            by_text.setdefault(text, []).append(position)
+        else:
             invalid.append(position)
-            continue
-        grouped.setdefault(version, []).append(position)
-    return sorted(grouped.items()), invalid
+    grouped: dict[Version, list[int]] = {}
+    merged = False
+    for text, positions in by_text.items():
+        version = _parse_version(text)
+        if version is None:
+            invalid += positions
+        elif version in grouped:  # two spellings of one version ("1.0", "1.0.0")
+            grouped[version] += positions
+            merged = True
+        else:
+            grouped[version] = positions
+    if merged:
+        for positions in grouped.values():
+            positions.sort()
+    invalid.sort()
+    return sorted(grouped.items(), key=itemgetter(0)), invalid
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_version(text: str) -> Version | None:
+    """Version text → Version, None if not PEP 440. Cached across projects: a dependency
+    graph's releases share a small set of version strings (Versions are immutable)."""
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None

@@ -12,7 +12,6 @@ import re
 import shlex
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -266,6 +265,8 @@ def _redacted(text: str) -> str:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Never a half-written lock: write a sibling temporary file, then rename it."""
+    import tempfile  # only with -o
+
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)

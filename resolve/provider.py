@@ -118,9 +118,9 @@ class SnapshotProvider:
         universe = self._universes.get(base)
         if universe is None:
             candidates = self.project(base)
-            universe = Universe(candidates.versions)
+            # Versions iterates ascending and without duplicates: no need to sort again.
+            universe = Universe.ascending(tuple(candidates.versions))
             self._universes[base] = universe
-            self._ranks[base] = _rank_masks(universe, candidates)
         return universe
 
     def dependencies(self, package: str, version: Version) -> Dependencies | Unavailable:
@@ -176,7 +176,10 @@ class SnapshotProvider:
         # unsafe-first-match: every version of the first index before any of the next.
         if preferred is not None and preferred in allowed:
             return preferred
-        for rank_mask in self._ranks[base]:
+        ranks = self._ranks.get(base)
+        if ranks is None:  # worked out only under this strategy
+            ranks = self._ranks[base] = _rank_masks(self.versions(base), self.project(base))
+        for rank_mask in ranks:
             group = allowed.mask & rank_mask
             if group:
                 chosen = choose_version(mode, VersionSet(allowed.universe, group), lowest=lowest)

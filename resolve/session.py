@@ -15,8 +15,6 @@ from packaging.version import Version
 
 from db.reader import SnapshotReader
 from resolve.candidates import Target
-from resolve.explain import render
-from resolve.hints import failure_hints, involved_packages
 from resolve.inputs import InputRequirement
 from resolve.lock import Lock, LockedPackage
 from resolve.names import ROOT, split_extra
@@ -108,6 +106,10 @@ def resolve_once(
     try:
         result = solve(provider, ROOT)
     except NoSolution as failure:
+        # Imported here: only a failed resolution renders a report.
+        from resolve.explain import render
+        from resolve.hints import failure_hints, involved_packages
+
         involved = involved_packages(failure.incompatibility)
         modes = {name: provider.policy.effective(name) for name in involved}
         hints = failure_hints(

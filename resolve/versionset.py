@@ -61,6 +61,15 @@ class Universe(Sequence[Version]):
         self._prereleases: int | None = None
         self._masks: dict[str, int] = {}
 
+    @classmethod
+    def ascending(cls, versions: tuple[Version, ...]) -> Universe:
+        """``versions`` already ascending and unique (as a ``Versions`` mapping iterates),
+        taken as they are: re-sorting a project's versions costs a Python comparison each."""
+        universe = cls(())
+        universe.versions = versions
+        universe.full = (1 << len(versions)) - 1
+        return universe
+
     # -- Sequence ---------------------------------------------------------------------
 
     @overload
