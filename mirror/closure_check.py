@@ -72,7 +72,7 @@ async def complete_closure(
                 missing_projects |= outcome.missing_projects
                 missing_metadata |= outcome.missing_metadata
                 if outcome.failure is not None:
-                    first = outcome.failure.report.splitlines()[0]
+                    first = outcome.failure.splitlines()[0]
                     report.unresolved[str(target.environment)] = first
         if not missing_projects and not missing_metadata:
             return report

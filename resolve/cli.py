@@ -226,7 +226,7 @@ def _run(options: dict[str, Any]) -> int:
     if outcome.failure is not None:
         click.echo(
             f"error: no solution for {run.target.environment} "
-            f"(snapshot {run.reader.snapshot.name})\n\n{outcome.failure.report}",
+            f"(snapshot {run.reader.snapshot.name})\n\n{outcome.failure}",
             err=True,
         )
         return 1

@@ -76,7 +76,7 @@ def explain_project(run: ResolveRun, name: str, *, as_json: bool) -> int:
             f"{row.verdict:<9}  {row.reason}".rstrip()
         )
     if outcome.failure is not None:
-        click.echo(f"\n{outcome.failure.report}")
+        click.echo(f"\n{outcome.failure}")
     return 0
 
 

@@ -95,8 +95,8 @@ def failure_hints(
         what = " and ".join(
             part
             for part in (
-                _listing(missing) + (" not in the snapshot" if missing else ""),
-                ("core metadata of " + _listing(pins)) if pins else "",
+                ", ".join(missing) + (" not in the snapshot" if missing else ""),
+                ("core metadata of " + ", ".join(pins)) if pins else "",
             )
             if part
         )
@@ -259,7 +259,3 @@ def _sort_key(text: str) -> tuple[int, Version | str]:
         return (1, Version(text))
     except ValueError:
         return (0, text)
-
-
-def _listing(items: list[str]) -> str:
-    return ", ".join(items)

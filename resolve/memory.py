@@ -19,7 +19,7 @@ from typing import Literal
 
 from packaging.version import Version
 
-from resolve.names import ROOT, split_extra
+from resolve.names import ROOT, pin_base, split_extra
 from resolve.prerelease import (
     PrereleaseMode,
     PrereleasePolicy,
@@ -106,14 +106,7 @@ class MemoryProvider:
         # requirements, which may name ``a`` itself: one requirement per package, so the
         # two are intersected.
         found = self._requirements(release.extras.get(extra, {}))
-        universe = self.versions(base)
-        own = found.get(base)
-        if own is None:
-            found[base] = version
-        else:
-            assert isinstance(own, str | VersionSet)
-            mask = own.mask if isinstance(own, VersionSet) else universe.mask(own)
-            found[base] = VersionSet(universe, mask & universe.pin(version))
+        pin_base(found, self.versions(base), base, version)
         return found
 
     def choose(self, package: str, allowed: VersionSet) -> Version | None:

@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from resolve.inputs import InputError
 
@@ -32,9 +32,9 @@ def read_preferences(path: Path) -> dict[str, Version]:
         raise InputError(f"cannot read the existing lock {path}: {exc}") from exc
     # By content, not by name: `--format` need not match the file's name.
     if text.lstrip().startswith("{"):
-        return _json(path, text)
+        return _documents(path, text, "JSON")
     if _PYLOCK_KEY.search(text):
-        return _pylock(path, text)
+        return _documents(path, text, "pylock.toml")
     return _requirements(path, text)
 
 
@@ -42,54 +42,37 @@ def read_preferences(path: Path) -> dict[str, Version]:
 _PYLOCK_KEY = re.compile(r"^lock-version\s*=", re.MULTILINE)
 
 
-def _json(path: Path, text: str) -> dict[str, Version]:
+def _documents(path: Path, text: str, kind: str) -> dict[str, Version]:
+    """The ``packages`` array (name, version) of a JSON lock or a pylock.toml."""
     try:
-        document = json.loads(text)
+        document = json.loads(text) if kind == "JSON" else tomllib.loads(text)
         return {
             canonicalize_name(str(p["name"])): Version(str(p["version"]))
             for p in document["packages"]
         }
-    except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError, InvalidVersion
+    except (ValueError, KeyError, TypeError) as exc:  # decode errors, InvalidVersion
         raise InputError(
-            f"cannot read the existing lock as a JSON lock: {exc}",
-            path=path,
-            detail="remove it or pass another -o file",
-        ) from exc
-
-
-def _pylock(path: Path, text: str) -> dict[str, Version]:
-    try:
-        document = tomllib.loads(text)
-        return {
-            canonicalize_name(str(p["name"])): Version(str(p["version"]))
-            for p in document.get("packages", [])
-        }
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, InvalidVersion) as exc:
-        raise InputError(
-            f"cannot read the existing lock as pylock.toml: {exc}",
+            f"cannot read the existing lock as {kind}: {exc}",
             path=path,
             detail="remove it or pass another -o file",
         ) from exc
 
 
 def _requirements(path: Path, text: str) -> dict[str, Version]:
+    """Pins of a requirements.txt lock, read with the same pip-syntax reader as every other
+    requirements file (continuations, ``--hash`` options, comments)."""
+    from resolve.reqfile import parse_requirements_text
+
     found: dict[str, Version] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip().removesuffix("\\").strip()
-        if not line or line.startswith("-") or raw[:1].isspace():
-            continue
-        name, sep, version = line.partition("==")
-        version = version.split(";", 1)[0].split()[0] if version.strip() else ""
-        try:
-            if not sep:
-                raise InvalidVersion(line)
-            found[canonicalize_name(name.strip().split("[", 1)[0])] = Version(version)
-        except InvalidVersion as exc:
+    for item in parse_requirements_text(text, path).requirements:
+        specs = list(item.requirement.specifier)
+        if len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version:
             raise InputError(
-                "the existing lock has a line that is not a pin 'name==version'",
+                "the existing lock has a requirement that is not a pin 'name==version'",
                 path=path,
-                line=number,
-                text=raw,
+                line=item.source.line,
+                text=str(item.requirement),
                 detail="remove it or pass another -o file",
-            ) from exc
+            )
+        found[canonicalize_name(item.requirement.name)] = Version(specs[0].version)
     return found

@@ -25,7 +25,7 @@ from packaging.version import Version
 
 from db.reader import ProjectRecord
 from resolve.candidates import ProjectCandidates, Reason, Target, build_candidates
-from resolve.names import ROOT, split_extra, virtual
+from resolve.names import ROOT, pin_base, split_extra, virtual
 from resolve.prerelease import (
     PrereleaseMode,
     choose_version,
@@ -160,7 +160,8 @@ class SnapshotProvider:
                 ],
                 extra=extra,
             )
-            self._pin_base(found, base, version)
+            if not isinstance(found, Unavailable):
+                pin_base(found, self.versions(base), base, version)
         return found
 
     def choose(self, package: str, allowed: VersionSet) -> Version | None:
@@ -246,21 +247,6 @@ class SnapshotProvider:
             else:
                 found[package] = str(spec)
         return found
-
-    def _pin_base(
-        self, found: dict[str, SolverRequirement] | Unavailable, base: str, version: Version
-    ) -> None:
-        """``a[x]`` is ``a`` at the same version, local label included; an extra's own
-        requirement on ``a`` is intersected with that pin (one requirement per package)."""
-        if isinstance(found, Unavailable):
-            return
-        universe = self.versions(base)
-        own = found.get(base)
-        if own is None:
-            found[base] = version
-            return
-        mask = own.mask if isinstance(own, VersionSet) else universe.mask(str(own))
-        found[base] = VersionSet(universe, mask & universe.pin(version))
 
 
 def _by_name(requirements: Iterable[Requirement]) -> dict[str, list[Requirement]]:

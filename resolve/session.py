@@ -24,7 +24,6 @@ from resolve.rules import IndexRule, RuleError, RuleSet
 from resolve.solver import Resolution, solve
 
 __all__ = [
-    "Failure",
     "Outcome",
     "apply_index_flags",
     "resolve_once",
@@ -33,18 +32,12 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class Failure:
-    """No solution: the rendered report (tree and ``hint:`` lines)."""
-
-    report: str
-    missing_projects: frozenset[str]
-    missing_metadata: frozenset[tuple[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
+    """A lock, or the failure report (derivation tree, then ``hint:`` lines); and what the
+    snapshot lacked either way (the closure check fetches it)."""
+
     lock: Lock | None
-    failure: Failure | None
+    failure: str | None
     warnings: tuple[str, ...] = ()
     missing_projects: frozenset[str] = frozenset()
     missing_metadata: frozenset[tuple[str, str]] = frozenset()
@@ -120,13 +113,11 @@ def resolve_once(
             needed_metadata=provider.missing_metadata,
             roots=requirements,
         )
-        missing_projects = frozenset(provider.missing_projects)
-        missing_metadata = frozenset(provider.missing_metadata)
         return Outcome(
             lock=None,
-            failure=Failure(render(failure, hints=hints), missing_projects, missing_metadata),
-            missing_projects=missing_projects,
-            missing_metadata=missing_metadata,
+            failure=render(failure, hints=hints),
+            missing_projects=frozenset(provider.missing_projects),
+            missing_metadata=frozenset(provider.missing_metadata),
             provider=provider,
         )
     lock, warnings = _lock(reader, rules, target, provider, result, requirements, command)

@@ -105,13 +105,22 @@ def test_a_kept_pin_that_was_yanked_since(releases: tuple[Mirror, FixtureIndex])
     assert read_lock(resolved(mirror, "a", *TARGET))["b"].version == "1.0"
 
 
-def test_an_unreadable_existing_lock_is_an_error(releases: tuple[Mirror, FixtureIndex]) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("this is not a lock\n", "requirements.txt:1: invalid requirement 'this is not a lock'"),
+        ("a==1.0\nb>=1\n", "requirements.txt:2: the existing lock has a requirement that is not"),
+    ],
+)
+def test_an_unreadable_existing_lock_is_an_error(
+    releases: tuple[Mirror, FixtureIndex], content: str, message: str
+) -> None:
     mirror, _ = releases
-    Path("requirements.txt").write_text("this is not a lock\n")
+    Path("requirements.txt").write_text(content)
     result = invoke(mirror, "a", *TARGET, "-o", "requirements.txt")
     assert result.exit_code == 2
-    assert "requirements.txt:1: the existing lock has a line that is not a pin" in result.stderr
-    assert Path("requirements.txt").read_text() == "this is not a lock\n"
+    assert message in result.stderr
+    assert Path("requirements.txt").read_text() == content
 
 
 @pytest.mark.parametrize(
