@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=2000)
     parser.add_argument("--versions", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--keep", type=Path, help="copy the synced database here, for inspection")
     args = parser.parse_args()
 
     index = build_index(args.projects, args.versions)
@@ -102,6 +104,8 @@ def main() -> None:
                 check=True,
             )
             db_bytes = db.stat().st_size
+            if args.keep:
+                shutil.copyfile(db, args.keep)
     finally:
         server.terminate()
         server.wait()

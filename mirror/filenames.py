@@ -78,10 +78,20 @@ class ParsedFilename:
 
 @dataclass(frozen=True, slots=True)
 class UnsupportedFilename:
-    """A filename that is not a wheel or sdist we can use, and why (for the sync's warnings)."""
+    """A filename that is not a wheel or sdist we can use, and why (for the sync's warnings).
+
+    ``legacy`` marks the retired built-distribution formats (PEP 527: bdist_egg, bdist_wininst,
+    bdist_msi, bdist_rpm, bdist_dmg): old releases list thousands of them, and pip and uv pass
+    over them without a word, so a sync does too.
+    """
 
     filename: str
     reason: str
+    legacy: bool = False
+
+
+# PEP 527 retired these upload formats; indexes still list the old files.
+_LEGACY_BINARY_SUFFIXES = frozenset({"egg", "exe", "msi", "rpm", "dmg"})
 
 
 def is_valid_version(version: str) -> bool:
@@ -120,7 +130,8 @@ def check_filename(
             return _parse_sdist(name, name[: -len(suffix)], project)
     kind = name.rpartition(".")[2] if "." in name else ""
     what = f"'.{kind}' files" if kind else "files without a known suffix"
-    return UnsupportedFilename(filename, f"{what} are neither wheels nor sdists")
+    legacy = kind.lower() in _LEGACY_BINARY_SUFFIXES
+    return UnsupportedFilename(filename, f"{what} are neither wheels nor sdists", legacy)
 
 
 def _parse_wheel(filename: str) -> ParsedFilename | UnsupportedFilename:

@@ -183,6 +183,8 @@ class _Files:
         parsed = next((r for r in results if isinstance(r, ParsedFilename)), None)
         if parsed is None:
             bad = [r for r in results if isinstance(r, UnsupportedFilename)]
+            if bad and bad[0].legacy:
+                return None
             problem = (
                 f"{bad[0].filename}: skipped: {bad[0].reason}" if bad else f"{label}: no filename"
             )
@@ -399,6 +401,10 @@ def _parse_json(body: bytes, base_url: str, project: str) -> ProjectPage:
     status_value = doc.get("project-status", meta.get("project-status"))
     status, reason = _status(status_value, files)
     serial = meta.get("_last-serial")
+    # Private key (PEP 691 leaves ``_``-names to the index): some indexes send the number as a
+    # JSON string, which means the same serial.
+    if isinstance(serial, str) and serial.isascii() and serial.isdigit():
+        serial = int(serial)
     if serial is not None and (isinstance(serial, bool) or not isinstance(serial, int)):
         files.warn(f"_last-serial {serial!r} is not an integer (ignored)")
         serial = None

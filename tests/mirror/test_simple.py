@@ -382,6 +382,8 @@ def test_serial_versions_and_name() -> None:
     html = parse_html(html_page(head="<title>Links for Foo</title>") + b"<!--SERIAL 7-->")
     assert (html.name, html.last_serial) == ("Foo", 7)
     assert parse_json(json_page(meta={"_last-serial": "x"})).last_serial is None
+    as_text = parse_json(json_page(meta={"_last-serial": "37059094"}))
+    assert (as_text.last_serial, as_text.warnings) == (37059094, ())
 
 
 # --- odd files -------------------------------------------------------------------------------
@@ -400,8 +402,7 @@ def test_invalid_versions_are_kept_with_a_warning() -> None:
 def test_unsupported_and_unusable_files_are_skipped_with_warnings() -> None:
     page = parse_html(
         html_page(
-            '<a href="foo-1.0-py2.7.egg">foo-1.0-py2.7.egg</a>',
-            '<a href="foo-1.0.win32.exe">foo-1.0.win32.exe</a>',
+            '<a href="foo-1.0.zip.sig">foo-1.0.zip.sig</a>',
             f'<a href="{WHEEL}">{WHEEL}</a>',
             '<a href="../">parent</a>',
             '<a name="top">no href</a>',
@@ -409,7 +410,14 @@ def test_unsupported_and_unusable_files_are_skipped_with_warnings() -> None:
         )
     )
     assert [f.filename for f in page.files] == [WHEEL]
-    assert len(page.warnings) == 4
+    assert len(page.warnings) == 3  # the anchor without href is not a file link
+
+
+def test_retired_binary_formats_are_skipped_silently() -> None:
+    # PEP 527 formats, as old releases list them by the thousand: pip and uv skip them quietly.
+    legacy = ["foo-1.0-py2.7.egg", "foo-1.0.win32.exe", "foo-1.0.win-amd64-py2.7.msi"]
+    page = parse_html(html_page(*(f'<a href="{name}">{name}</a>' for name in legacy)))
+    assert (page.files, page.warnings) == ((), ())
 
 
 def test_other_files_kept_in_page_order_with_malformed_values() -> None:
