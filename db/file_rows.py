@@ -18,6 +18,14 @@ def _other_hashes(dist: DistFile) -> str | None:
     return canonical_json(others) if others else None
 
 
+def _core_metadata_json(hashes: tuple[tuple[str, str], ...] | None) -> str | None:
+    if hashes is None:
+        return None
+    if len(hashes) == 1 and hashes[0][0] == "sha256" and hashes[0][1].isalnum():
+        return f'{{"sha256":"{hashes[0][1]}"}}'  # the common case, what canonical_json gives
+    return canonical_json(dict(hashes))
+
+
 def file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
     return {
         "page_id": page_id,
@@ -36,9 +44,7 @@ def file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
         "size": dist.size,
         "sha256": dist.sha256,
         "hashes": _other_hashes(dist),
-        "core_metadata": (
-            None if dist.core_metadata is None else canonical_json(dict(dist.core_metadata))
-        ),
+        "core_metadata": _core_metadata_json(dist.core_metadata),
         "provenance": dist.provenance,
     }
 

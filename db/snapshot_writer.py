@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from db.blobs import put_blob
-from db.bulk import insert_rows
+from db.bulk import insert_returning_id, insert_rows, select_one
 from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError
 from db.file_rows import dist_from_row, file_row
@@ -159,14 +159,15 @@ class SnapshotWriter:
     ) -> None:
         blob_sha = put_blob(conn, fetched.body) if fetched.body is not None else None
         digest = page_digest(index_id, project, fetched, blob_sha)
-        existing = conn.execute(
-            select(page.c.id).where(
-                page.c.index_id == index_id, page.c.project == project, page.c.digest == digest
-            )
-        ).scalar()
-        if existing is None:
-            existing = self._insert_page(conn, index_id, project, fetched, blob_sha, digest)
-        self._link_page(conn, index_id, project, existing, fetched.etag, fetched.last_modified)
+        found = select_one(
+            conn, page, ("id",), {"index_id": index_id, "project": project, "digest": digest}
+        )
+        page_id = (
+            int(found[0])  # type: ignore[call-overload]
+            if found is not None
+            else self._insert_page(conn, index_id, project, fetched, blob_sha, digest)
+        )
+        self._link_page(conn, index_id, project, page_id, fetched.etag, fetched.last_modified)
 
     def reuse_page(
         self, index_id: int, project: str, page_id: int, etag: str | None, last_modified: str | None
@@ -207,26 +208,25 @@ class SnapshotWriter:
         digest: str,
     ) -> int:
         parsed = fetched.parsed
-        result = conn.execute(
-            page.insert().values(
-                index_id=index_id,
-                project=project,
-                status=fetched.status,
-                error=fetched.error,
-                content_type=fetched.content_type,
-                blob_sha256=blob_sha,
-                final_url=fetched.final_url,
-                display_name=parsed.name if parsed else None,
-                api_version=parsed.api_version if parsed else None,
-                serial=parsed.last_serial if parsed else None,
-                project_status=parsed.project_status if parsed else None,
-                project_status_reason=parsed.project_status_reason if parsed else None,
-                digest=digest,
-            )
+        page_id = insert_returning_id(
+            conn,
+            page,
+            {
+                "index_id": index_id,
+                "project": project,
+                "status": fetched.status,
+                "error": fetched.error,
+                "content_type": fetched.content_type,
+                "blob_sha256": blob_sha,
+                "final_url": fetched.final_url,
+                "display_name": parsed.name if parsed else None,
+                "api_version": parsed.api_version if parsed else None,
+                "serial": parsed.last_serial if parsed else None,
+                "project_status": parsed.project_status if parsed else None,
+                "project_status_reason": parsed.project_status_reason if parsed else None,
+                "digest": digest,
+            },
         )
-        key = result.inserted_primary_key
-        assert key is not None
-        page_id = int(key[0])
         if parsed is not None and parsed.files:
             insert_rows(
                 conn, file, [file_row(page_id, pos, dist) for pos, dist in enumerate(parsed.files)]

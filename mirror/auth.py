@@ -75,7 +75,7 @@ def origin_of(url: str | URL) -> Origin:
 def split_credentials(url: str) -> tuple[str, Credentials | None]:
     """``url`` without userinfo, and the credentials that were in it (if any).
 
-    The stored form of a URL comes from ``mirror.simple.strip_credentials``; this one also
+    The stored form of a URL comes from ``mirror.urls.strip_credentials``; this one also
     returns what it removed, percent-decoded, for the Authorization header.
     """
     parsed = URL(url)

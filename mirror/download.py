@@ -31,7 +31,7 @@ from db.records import IndexConfig
 from mirror.client import FetchFailed, IndexClient
 from mirror.filenames import UnsupportedFilename, check_filename
 from mirror.lockfile import LockFile
-from mirror.simple import strip_credentials
+from mirror.urls import strip_credentials
 
 __all__ = [
     "CHUNK_SIZE",

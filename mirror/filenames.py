@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 from packaging.version import InvalidVersion, Version
@@ -94,6 +95,7 @@ class UnsupportedFilename:
 _LEGACY_BINARY_SUFFIXES = frozenset({"egg", "exe", "msi", "rpm", "dmg"})
 
 
+@lru_cache(maxsize=4096)  # a release's files, and most projects, repeat the same few versions
 def is_valid_version(version: str) -> bool:
     """Whether PEP 440 accepts ``version`` (after its own normalisation)."""
     try:

@@ -23,7 +23,7 @@ from mirror.commands.index import validate_index_name, validate_index_url
 from mirror.rules_edit import Change, commit, load_rules
 from mirror.rules_foreign import parse_pip_config, parse_uv
 from mirror.rules_io import Imported, ImportedIndex, RulesFileError, Source, parse_rules_toml
-from mirror.simple import strip_credentials
+from mirror.urls import strip_credentials
 from resolve.rules import IndexRule, Pin, RuleSet
 
 __all__ = ["ImportResult", "apply_import", "read_rules_file"]

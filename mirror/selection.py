@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from packaging.version import InvalidVersion, Version
 
@@ -49,6 +50,7 @@ def _file_preference(dist: DistFile) -> tuple[int, int, str]:
     return (rank, int(dist.yanked), dist.filename)
 
 
+@lru_cache(maxsize=4096)
 def _version_key(text: str) -> Version | None:
     try:
         return Version(text)

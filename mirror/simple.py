@@ -26,6 +26,7 @@ from db.records import DistFile, ProjectPage, canonical_name
 from mirror.filenames import ParsedFilename, UnsupportedFilename, check_filename
 from mirror.simple_html import html_charset, read_html
 from mirror.simple_records import PageError, RawFile
+from mirror.urls import join_url, strip_credentials
 
 __all__ = [
     "ACCEPT",
@@ -33,7 +34,6 @@ __all__ = [
     "PageError",
     "normalise_upload_time",
     "parse_project_page",
-    "strip_credentials",
 ]
 
 # PEP 691 content negotiation: JSON preferred, then the versioned HTML, then legacy text/html.
@@ -63,7 +63,6 @@ _STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
 _HASH_NAME = re.compile(r"[a-z0-9_]+")
 _HEX = re.compile(r"[0-9a-f]+")
 _API_VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*@")
 # PEP 700 says UTC ISO 8601 (``Z``); tolerate ``+00:00``, a space for ``T`` and no zone (UTC).
 _UPLOAD_TIME = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*([Zz]|[+-]\d\d(?::?\d\d)?)?"
@@ -71,15 +70,6 @@ _UPLOAD_TIME = re.compile(
 # PEP 691 (JSON): the current name first, then the legacy ones (PEP 714).
 # ``data-dist-info-metadata`` as a JSON key is a bug of some servers, copied from the HTML name.
 _JSON_METADATA_KEYS = ("core-metadata", "dist-info-metadata", "data-dist-info-metadata")
-
-
-def strip_credentials(url: str) -> str:
-    """``url`` without ``user:password@``: credentials are never stored (MIRROR.md, "Auth").
-
-    Textual, so it never raises and leaves the rest of the URL byte-for-byte as it was; the last
-    ``@`` before the path ends the userinfo, as in RFC 3986 (a password may hold a raw ``@``).
-    """
-    return _USERINFO.sub(r"\1//", url, count=1)
 
 
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
@@ -163,7 +153,7 @@ class _Files:
             self.warn(f"{label}: no URL (skipped)")
             return None
         try:
-            url, _, fragment = urljoin(self.base_url, raw.href.strip()).partition("#")
+            url, _, fragment = join_url(self.base_url, raw.href.strip()).partition("#")
         except ValueError as exc:  # e.g. a malformed IPv6 host
             self.warn(f"{label}: unreadable URL {strip_credentials(raw.href)!r}: {exc} (skipped)")
             return None

@@ -10,8 +10,8 @@ from mirror.client import ClientConfig, IndexClient
 from mirror.http_source import HttpFlatSource, HttpSimpleSource
 from mirror.local_source import LocalFlatSource, LocalSimpleSource
 from mirror.pipconfig import pip_indexes
-from mirror.simple import strip_credentials
 from mirror.sources import IndexSource
+from mirror.urls import strip_credentials
 
 __all__ = ["open_sources", "runtime_url"]
 

@@ -12,7 +12,7 @@ from db.errors import SneakernetError
 from db.indexes import list_indexes, remove_index
 from mirror.commands.common import AppContext, echo_json, handle_errors, json_option, pass_app
 from mirror.rules_edit import add_index_version, commit, load_rules, rule_errors, without_index
-from mirror.simple import strip_credentials
+from mirror.urls import strip_credentials
 from resolve.rules import parse_cutoff
 
 __all__ = ["index_group", "validate_index_name", "validate_index_url"]

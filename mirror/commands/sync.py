@@ -29,9 +29,9 @@ from mirror.pipconfig import pip_indexes
 from mirror.progress import make_progress
 from mirror.rules_edit import add_index_version
 from mirror.selection import parse_version_policy
-from mirror.simple import strip_credentials
 from mirror.source_factory import open_sources
 from mirror.sync import Syncer, SyncStats
+from mirror.urls import strip_credentials
 from resolve.candidates import Target
 from resolve.env import TargetEnvironment
 from resolve.inputs import COMMAND_LINE, InputRequirement

@@ -8,9 +8,12 @@ import tarfile
 import zipfile
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import mirror.metadata
 from db.records import CoreMetadata
+from mirror import coremeta
 from mirror.metadata import (
     MetadataError,
     check_matches,
@@ -455,3 +458,25 @@ def test_zip_sdist_with_directory_entry_named_pkg_info() -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("demo-1.0/PKG-INFO/", b"")
     assert sdist_metadata(buffer.getvalue(), "demo-1.0.zip") is None
+
+
+# --- the plain-field reader agrees with the email parser ------------------------------------
+
+_FIELD_PIECES = [
+    b"Name", b"name", b"Version", b"Requires-Dist", b"Provides-Extra", b"Dynamic",
+    b"Metadata-Version", b"Requires-Python", b"Summary", b"From ", b"X",
+    b":", b": ", b" ", b"\t", b"\n", b"\n\n", b"\r\n", b"\r", b"\x0c", b"\xc3\xa9", b"\xe9",
+    b"foo", b"bar>=1.0", b"; extra == 'x'", b"=?utf-8?q?x?=", b"1.0", b"",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_FIELD_PIECES), max_size=30).map(b"".join))
+@example(b"Metadata-Version: 2.1\nName: foo\nVersion: 1.0\nRequires-Dist: bar\n\nbody\n")
+@example(b"Name: foo\n Version: 1.0\n")
+@example(b"Name:foo\nName: foo \n")
+@example(b"Name: foo\nno field here\nVersion: 1.0\n")
+def test_plain_fields_read_as_the_email_parser_does(data: bytes) -> None:
+    plain = coremeta._plain_fields(data)
+    if plain is not None:
+        wanted = {name: values for name, values in plain.items() if name in coremeta._FIELDS}
+        assert wanted == coremeta._email_fields(data)
