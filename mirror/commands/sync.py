@@ -15,7 +15,6 @@ from db.errors import SneakernetError
 from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
 from db.snapshot_writer import SnapshotWriter
 from mirror.closure import ClosureState, representative_environments
-from mirror.closure_check import complete_closure
 from mirror.commands.common import (
     AppContext,
     concurrency_option,
@@ -215,6 +214,9 @@ def sync_command(
                 )
                 stats = await syncer.run(sorted(state.extras))
                 if closure:
+                    # Only a closure sync runs the resolver; others need not load it.
+                    from mirror.closure_check import complete_closure
+
                     report = await complete_closure(
                         app.url,
                         writer.snapshot_id,
