@@ -10,14 +10,14 @@ are never modified.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from db.blobs import put_blob
 from db.bulk import insert_returning_id, insert_rows, select_one
+from db.commit_batches import BatchCommitter
 from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError
 from db.file_rows import dist_from_row, file_row
@@ -55,8 +55,8 @@ class PreviousPage:
 
 class SnapshotWriter:
     """Writes one snapshot. Records are buffered and committed together every
-    ``FLUSH_SECONDS`` or ``FLUSH_ITEMS`` (one transaction per item would cost more than the
-    network); whatever was committed survives a crash and is not fetched again."""
+    ``FLUSH_SECONDS`` or ``FLUSH_ITEMS`` (see :mod:`db.commit_batches`); whatever was
+    committed survives a crash and is not fetched again."""
 
     FLUSH_ITEMS = 500
     FLUSH_SECONDS = 0.5
@@ -65,8 +65,7 @@ class SnapshotWriter:
         self.engine = engine
         self.snapshot_id = snapshot_id
         self.previous_id = previous_id
-        self._pending: list[Callable[[Connection], None]] = []
-        self._flushed_at = time.monotonic()
+        self._batches = BatchCommitter(engine, items=self.FLUSH_ITEMS, seconds=self.FLUSH_SECONDS)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -151,8 +150,7 @@ class SnapshotWriter:
     def record_page(self, index_id: int, project: str, fetched: FetchedPage) -> None:
         """Store a freshly fetched page (or find the identical stored state) for this snapshot.
         Buffered: it is committed by the next flush."""
-        self._pending.append(lambda conn: self._store_page(conn, index_id, project, fetched))
-        self._maybe_flush()
+        self._batches.add(lambda conn: self._store_page(conn, index_id, project, fetched))
 
     def _store_page(
         self, conn: Connection, index_id: int, project: str, fetched: FetchedPage
@@ -173,30 +171,16 @@ class SnapshotWriter:
         self, index_id: int, project: str, page_id: int, etag: str | None, last_modified: str | None
     ) -> None:
         """A 304 (or a stale reply we refuse): this snapshot shares the stored page."""
-        self._pending.append(
+        self._batches.add(
             lambda conn: self._link_page(conn, index_id, project, page_id, etag, last_modified)
         )
-        self._maybe_flush()
 
     # -- batching -------------------------------------------------------------------------------
 
-    def _maybe_flush(self) -> None:
-        if (
-            len(self._pending) >= self.FLUSH_ITEMS
-            or time.monotonic() - self._flushed_at >= self.FLUSH_SECONDS
-        ):
-            self.flush()
-
     def flush(self) -> None:
-        """Commit everything recorded so far in one transaction: the unit of resumption (what
-        an interrupted sync does not fetch again)."""
-        pending, self._pending = self._pending, []
-        self._flushed_at = time.monotonic()
-        if not pending:
-            return
-        with self.engine.begin() as conn:
-            for apply in pending:
-                apply(conn)
+        """Commit everything recorded so far and wait for it: the unit of resumption (what an
+        interrupted sync does not fetch again)."""
+        self._batches.flush()
 
     def _insert_page(
         self,
@@ -358,10 +342,9 @@ class SnapshotWriter:
         parsed: CoreMetadata | None = None,
         error: str | None = None,
     ) -> None:
-        self._pending.append(
+        self._batches.add(
             lambda conn: self._store_metadata(conn, index_id, filename, source, raw, parsed, error)
         )
-        self._maybe_flush()
 
     def _store_metadata(
         self,
