@@ -14,11 +14,13 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.synthetic_index import build_index
@@ -56,11 +58,46 @@ def _timed(db: Path, args: list[str]) -> tuple[dict[str, object], float]:
     return result, time.monotonic() - started
 
 
+def _round(base: str, projects: list[str], concurrency: int, tmp: Path) -> _Round:
+    """One full sync into a fresh database, then a no-change re-sync; the database compacted."""
+    db = tmp / "bench.db"
+    for stale in tmp.glob("bench.db*"):
+        stale.unlink()
+    reqs = tmp / "requirements.in"
+    reqs.write_text("\n".join(projects) + "\n")
+    _mirror(db, "index", "add", "synthetic", base, "--default")
+    sync_args = ["sync", "-r", str(reqs), "--json", "--quiet", "--concurrency", str(concurrency)]
+    full, full_s = _timed(db, sync_args)
+    again, again_s = _timed(db, sync_args)
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sqlite3; c=sqlite3.connect({str(db)!r}); "
+            "c.execute('PRAGMA wal_checkpoint(TRUNCATE)'); c.execute('VACUUM')",
+        ],
+        check=True,
+    )
+    return _Round(full, full_s, again, again_s, db)
+
+
+@dataclass(frozen=True)
+class _Round:
+    full: dict[str, object]
+    full_s: float
+    again: dict[str, object]
+    again_s: float
+    db: Path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="sneakernet sync benchmark")
     parser.add_argument("--projects", type=int, default=2000)
     parser.add_argument("--versions", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="report the best and the median")
     parser.add_argument("--keep", type=Path, help="copy the synced database here, for inspection")
     args = parser.parse_args()
 
@@ -80,45 +117,43 @@ def main() -> None:
             str(port),
         ],
     )
+    rounds: list[_Round] = []
     try:
         base = f"http://127.0.0.1:{port}/simple/"
         _wait_for(base + index.projects[0] + "/")
         with tempfile.TemporaryDirectory() as tmp:
-            db = Path(tmp) / "bench.db"
-            reqs = Path(tmp) / "requirements.in"
-            reqs.write_text("\n".join(index.projects) + "\n")
-            _mirror(db, "index", "add", "synthetic", base, "--default")
-            sync_args = ["sync", "-r", str(reqs), "--json", "--quiet"]
-            sync_args += ["--concurrency", str(args.concurrency)]
-            full, full_s = _timed(db, sync_args)
-            again, again_s = _timed(db, sync_args)
-            for suffix in ("-wal", "-shm"):
-                Path(str(db) + suffix).unlink(missing_ok=True)
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    f"import sqlite3; c=sqlite3.connect({str(db)!r}); "
-                    "c.execute('PRAGMA wal_checkpoint(TRUNCATE)'); c.execute('VACUUM')",
-                ],
-                check=True,
-            )
-            db_bytes = db.stat().st_size
+            for _ in range(args.rounds):
+                rounds.append(_round(base, index.projects, args.concurrency, Path(tmp)))
+            last = rounds[-1]
+            db_bytes = last.db.stat().st_size
             if args.keep:
-                shutil.copyfile(db, args.keep)
+                shutil.copyfile(last.db, args.keep)
     finally:
         server.terminate()
         server.wait()
 
+    full = rounds[-1].full
     pages = full["pages"]
     meta = full["metadata"]
     assert isinstance(pages, dict) and isinstance(meta, dict)
     fetched_bytes = int(full["bytes_fetched"])  # type: ignore[call-overload]
+    full_times = sorted(r.full_s for r in rounds)
+    again_times = sorted(r.again_s for r in rounds)
+    best, median = full_times[0], statistics.median(full_times)
     print(f"projects                 {args.projects} × {args.versions} versions")
-    print(f"full sync                {full_s:.2f} s (whole process)")
-    print(f"  project pages/s        {pages['fetched'] / full_s:.0f}")
-    print(f"  metadata files/s       {meta['fetched'] / full_s:.0f}  ({meta['fetched']} files)")
-    print(f"no-change re-sync        {again_s:.2f} s  ({again['pages']})")
+    print(f"rounds                   {args.rounds} (best / median, whole process)")
+    print(f"full sync                {best:.2f} / {median:.2f} s")
+    print(
+        f"  project pages/s        {pages['fetched'] / best:.0f} / {pages['fetched'] / median:.0f}"
+    )
+    print(
+        f"  metadata files/s       {meta['fetched'] / best:.0f} / {meta['fetched'] / median:.0f}"
+        f"  ({meta['fetched']} files)"
+    )
+    print(
+        f"no-change re-sync        {again_times[0]:.2f} / {statistics.median(again_times):.2f} s"
+        f"  ({rounds[-1].again['pages']})"
+    )
     print(f"raw bytes fetched        {fetched_bytes}  (pages {raw_pages})")
     print(f"database bytes           {db_bytes}  ({db_bytes / args.projects:.0f} per project)")
     print(f"database / raw fetched   {db_bytes / fetched_bytes:.1%}")
