@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
-from db.blobs import put_blob
+from db.blobs import blob_row, put_blob
 from db.bulk import insert_returning_id, insert_rows, select_one
-from db.commit_batches import BatchCommitter
+from db.commit_batches import BatchCommitter, RowInsert
 from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError
 from db.file_rows import dist_from_row, file_row
 from db.records import CoreMetadata, DistFile, ProjectPage, canonical_json
-from db.schema import file, metadata, page, snapshot, snapshot_metadata, snapshot_page
+from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 
 __all__ = ["FetchedPage", "PreviousPage", "SnapshotWriter"]
 
@@ -342,56 +342,38 @@ class SnapshotWriter:
         parsed: CoreMetadata | None = None,
         error: str | None = None,
     ) -> None:
-        self._batches.add(
-            lambda conn: self._store_metadata(conn, index_id, filename, source, raw, parsed, error)
-        )
-
-    def _store_metadata(
-        self,
-        conn: Connection,
-        index_id: int,
-        filename: str,
-        source: str,
-        raw: bytes | None,
-        parsed: CoreMetadata | None,
-        error: str | None,
-    ) -> None:
+        inserts = []
         sha = None
         if raw is not None and parsed is not None:
-            sha = put_blob(conn, raw)
-            insert_rows(
-                conn,
-                metadata,
-                [
-                    {
-                        "sha256": sha,
-                        "name": parsed.name,
-                        "version": parsed.version,
-                        "metadata_version": parsed.metadata_version,
-                        "requires_dist": canonical_json(list(parsed.requires_dist)),
-                        "requires_python": parsed.requires_python,
-                        "provides_extra": canonical_json(list(parsed.provides_extra)),
-                        "dynamic": canonical_json(list(parsed.dynamic)),
-                    }
-                ],
-                conflict_keys=("sha256",),
-            )
-        insert_rows(
-            conn,
-            snapshot_metadata,
-            [
-                {
-                    "snapshot_id": self.snapshot_id,
-                    "index_id": index_id,
-                    "filename": filename,
-                    "source": source,
-                    "metadata_sha256": sha,
-                    "error": error,
-                }
-            ],
-            conflict_keys=("snapshot_id", "index_id", "filename"),
-            update=("source", "metadata_sha256", "error"),
+            payload = blob_row(raw)
+            sha = str(payload["sha256"])
+            meta_row = {
+                "sha256": sha,
+                "name": parsed.name,
+                "version": parsed.version,
+                "metadata_version": parsed.metadata_version,
+                "requires_dist": canonical_json(list(parsed.requires_dist)),
+                "requires_python": parsed.requires_python,
+                "provides_extra": canonical_json(list(parsed.provides_extra)),
+                "dynamic": canonical_json(list(parsed.dynamic)),
+            }
+            inserts += [
+                RowInsert(blob, payload, ("sha256",)),
+                RowInsert(metadata, meta_row, ("sha256",)),
+            ]
+        link = {
+            "snapshot_id": self.snapshot_id,
+            "index_id": index_id,
+            "filename": filename,
+            "source": source,
+            "metadata_sha256": sha,
+            "error": error,
+        }
+        update = ("source", "metadata_sha256", "error")
+        inserts.append(
+            RowInsert(snapshot_metadata, link, ("snapshot_id", "index_id", "filename"), update)
         )
+        self._batches.add_rows(*inserts)
 
     # -- finishing ----------------------------------------------------------------------------
 
