@@ -32,8 +32,10 @@ class RowInsert(NamedTuple):
 
 
 # Rows that need no reads (no ids, no lookups) are grouped by statement shape and inserted with
-# one statement per shape and batch, after the batch's other writes, tables in foreign-key
-# order: a payload before the metadata row that refers to it, and that before its uses.
+# one statement per shape and batch, tables in foreign-key order (a payload before the rows
+# that refer to it), and before the writes that do need reads. Within a table, rows keep the
+# order they were recorded in, which keeps large and small payloads interleaved in the file
+# (grouping page payloads apart from metadata ones left 20% of the blob table's pages empty).
 _Shape = tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
@@ -47,16 +49,14 @@ class BatchCommitter:
         self._count = 0
         self._started_at = time.monotonic()
 
-    def add(self, write: Write) -> None:
-        """Queue ``write``; commit the batch when it is due."""
-        self._pending.append(write)
-        self._added()
-
-    def add_rows(self, *inserts: RowInsert) -> None:
-        """Queue the inserts of one record (see :func:`db.bulk.insert_rows` for conflicts)."""
+    def add(self, *inserts: RowInsert, write: Write | None = None) -> None:
+        """Queue one record: plain row inserts (see :func:`db.bulk.insert_rows` for
+        conflicts) and a ``write`` for what needs reads; commit the batch when it is due."""
         for insert in inserts:
             shape = (insert.table, tuple(insert.row), insert.conflict_keys, insert.update)
             self._rows.setdefault(shape, []).append(insert.row)
+        if write is not None:
+            self._pending.append(write)
         self._added()
 
     def _added(self) -> None:
@@ -76,12 +76,12 @@ class BatchCommitter:
         if not batch and not rows:
             return
         with self.engine.begin() as conn:
-            for write in batch:
-                write(conn)
             for (table, _columns, conflict_keys, update), group in sorted(
                 rows.items(), key=lambda item: _dependency_rank(item[0][0])
             ):
                 insert_rows(conn, table, group, conflict_keys=conflict_keys, update=update)
+            for write in batch:
+                write(conn)
 
 
 def _dependency_rank(table: Table) -> int:

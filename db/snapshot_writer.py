@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
-from db.blobs import blob_row, put_blob
+from db.blobs import blob_row
 from db.bulk import insert_returning_id, insert_rows, select_one
 from db.commit_batches import BatchCommitter, RowInsert
 from db.digests import content_digest, now_utc, page_digest
@@ -150,12 +150,21 @@ class SnapshotWriter:
     def record_page(self, index_id: int, project: str, fetched: FetchedPage) -> None:
         """Store a freshly fetched page (or find the identical stored state) for this snapshot.
         Buffered: it is committed by the next flush."""
-        self._batches.add(lambda conn: self._store_page(conn, index_id, project, fetched))
+        payload = None if fetched.body is None else blob_row(fetched.body)
+        blob_sha = None if payload is None else str(payload["sha256"])
+        self._batches.add(
+            *([] if payload is None else [RowInsert(blob, payload, ("sha256",))]),
+            write=lambda conn: self._store_page(conn, index_id, project, fetched, blob_sha),
+        )
 
     def _store_page(
-        self, conn: Connection, index_id: int, project: str, fetched: FetchedPage
+        self,
+        conn: Connection,
+        index_id: int,
+        project: str,
+        fetched: FetchedPage,
+        blob_sha: str | None,
     ) -> None:
-        blob_sha = put_blob(conn, fetched.body) if fetched.body is not None else None
         digest = page_digest(index_id, project, fetched, blob_sha)
         found = select_one(
             conn, page, ("id",), {"index_id": index_id, "project": project, "digest": digest}
@@ -172,7 +181,9 @@ class SnapshotWriter:
     ) -> None:
         """A 304 (or a stale reply we refuse): this snapshot shares the stored page."""
         self._batches.add(
-            lambda conn: self._link_page(conn, index_id, project, page_id, etag, last_modified)
+            write=lambda conn: self._link_page(
+                conn, index_id, project, page_id, etag, last_modified
+            )
         )
 
     # -- batching -------------------------------------------------------------------------------
@@ -373,7 +384,7 @@ class SnapshotWriter:
         inserts.append(
             RowInsert(snapshot_metadata, link, ("snapshot_id", "index_id", "filename"), update)
         )
-        self._batches.add_rows(*inserts)
+        self._batches.add(*inserts)
 
     # -- finishing ----------------------------------------------------------------------------
 
