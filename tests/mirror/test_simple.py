@@ -17,7 +17,6 @@ from mirror.simple import (
     PageError,
     normalise_upload_time,
     parse_project_page,
-    strip_credentials,
 )
 
 BASE = "https://index.example/simple/foo/"
@@ -569,23 +568,6 @@ def test_credentials_are_stripped_from_every_stored_url() -> None:
     page_json = parse_project_page(doc, JSON, base, "foo")
     assert only(page_json).url == f"https://files.example/{WHEEL}"
     assert "s3cr" not in repr(page) + repr(page_json)
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://index.example/simple/", "https://index.example/simple/"),
-        ("https://u:p@index.example:8443/simple/", "https://index.example:8443/simple/"),
-        ("https://tok@index.example/simple/", "https://index.example/simple/"),
-        ("https://u:p@ss@index.example/s/", "https://index.example/s/"),
-        ("https://index.example/s/?next=a@b", "https://index.example/s/?next=a@b"),
-        ("//u:p@index.example/x", "//index.example/x"),
-        ("/relative@path", "/relative@path"),
-        ("http://u:p@[::1]:8080/", "http://[::1]:8080/"),
-    ],
-)
-def test_strip_credentials(url: str, expected: str) -> None:
-    assert strip_credentials(url) == expected
 
 
 def test_page_values_are_frozen() -> None:

@@ -76,12 +76,17 @@ def test_join_url_is_urljoin(base: str, href: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("url", "stripped"),
+    ("url", "expected"),
     [
-        ("https://user:pw@host/simple/", "https://host/simple/"),
-        ("https://a@b:c@host/x", "https://host/x"),
-        ("https://host/simple/", "https://host/simple/"),
+        ("https://index.example/simple/", "https://index.example/simple/"),
+        ("https://u:p@index.example:8443/simple/", "https://index.example:8443/simple/"),
+        ("https://tok@index.example/simple/", "https://index.example/simple/"),
+        ("https://u:p@ss@index.example/s/", "https://index.example/s/"),
+        ("https://index.example/s/?next=a@b", "https://index.example/s/?next=a@b"),
+        ("//u:p@index.example/x", "//index.example/x"),
+        ("/relative@path", "/relative@path"),
+        ("http://u:p@[::1]:8080/", "http://[::1]:8080/"),
     ],
 )
-def test_strip_credentials(url: str, stripped: str) -> None:
-    assert strip_credentials(url) == stripped
+def test_strip_credentials(url: str, expected: str) -> None:
+    assert strip_credentials(url) == expected
