@@ -61,10 +61,10 @@ class BatchCommitter:
 
     def _added(self) -> None:
         self._count += 1
-        if self._count >= self.items or self.due():
+        if self._count >= self.items or self._due():
             self.flush()
 
-    def due(self) -> bool:
+    def _due(self) -> bool:
         return time.monotonic() - self._started_at >= self.seconds
 
     def flush(self) -> None:
