@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects.sqlite import insert
@@ -100,12 +101,12 @@ def insert_returning_id(conn: Connection, table: Table, row: Mapping[str, object
 
 def select_one(
     conn: Connection, table: Table, wanted: tuple[str, ...], where: Mapping[str, object]
-) -> tuple[object, ...] | None:
+) -> tuple[Any, ...] | None:
     """The ``wanted`` columns of the first row whose columns equal ``where``, or None."""
     keys = tuple(where)
     driver = _sqlite(conn)
     if driver is not None:
-        found: tuple[object, ...] | None = driver.execute(
+        found: tuple[Any, ...] | None = driver.execute(
             _select_sql(table, wanted, keys), tuple(where[k] for k in keys)
         ).fetchone()
         return found

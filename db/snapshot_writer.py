@@ -170,7 +170,7 @@ class SnapshotWriter:
             conn, page, ("id",), {"index_id": index_id, "project": project, "digest": digest}
         )
         page_id = (
-            int(found[0])  # type: ignore[call-overload]
+            int(found[0])
             if found is not None
             else self._insert_page(conn, index_id, project, fetched, blob_sha, digest)
         )
