@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections import Counter
@@ -14,6 +13,7 @@ import click
 
 from db.errors import DatabaseError, SneakernetError, UnknownSnapshot
 from db.reader import IndexConfig, SnapshotReader, SnapshotRef
+from mirror import event_loop
 from mirror.client import ClientConfig, IndexClient
 from mirror.commands.common import (
     AppContext,
@@ -204,7 +204,7 @@ def download_command(
     directory.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with _progress(not quiet and not as_json and sys.stderr.isatty()) as progress:
-        results = asyncio.run(_run(items, directory, concurrency, progress))
+        results = event_loop.run(_run(items, directory, concurrency, progress))
     seconds = time.monotonic() - started
     counts = Counter(r.outcome for r in results)
     received = sum(r.received for r in results)

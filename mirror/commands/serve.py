@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 from pathlib import Path
 
 import click
 
+from mirror import event_loop
 from mirror.commands.common import AppContext, handle_errors, pass_app, warn
 from mirror.serve import build_app, open_view, run_server
 
@@ -89,4 +89,4 @@ def serve_command(
         if files is None:
             warn("no --files DIR: pages list files, but downloading them answers 404")
 
-    asyncio.run(run_server(build_app(view, files), host, port, started))
+    event_loop.run(run_server(build_app(view, files), host, port, started))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from sqlalchemy import Engine
 from db.errors import SneakernetError
 from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
 from db.snapshot_writer import SnapshotWriter
+from mirror import event_loop
 from mirror.closure import ClosureState, representative_environments
 from mirror.commands.common import (
     AppContext,
@@ -228,7 +228,7 @@ def sync_command(
                     stats.closure = report.as_json()
                 return stats
 
-        stats = asyncio.run(run())
+        stats = event_loop.run(run())
     digest = writer.complete(stats.as_json())
     _report(writer, digest, stats, time.monotonic() - started, as_json, quiet)
 
