@@ -12,12 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from db.records import DistFile, ProjectPage
-from mirror.simple import (
-    ACCEPT,
-    PageError,
-    normalise_upload_time,
-    parse_project_page,
-)
+from mirror.simple import ACCEPT, PageError, parse_project_page
+from mirror.simple_files import normalise_upload_time
 
 BASE = "https://index.example/simple/foo/"
 JSON = "application/vnd.pypi.simple.v1+json"
