@@ -5,23 +5,27 @@ earlier snapshots) and each core metadata file as it arrives — committed in ba
 makes the snapshot ``complete`` in one final transaction. A crash leaves a ``building`` snapshot
 that the next sync resumes from what was committed; readers never see it, and earlier snapshots
 are never modified.
+
+This module only writes. The lookups a sync makes before fetching (what this snapshot and the
+previous one already hold) live in :mod:`db.building_snapshot`, which ``SnapshotWriter``
+extends.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from db.blobs import blob_row
+from db.building_snapshot import BuildingSnapshot, PreviousPage
 from db.bulk import insert_returning_id, insert_rows, select_one
 from db.commit_batches import BatchCommitter, RowInsert
 from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError
-from db.file_rows import dist_from_row, file_row
-from db.records import CoreMetadata, DistFile, ProjectPage, canonical_json
+from db.file_rows import file_row
+from db.records import CoreMetadata, ProjectPage, canonical_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 
 __all__ = ["FetchedPage", "PreviousPage", "SnapshotWriter"]
@@ -41,19 +45,7 @@ class FetchedPage:
     parsed: ProjectPage | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PreviousPage:
-    """The stored state of a page in an earlier snapshot, for conditional requests."""
-
-    page_id: int
-    status: int
-    etag: str | None
-    last_modified: str | None
-    serial: int | None
-    failed: bool
-
-
-class SnapshotWriter:
+class SnapshotWriter(BuildingSnapshot):
     """Writes one snapshot. Records are buffered and committed together every
     ``FLUSH_SECONDS`` or ``FLUSH_ITEMS`` (see :mod:`db.commit_batches`); whatever was
     committed survives a crash and is not fetched again."""
@@ -62,9 +54,7 @@ class SnapshotWriter:
     FLUSH_SECONDS = 0.5
 
     def __init__(self, engine: Engine, snapshot_id: int, previous_id: int | None) -> None:
-        self.engine = engine
-        self.snapshot_id = snapshot_id
-        self.previous_id = previous_id
+        super().__init__(engine, snapshot_id, previous_id)
         self._batches = BatchCommitter(engine, items=self.FLUSH_ITEMS, seconds=self.FLUSH_SECONDS)
 
     # -- opening ---------------------------------------------------------------------------
@@ -102,48 +92,6 @@ class SnapshotWriter:
             ).inserted_primary_key
             assert new_id is not None
             return cls(engine, int(new_id[0]), previous_id)
-
-    @property
-    def resumed_pages(self) -> set[tuple[int, str]]:
-        """(index_id, project) pages this snapshot already holds (after an interruption)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(snapshot_page.c.index_id, snapshot_page.c.project).where(
-                    snapshot_page.c.snapshot_id == self.snapshot_id
-                )
-            )
-            return {(r.index_id, r.project) for r in rows}
-
-    def previous_pages(self) -> dict[tuple[int, str], PreviousPage]:
-        """Pages of the latest complete snapshot, keyed by (index_id, project)."""
-        if self.previous_id is None:
-            return {}
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    snapshot_page.c.index_id,
-                    snapshot_page.c.project,
-                    snapshot_page.c.etag,
-                    snapshot_page.c.last_modified,
-                    page.c.id,
-                    page.c.status,
-                    page.c.serial,
-                    page.c.error,
-                )
-                .join(page, page.c.id == snapshot_page.c.page_id)
-                .where(snapshot_page.c.snapshot_id == self.previous_id)
-            )
-            return {
-                (r.index_id, r.project): PreviousPage(
-                    page_id=r.id,
-                    status=r.status,
-                    etag=r.etag,
-                    last_modified=r.last_modified,
-                    serial=r.serial,
-                    failed=r.error is not None,
-                )
-                for r in rows
-            }
 
     # -- pages ------------------------------------------------------------------------------
 
@@ -185,13 +133,6 @@ class SnapshotWriter:
                 conn, index_id, project, page_id, etag, last_modified
             )
         )
-
-    # -- batching -------------------------------------------------------------------------------
-
-    def flush(self) -> None:
-        """Commit everything recorded so far and wait for it: the unit of resumption (what an
-        interrupted sync does not fetch again)."""
-        self._batches.flush()
 
     def _insert_page(
         self,
@@ -293,55 +234,7 @@ class SnapshotWriter:
                 conflict_keys=("snapshot_id", "index_id", "filename"),
             )
 
-    def page_files(self, page_id: int) -> list[DistFile]:
-        """The files a stored page lists, in page order."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(file).where(file.c.page_id == page_id).order_by(file.c.position)
-            )
-            return [dist_from_row(r._mapping) for r in rows]
-
-    def page_link(self, index_id: int, project: str) -> tuple[int, int, bool] | None:
-        """(page_id, status, failed) of the page this snapshot holds for (index, project)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(page.c.id, page.c.status, page.c.error)
-                .join(snapshot_page, snapshot_page.c.page_id == page.c.id)
-                .where(
-                    snapshot_page.c.snapshot_id == self.snapshot_id,
-                    snapshot_page.c.index_id == index_id,
-                    snapshot_page.c.project == project,
-                )
-            ).first()
-            return None if row is None else (row.id, row.status, row.error is not None)
-
     # -- core metadata ------------------------------------------------------------------------
-
-    def metadata_index(self, *, previous: bool) -> dict[tuple[int, str], list[str] | None]:
-        """(index_id, filename) → Requires-Dist (None when there is no usable metadata) for
-        the metadata rows of this snapshot, or of the previous one that will be carried over
-        (failed attempts are not carried: they are tried again)."""
-        snapshot_id = self.previous_id if previous else self.snapshot_id
-        if snapshot_id is None:
-            return {}
-        query = (
-            select(
-                snapshot_metadata.c.index_id,
-                snapshot_metadata.c.filename,
-                metadata.c.requires_dist,
-            )
-            .outerjoin(metadata, metadata.c.sha256 == snapshot_metadata.c.metadata_sha256)
-            .where(snapshot_metadata.c.snapshot_id == snapshot_id)
-        )
-        if previous:
-            query = query.where(snapshot_metadata.c.source != "invalid")
-        with self.engine.connect() as conn:
-            return {
-                (r.index_id, r.filename): (
-                    None if r.requires_dist is None else json.loads(r.requires_dist)
-                )
-                for r in conn.execute(query)
-            }
 
     def record_metadata(
         self,
@@ -353,6 +246,9 @@ class SnapshotWriter:
         parsed: CoreMetadata | None = None,
         error: str | None = None,
     ) -> None:
+        """Store what was found for one file's core metadata in this snapshot; the file itself
+        is kept when ``raw`` and ``parsed`` are given. Buffered: it is committed by the next
+        flush."""
         inserts = []
         sha = None
         if raw is not None and parsed is not None:
@@ -385,6 +281,13 @@ class SnapshotWriter:
             RowInsert(snapshot_metadata, link, ("snapshot_id", "index_id", "filename"), update)
         )
         self._batches.add(*inserts)
+
+    # -- batching -------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Commit everything recorded so far and wait for it: the unit of resumption (what an
+        interrupted sync does not fetch again)."""
+        self._batches.flush()
 
     # -- finishing ----------------------------------------------------------------------------
 
