@@ -143,8 +143,9 @@ _PRERELEASE = ("if-necessary", "allow", "disallow", "explicit", "pep440")
 @click.option(
     "-o",
     "--output-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the lock here; an existing lock's pins are kept as preferences.",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    callback=lambda _ctx, _param, value: None if value == Path("-") else value,
+    help="Write the lock here ('-': stdout); an existing lock's pins are kept as preferences.",
 )
 @click.option(
     "--explain",

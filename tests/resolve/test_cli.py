@@ -199,6 +199,16 @@ def test_a_damaged_page_anywhere_is_an_error_or_harmless(shop: Mirror, tmp_path:
     assert codes == {0, 2}
 
 
+def test_output_file_dash_is_stdout(shop: Mirror, tmp_path: Path) -> None:
+    to_stdout = invoke(shop, "attrs", *TARGET, "-o", "-")
+    default = invoke(shop, "attrs", *TARGET)
+
+    assert to_stdout.exit_code == 0, to_stdout.output
+    assert "attrs==" in to_stdout.stdout
+    assert to_stdout.stdout == default.stdout
+    assert not (tmp_path / "-").exists()
+
+
 def test_lock_in_a_missing_directory(shop: Mirror) -> None:
     result = invoke(shop, "attrs", *TARGET, "-o", "no/such/dir/requirements.txt")
     assert_error(result, 2, "cannot write the lock no/such/dir/requirements.txt")
