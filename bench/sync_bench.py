@@ -13,6 +13,7 @@ import argparse
 import compileall
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -61,10 +62,15 @@ def _mirror(db: Path, *args: str) -> dict[str, object]:
     return json.loads(out.stdout) if out.stdout.strip().startswith("{") else {}
 
 
-def _timed(db: Path, args: list[str]) -> tuple[dict[str, object], float]:
+def _timed(db: Path, args: list[str]) -> tuple[dict[str, object], float, float]:
+    """The command's JSON, its wall time, and the CPU time (user + system) it used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     result = _mirror(db, *args)
-    return result, time.monotonic() - started
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return result, wall, cpu
 
 
 def _round(base: str, projects: list[str], concurrency: int, tmp: Path) -> _Round:
@@ -76,8 +82,8 @@ def _round(base: str, projects: list[str], concurrency: int, tmp: Path) -> _Roun
     reqs.write_text("\n".join(projects) + "\n")
     _mirror(db, "index", "add", "synthetic", base, "--default")
     sync_args = ["sync", "-r", str(reqs), "--json", "--quiet", "--concurrency", str(concurrency)]
-    full, full_s = _timed(db, sync_args)
-    again, again_s = _timed(db, sync_args)
+    full, full_s, full_cpu = _timed(db, sync_args)
+    again, again_s, _ = _timed(db, sync_args)
     for suffix in ("-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
     subprocess.run(
@@ -89,13 +95,14 @@ def _round(base: str, projects: list[str], concurrency: int, tmp: Path) -> _Roun
         ],
         check=True,
     )
-    return _Round(full, full_s, again, again_s, db)
+    return _Round(full, full_s, full_cpu, again, again_s, db)
 
 
 @dataclass(frozen=True)
 class _Round:
     full: dict[str, object]
     full_s: float
+    full_cpu: float
     again: dict[str, object]
     again_s: float
     db: Path
@@ -160,6 +167,9 @@ def main() -> None:
         f"  metadata files/s       {meta['fetched'] / best:.0f} / {meta['fetched'] / median:.0f}"
         f"  ({meta['fetched']} files)"
     )
+    cpu = sorted(r.full_cpu for r in rounds)
+    # The sync process's own CPU time varies less than wall time on a shared machine.
+    print(f"  sync process CPU       {cpu[0]:.2f} / {statistics.median(cpu):.2f} s")
     print(
         f"no-change re-sync        {again_times[0]:.2f} / {statistics.median(again_times):.2f} s"
         f"  ({rounds[-1].again['pages']})"
