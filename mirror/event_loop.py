@@ -1,7 +1,7 @@
 """One way to run the commands' coroutines: on uvloop where it is installed, else asyncio's loop.
 
 A sync or a download is CPU-bound on the client side once the index answers quickly (loopback,
-a LAN mirror): uvloop's libuv transports take about 5% off a full sync of 2,000 projects.
+a LAN mirror): uvloop's libuv transports took 4% off a full sync of 2,000 projects.
 Behaviour is the same on both loops; Windows, where uvloop does not build, uses asyncio's.
 """
 
