@@ -168,7 +168,7 @@ def main() -> None:
         f"  ({meta['fetched']} files)"
     )
     cpu = sorted(r.full_cpu for r in rounds)
-    # The sync process's own CPU time varies less than wall time on a shared machine.
+    # Close to the wall time: the client, not the index, limits the sync.
     print(f"  sync process CPU       {cpu[0]:.2f} / {statistics.median(cpu):.2f} s")
     print(
         f"no-change re-sync        {again_times[0]:.2f} / {statistics.median(again_times):.2f} s"
