@@ -88,16 +88,7 @@ def _plain_fields(data: bytes) -> _Fields | None:
     return fields
 
 
-def _email_fields(data: bytes) -> _Fields:
-    message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
-    fields: dict[str, list[str]] = {}
-    for field in _FIELDS:
-        texts = [text for text in map(_header_text, message.get_all(field) or []) if text]
-        if texts:
-            fields[field] = texts
-    return fields
-
-
+# The fields parse_core_metadata reads, by the lower-cased names _plain_fields keys on.
 _FIELDS = (
     "name",
     "version",
@@ -107,6 +98,16 @@ _FIELDS = (
     "provides-extra",
     "dynamic",
 )
+
+
+def _email_fields(data: bytes) -> _Fields:
+    message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
+    fields: dict[str, list[str]] = {}
+    for field in _FIELDS:
+        texts = [text for text in map(_header_text, message.get_all(field) or []) if text]
+        if texts:
+            fields[field] = texts
+    return fields
 
 
 def _all(fields: _Fields, field: str) -> list[str]:
