@@ -65,11 +65,11 @@ async def _write_snapshot(graph: Graph, url: str) -> dict[str, object]:
 
     from db.engine import open_engine
     from db.indexes import add_index
-    from db.snapshot_writer import FetchedPage, SnapshotWriter
-    from mirror.metadata_fetch import metadata_from_remote
-    from mirror.selection import VersionPolicy, choose_metadata_files
-    from mirror.simple import parse_project_page
-    from mirror.sync import SyncStats
+    from db.write.snapshot_writer import FetchedPage, SnapshotWriter
+    from mirror.index_api.project_page import parse_project_page
+    from mirror.metadata.fetch import metadata_from_remote
+    from mirror.sync.selection import VersionPolicy, choose_metadata_files
+    from mirror.sync.syncer import SyncStats
 
     engine = open_engine(url)
     try:

@@ -8,9 +8,9 @@ import threading
 import zstandard
 from sqlalchemy import Connection, select
 
-from db.bulk import insert_rows
 from db.errors import DatabaseError
 from db.schema import blob
+from db.write.bulk import insert_rows
 
 __all__ = ["blob_row", "get_blob", "put_blob", "sha256_hex"]
 

@@ -18,7 +18,7 @@ from db.records import canonical_json
 from db.schema import index, page, snapshot_metadata, snapshot_page
 
 if TYPE_CHECKING:
-    from db.snapshot_writer import FetchedPage
+    from db.write.snapshot_writer import FetchedPage
 
 __all__ = ["content_digest", "now_utc", "page_digest"]
 

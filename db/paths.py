@@ -1,7 +1,7 @@
 """Where the database is, and which schema it has: stdlib only (no SQLAlchemy, no alembic).
 
-``resolve`` reads snapshots through :mod:`db.reader`, which must start fast; these helpers are
-shared by it and by :mod:`db.engine`.
+``resolve`` reads snapshots through :mod:`db.read.snapshot_reader`, which must start fast;
+these helpers are shared by it and by :mod:`db.engine`.
 """
 
 from __future__ import annotations

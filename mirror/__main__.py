@@ -1,5 +1,5 @@
 """`python -m mirror` runs the `mirror` command."""
 
-from mirror.cli import main
+from mirror.cli.main import main
 
 main()

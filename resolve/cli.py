@@ -1,7 +1,7 @@
 """The ``resolve`` command: requirements + snapshot + rules → a pinned, hashed lock.
 
-Offline by construction: it reads the snapshot database through :mod:`db.reader` (stdlib
-sqlite3) and imports nothing that can open a socket. stdout carries the lock when no ``-o``
+Offline by construction: it reads the snapshot database through :mod:`db.read.snapshot_reader`
+(stdlib sqlite3) and imports nothing that can open a socket. stdout carries the lock when no ``-o``
 is given; everything else goes to stderr (DESIGN.md "Conventions").
 """
 
@@ -20,7 +20,7 @@ import click
 
 from db.errors import SneakernetError
 from resolve.clikit import ErrorRenderingCommand, fail, warn
-from resolve.inputs import InputError, collect_inputs
+from resolve.inputs.requirements import InputError, collect_inputs
 
 __all__ = ["main"]
 
@@ -180,7 +180,7 @@ def command(**options: Any) -> None:
     except KeyboardInterrupt:
         fail("interrupted", code=130)
     except Exception as exc:
-        from resolve.rules import RuleError
+        from resolve.rules.model import RuleError
 
         if isinstance(exc, RuleError):
             fail(exc.message, hint=exc.hint)

@@ -14,15 +14,15 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from db.reader import SnapshotReader
-from resolve.candidates import BinaryPolicy, Target
-from resolve.env import InvalidPythonVersion, TargetEnvironment, UnknownPlatform
-from resolve.inputs import InputError, ParsedInputs, collect_inputs
-from resolve.lock import Lock, render_lock
-from resolve.preferences import read_preferences
-from resolve.prerelease import PrereleaseMode
-from resolve.rules import IndexStrategy, RuleError, RuleSet, parse_cutoff
-from resolve.session import Outcome, apply_index_flags, resolve_once
+from db.read.snapshot_reader import SnapshotReader
+from resolve.candidates.project import BinaryPolicy, Target
+from resolve.inputs.requirements import InputError, ParsedInputs, collect_inputs
+from resolve.lock.writers import Lock, render_lock
+from resolve.pipeline import Outcome, apply_index_flags, resolve_once
+from resolve.policy.preferences import read_preferences
+from resolve.policy.prerelease import PrereleaseMode
+from resolve.rules.model import IndexStrategy, RuleError, RuleSet, parse_cutoff
+from resolve.targets.environment import InvalidPythonVersion, TargetEnvironment, UnknownPlatform
 
 __all__ = ["ResolveRun", "binary_names", "lock_format", "option_pairs", "stored_rules"]
 
@@ -64,7 +64,7 @@ def lock_format(explicit: str | None, output: Path | None) -> str:
 
 def stored_rules(reader: SnapshotReader, digest: str | None) -> RuleSet:
     """The rules stored in the database: the current version, or the one named by digest
-    (a database with no stored version implies them from its indexes: db.rule_rows)."""
+    (a database with no stored version implies them from its indexes: db.rules.rows)."""
     return RuleSet.from_document(reader.rule_document(digest))
 
 
@@ -176,7 +176,7 @@ class ResolveRun:
         return render_lock(lock, self.format)
 
     def explain(self, name: str, *, as_json: bool) -> int:
-        from resolve.explain_versions import explain_project
+        from resolve.report.explain_versions import explain_project
 
         code: int = explain_project(self, canonicalize_name(name), as_json=as_json)
         return code

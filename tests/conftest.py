@@ -84,7 +84,7 @@ class Mirror:
         self, *args: str, code: int | None = 0, env: Mapping[str, str | None] | None = None
     ) -> Result:
         """Run ``mirror --db DB ARGS…``; asserts the exit code unless ``code`` is None."""
-        from mirror.cli import main  # imported when used: resolve's tests never need it
+        from mirror.cli.main import main  # imported when used: resolve's tests never need it
 
         result = CliRunner().invoke(
             main, ["--db", str(self.db), *args], env={**self.env, **(env or {})}

@@ -1,6 +1,6 @@
 """Helpers shared by the database tests and the `mirror` CLI tests.
 
-- Databases and snapshots built directly with :class:`db.snapshot_writer.SnapshotWriter`, no
+- Databases and snapshots built directly with :class:`db.write.snapshot_writer.SnapshotWriter`, no
   HTTP: :func:`new_engine`, :func:`wheel`, :func:`sdist`, :func:`write_snapshot`.
 - The ``mirror`` command run in-process, isolated from the machine's pip configuration and
   ``$MIRROR_DB``: :func:`run_mirror`; the error convention (DESIGN.md) checked by
@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from db.engine import open_engine
 from db.indexes import add_index
 from db.records import CoreMetadata, DistFile, ProjectPage, canonical_name
-from db.snapshot_writer import FetchedPage, SnapshotWriter
+from db.write.snapshot_writer import FetchedPage, SnapshotWriter
 
 __all__ = [
     "MIRROR_ENV",
@@ -52,7 +52,7 @@ MIRROR_ENV: dict[str, str | None] = {
 
 def run_mirror(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
     """``mirror ARGS…`` in-process; unexpected exceptions propagate to the test."""
-    from mirror.cli import main
+    from mirror.cli.main import main
 
     # Every pip setting and index credential of the machine is unset, not just the usual ones.
     leaky = {name: None for name in os.environ if name.startswith(("PIP_", "SNEAKERNET_INDEX_"))}

@@ -1,4 +1,4 @@
-"""``db.reader``: the resolver's read-only, SQLAlchemy-free view of one snapshot."""
+"""``db.read.snapshot_reader``: the resolver's read-only, SQLAlchemy-free view of one snapshot."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from db import reader as reader_module
 from db.errors import DatabaseError, UnknownSnapshot
-from db.reader import SnapshotReader
+from db.read import snapshot_reader as reader_module
+from db.read.snapshot_reader import SnapshotReader
 from db.records import CoreMetadata
-from db.snapshot_writer import FetchedPage, SnapshotWriter
+from db.write.snapshot_writer import FetchedPage, SnapshotWriter
 from tests.db import _index_ids, fetched_page, file_state, new_engine, sdist, wheel, write_snapshot
 
 
@@ -200,7 +200,7 @@ def test_rows_are_ordered_by_priority_then_position(tmp_path: Path) -> None:
 
 def test_import_does_not_load_sqlalchemy() -> None:
     code = (
-        "import sys, db.reader; "
+        "import sys, db.read.snapshot_reader; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'alembic'}))"
     )
     out = subprocess.run(

@@ -12,17 +12,17 @@ import pytest
 from sqlalchemy import Engine, text
 
 from db.indexes import add_index, remove_index
-from db.reader import SnapshotReader
-from db.rule_rows import (
+from db.read.snapshot_reader import SnapshotReader
+from db.rules.rows import (
     UnknownRules,
     document_from_rows,
     rows_from_document,
     rule_document,
     rule_history,
 )
-from db.rule_store import current_digest, record_rule_set
-from resolve.prerelease import PrereleaseMode
-from resolve.rules import IndexRule, IndexStrategy, Pin, RuleSet
+from db.rules.store import current_digest, record_rule_set
+from resolve.policy.prerelease import PrereleaseMode
+from resolve.rules.model import IndexRule, IndexStrategy, Pin, RuleSet
 from tests.db import file_state, new_engine, wheel, write_snapshot
 
 FULL = RuleSet(

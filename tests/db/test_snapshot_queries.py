@@ -19,7 +19,7 @@ from db.snapshot_queries import (
     list_snapshots,
     snapshot_details,
 )
-from db.snapshot_writer import FetchedPage
+from db.write.snapshot_writer import FetchedPage
 from tests.db import new_engine, sdist, wheel, write_snapshot
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from db.reader import ProjectRecord, SnapshotReader
+from db.read.snapshot_reader import ProjectRecord, SnapshotReader
 from db.records import IndexConfig
 from db.schema import rule, rule_set
 from tests.conftest import Mirror, Serve

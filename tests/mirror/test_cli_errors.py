@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 import pytest
 
-from mirror.cli import main
-from mirror.client import ClientConfig
+from mirror.cli.main import main
+from mirror.http.client import ClientConfig
 from tests.db import (
     assert_error,
     db_dump,
@@ -42,7 +42,7 @@ def db(tmp_path: Path) -> Path:
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real retry loop, with backoff delays of about a millisecond."""
     fast = functools.partial(ClientConfig, backoff_base=0.001, backoff_cap=0.001)
-    monkeypatch.setattr("mirror.source_factory.ClientConfig", fast)
+    monkeypatch.setattr("mirror.sources.factory.ClientConfig", fast)
 
 
 def _closed_port() -> int:

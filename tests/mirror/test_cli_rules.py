@@ -11,7 +11,7 @@ import pytest
 
 from db.engine import open_engine
 from db.indexes import add_index
-from db.rule_rows import rule_document
+from db.rules.rows import rule_document
 from tests.conftest import Mirror
 from tests.db import assert_error, db_dump
 
@@ -445,6 +445,6 @@ def test_every_command_has_an_example(mirror: Mirror, command: str) -> None:
     text = mirror.run("rules", command, "--help").stdout
     assert "Example:\n    mirror rules " in text
     if command == "set":
-        from mirror.rules_edit import SETTABLE_KEYS
+        from resolve.rules.edit import SETTABLE_KEYS
 
         assert all(key in text for key in SETTABLE_KEYS)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mirror.auth import find_credentials, split_credentials
-from mirror.client import (
+from mirror.http.auth import find_credentials, split_credentials
+from mirror.http.client import (
     ACCEPT,
     ClientConfig,
     FetchEvent,

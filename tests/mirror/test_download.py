@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 import tomli_w
 
-from mirror.client import ClientConfig, IndexClient
-from mirror.download import (
+from mirror.download.fetch import (
     DownloadItem,
     DownloadProgress,
     DownloadResult,
@@ -24,6 +23,7 @@ from mirror.download import (
     check_target_name,
     download_all,
 )
+from mirror.http.client import ClientConfig, IndexClient
 from tests.conftest import Mirror, Serve
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project, serve_index

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from db.records import canonical_name
-from mirror.filenames import (
+from mirror.index_api.filenames import (
     SDIST_SUFFIXES,
     ParsedFilename,
     UnsupportedFilename,

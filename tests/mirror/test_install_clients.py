@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from db.records import canonical_name
-from mirror.lockfile import read_lock
+from resolve.lock.reader import read_lock
 from tests.conftest import Mirror, clean_environment
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project, serve_in_thread

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from db.errors import SneakernetError
-from mirror.lockfile import LockedFile, LockfileError, SnapshotHeader, parse_lock_text, read_lock
+from resolve.lock.reader import (
+    LockedFile,
+    LockfileError,
+    SnapshotHeader,
+    parse_lock_text,
+    read_lock,
+)
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
 DIGEST = "0123abcd" * 8
@@ -251,8 +257,8 @@ def test_a_lock_that_cannot_be_read(tmp_path: Path) -> None:
 def test_locks_written_by_resolve_read_back(fmt: str, name: str) -> None:
     from packaging.version import Version
 
-    from db.reader import FileRecord
-    from resolve.lock import Lock, LockedPackage, render_lock
+    from db.read.snapshot_reader import FileRecord
+    from resolve.lock.writers import Lock, LockedPackage, render_lock
 
     def record(filename: str, sha: str, wheel: bool) -> FileRecord:
         return FileRecord(

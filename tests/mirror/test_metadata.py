@@ -11,10 +11,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import mirror.metadata
+import mirror.metadata.sdist
 from db.records import CoreMetadata
-from mirror import coremeta
-from mirror.metadata import (
+from mirror.metadata import core as coremeta
+from mirror.metadata.sdist import (
     MetadataError,
     check_matches,
     declares_dynamic,
@@ -411,14 +411,14 @@ def test_sdist_root_named_like_the_file_wins() -> None:
 
 
 def test_sdist_giant_pkg_info_is_refused() -> None:
-    huge = _STATIC_PKG_INFO + b"x" * mirror.metadata.MAX_PKG_INFO
+    huge = _STATIC_PKG_INFO + b"x" * mirror.metadata.sdist.MAX_PKG_INFO
     data = _tar([(tarfile.TarInfo("demo-1.0/PKG-INFO"), huge)])
     with pytest.raises(MetadataError, match=r"demo-1\.0/PKG-INFO is"):
         sdist_metadata(data, "demo-1.0.tar.gz")
 
 
 def test_sdist_decompression_bomb_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mirror.metadata, "MAX_UNPACKED", 100_000)
+    monkeypatch.setattr(mirror.metadata.sdist, "MAX_UNPACKED", 100_000)
     data = _tar(
         [
             (tarfile.TarInfo("demo-1.0/zeros.bin"), bytes(1_000_000)),

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest_aiohttp import AiohttpServer
 
-from mirror.client import ClientConfig, FetchFailed, IndexClient
-from mirror.metadata import MetadataError
-from mirror.range_fetch import ClientRangeFetcher
-from mirror.ranges import (
+from mirror.http.client import ClientConfig, FetchFailed, IndexClient
+from mirror.http.ranges import ClientRangeFetcher
+from mirror.metadata.sdist import MetadataError
+from mirror.metadata.wheel_zip import (
     RangeNotSupported,
     metadata_from_wheel_bytes,
     metadata_from_wheel_range,

@@ -20,9 +20,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
-from mirror.serve import build_app, open_view
-from mirror.serve_pages import HTML_TYPES, JSON_TYPE, negotiate
-from mirror.simple import ACCEPT, parse_project_page
+from mirror.index_api.project_page import ACCEPT, parse_project_page
+from mirror.serve.app import build_app, open_view
+from mirror.serve.pages import HTML_TYPES, JSON_TYPE, negotiate
 from tests.conftest import Mirror, clean_environment
 from tests.fixtures.dists import build_wheel
 from tests.scenarios.harness import Scenario, prepare

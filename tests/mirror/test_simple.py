@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from db.records import DistFile, ProjectPage
-from mirror.simple import ACCEPT, PageError, parse_project_page
-from mirror.simple_files import normalise_upload_time
+from mirror.index_api.file_entries import normalise_upload_time
+from mirror.index_api.project_page import ACCEPT, PageError, parse_project_page
 
 BASE = "https://index.example/simple/foo/"
 JSON = "application/vnd.pypi.simple.v1+json"

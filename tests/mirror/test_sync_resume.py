@@ -23,8 +23,8 @@ STORED_BEFORE_KILL = 3
 # The writer commits its records in batches (by count and by time); committing each one makes
 # "what was stored when the process died" exact: the first projects, and nothing after them.
 COMMIT_EACH_RECORD = (
-    "from db.snapshot_writer import SnapshotWriter; SnapshotWriter.FLUSH_ITEMS = 1; "
-    "from mirror.cli import main; main()"
+    "from db.write.snapshot_writer import SnapshotWriter; SnapshotWriter.FLUSH_ITEMS = 1; "
+    "from mirror.cli.main import main; main()"
 )
 
 

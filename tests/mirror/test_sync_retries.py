@@ -1,8 +1,8 @@
 """Transient failures during a sync: 429/503 with Retry-After, connections cut mid-body, for
 pages and for ranged wheel reads (MIRROR.md, "Sync behaviour", HTTP).
 
-These run the :class:`~mirror.sync.Syncer` directly, with the fixture index in the same event
-loop and an :class:`~mirror.client.IndexClient` whose backoff sleep is recorded instead of
+These run the :class:`~mirror.sync.syncer.Syncer` directly, with the fixture index in the same event
+loop and an :class:`~mirror.http.client.IndexClient` whose backoff sleep is recorded instead of
 waited for, so the delays the client chose are asserted without spending them.
 """
 
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 from db.engine import open_engine
 from db.indexes import add_index, list_indexes, ordered_for_lookup
-from db.snapshot_writer import SnapshotWriter
-from mirror.client import ClientConfig, IndexClient
-from mirror.selection import VersionPolicy
-from mirror.source_factory import open_sources
-from mirror.sync import Syncer, SyncStats
+from db.write.snapshot_writer import SnapshotWriter
+from mirror.http.client import ClientConfig, IndexClient
+from mirror.sources.factory import open_sources
+from mirror.sync.selection import VersionPolicy
+from mirror.sync.syncer import Syncer, SyncStats
 from tests.conftest import Mirror
 from tests.fixtures.index_server import FixtureIndex, make_project, serve_index
 from tests.mirror.synctools import files, metadata, page

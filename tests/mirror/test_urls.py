@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mirror.urls import join_url, strip_credentials
+from mirror.index_api.urls import join_url, strip_credentials
 
 _PIECES = [
     "/",

@@ -326,10 +326,10 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sync's real retry loop, with backoff delays of about a millisecond."""
     import functools
 
-    from mirror.client import ClientConfig
+    from mirror.http.client import ClientConfig
 
     fast = functools.partial(ClientConfig, backoff_base=0.001, backoff_cap=0.001)
-    monkeypatch.setattr("mirror.source_factory.ClientConfig", fast)
+    monkeypatch.setattr("mirror.sources.factory.ClientConfig", fast)
 
 
 def test_a_page_that_failed_at_sync(mirror: Mirror, serve: Serve, fast_retries: None) -> None:

@@ -33,9 +33,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from db.reader import IndexConfig, ProjectRecord, SnapshotReader
-from resolve.memory import MemoryProvider, Release, split_extra
-from resolve.solver import NoSolution
+from db.read.snapshot_reader import IndexConfig, ProjectRecord, SnapshotReader
+from resolve.solver.solve import NoSolution
 from tests.conftest import Mirror, clean_environment
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project, serve_in_thread
@@ -48,6 +47,7 @@ from tests.resolve.endtoend import (
     shop_index,
     sync_snapshot,
 )
+from tests.resolve.memory import MemoryProvider, Release, split_extra
 from tests.resolve.test_solver_properties import Index, problems
 
 PROPERTIES = settings(

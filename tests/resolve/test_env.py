@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from packaging.markers import Marker, default_environment
 from packaging.tags import Tag, sys_tags
 
-from resolve.env import (
+from resolve.targets.environment import (
     DEFAULT_GLIBC,
     DEFAULT_MACOS,
     InvalidPythonVersion,

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from resolve.explain import describe, render
-from resolve.memory import ROOT, MemoryProvider, Release, split_extra
-from resolve.solver import NoSolution
-from resolve.versionset import Universe, VersionSet
+from resolve.report.derivation import describe, render
+from resolve.solver.solve import NoSolution
+from resolve.solver.versionset import Universe, VersionSet
+from tests.resolve.memory import ROOT, MemoryProvider, Release, split_extra
 
 
 def failure(index: Mapping[str, Any], requires: dict[str, str]) -> NoSolution:

@@ -9,7 +9,9 @@ import pytest
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 
-from resolve.inputs import (
+from resolve.inputs.pyproject import parse_pyproject, parse_pyproject_text
+from resolve.inputs.reqfile import parse_requirements_file, parse_requirements_text
+from resolve.inputs.requirements import (
     COMMAND_LINE,
     InputError,
     ParsedInputs,
@@ -19,8 +21,6 @@ from resolve.inputs import (
     parse_requirement,
     parse_requirement_files,
 )
-from resolve.pyproject import parse_pyproject, parse_pyproject_text
-from resolve.reqfile import parse_requirements_file, parse_requirements_text
 
 NO_ENV: dict[str, str] = {}
 

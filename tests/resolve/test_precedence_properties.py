@@ -14,16 +14,16 @@ from collections.abc import Mapping
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db.reader import FileMetadata, FileRecord, PageRecord, ProjectRecord
+from db.read.snapshot_reader import FileMetadata, FileRecord, PageRecord, ProjectRecord
 from db.records import IndexConfig
-from resolve.candidates import Target
-from resolve.env import TargetEnvironment
-from resolve.inputs import parse_requirement
-from resolve.names import ROOT
-from resolve.provider import Request, SnapshotProvider
-from resolve.pubgrub.incompatibility import NoSolution
-from resolve.rules import IndexRule, IndexStrategy, RuleSet
-from resolve.solver import solve
+from resolve.candidates.project import Target
+from resolve.candidates.provider import Request, SnapshotProvider
+from resolve.inputs.requirements import parse_requirement
+from resolve.rules.model import IndexRule, IndexStrategy, RuleSet
+from resolve.solver.incompatibility import NoSolution
+from resolve.solver.names import ROOT
+from resolve.solver.solve import solve
+from resolve.targets.environment import TargetEnvironment
 
 INTERNAL = IndexConfig(
     1, "internal", "http://127.0.0.1:1/simple/", "simple", 0, False, False, (), None

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from resolve.memory import ROOT, MemoryProvider, Release
-from resolve.prerelease import PrereleaseMode, PrereleasePolicy
-from resolve.pubgrub.incompatibility import Dependency, Derived, NoVersions
-from resolve.solver import Dependencies, NoSolution, Unavailable, solve
-from resolve.versionset import VersionSet
+from resolve.policy.prerelease import PrereleaseMode, PrereleasePolicy
+from resolve.solver.incompatibility import Dependency, Derived, NoVersions
+from resolve.solver.solve import Dependencies, NoSolution, Unavailable, solve
+from resolve.solver.versionset import VersionSet
+from tests.resolve.memory import ROOT, MemoryProvider, Release
 
 # Test data is written as literals; the provider validates its input.
 Index = Mapping[str, Any]

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from resolve.memory import MemoryProvider, Release, split_extra
-from resolve.solver import NoSolution
+from resolve.solver.solve import NoSolution
+from tests.resolve.memory import MemoryProvider, Release, split_extra
 
 Index = dict[str, dict[str, Release]]
 Problem = tuple[Index, dict[str, str]]
@@ -167,8 +167,8 @@ def test_removing_a_dependency_keeps_a_problem_solvable(
 
 _HASH_PROGRAM = """
 import random
-from resolve.memory import MemoryProvider
-from resolve.solver import NoSolution
+from tests.resolve.memory import MemoryProvider
+from resolve.solver.solve import NoSolution
 rng = random.Random(7)
 names = [f"pkg-{i}" for i in range(60)]
 index = {}

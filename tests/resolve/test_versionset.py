@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from resolve.versionset import Universe, VersionSet, bit_range
+from resolve.solver.versionset import Universe, VersionSet, bit_range
 
 
 def universe(*versions: str) -> Universe:

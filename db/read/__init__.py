@@ -1,0 +1,1 @@
+"""Reading a snapshot for ``resolve`` and ``mirror serve``: stdlib ``sqlite3``, read-only."""

@@ -1,0 +1,223 @@
+"""A snapshot page's files for :mod:`db.read.snapshot_reader`: their records, and :class:`FileList`,
+which reads the few columns that group and filter files at once and each full record (core metadata
+included) when first used."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, overload
+
+from db.file_rows import stored_hashes
+
+__all__ = ["FileHead", "FileList", "FileLoader", "FileMetadata", "FileRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class FileMetadata:
+    """What the snapshot knows of a file's core metadata.
+
+    ``source`` is how it was obtained (pep658, range, download, sdist-static) — then the other
+    fields hold it — or why not (needs-build, invalid) — then ``error`` may say more and
+    ``available`` is False.
+    """
+
+    source: str
+    available: bool
+    requires_dist: tuple[str, ...] = ()
+    requires_python: str | None = None
+    provides_extra: tuple[str, ...] = ()
+    error: str | None = None
+    # sha256 of the stored METADATA bytes (see SnapshotReader.metadata_bytes), when available.
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    filename: str
+    url: str
+    version: str
+    version_valid: bool
+    is_wheel: bool
+    tags: str
+    requires_python: str | None
+    yanked: bool
+    yanked_reason: str | None
+    upload_time: str | None
+    size: int | None
+    sha256: str | None
+    # Every hash the index gave, sha256 included, sorted by algorithm.
+    hashes: tuple[tuple[str, str], ...]
+    # None when the snapshot holds nothing about this file's core metadata.
+    metadata: FileMetadata | None
+
+
+_FILE_COLUMNS = """
+SELECT f.id, f.filename, f.url, f.version, f.version_valid, f.is_wheel, f.tags,
+       f.requires_python, f.yanked, f.yanked_reason, f.upload_time, f.size, f.sha256, f.hashes,
+       sm.source, sm.error, m.sha256, m.requires_dist, m.requires_python, m.provides_extra
+FROM file AS f
+LEFT JOIN snapshot_metadata AS sm
+       ON sm.snapshot_id = ? AND sm.index_id = ? AND sm.filename = f.filename
+LEFT JOIN metadata AS m ON m.sha256 = sm.metadata_sha256
+"""
+_PAGE_FILES_QUERY = _FILE_COLUMNS + "WHERE f.page_id = ?"
+# Well under SQLite's smallest limit on query parameters (999).
+_IDS_PER_QUERY = 500
+
+
+# What a file's version and visibility are decided from, before its record is read:
+# (filename, version, version_valid, upload_time, file id). Kept as the rows SQL returns,
+# without a record per file: a resolution lists every file of a project but judges few.
+FileHead = tuple[str, str, int, str | None, int]
+
+
+class FileList(Sequence[FileRecord]):
+    """A page's files in listing order: their :class:`FileHead` at once, each record read on
+    first use (:meth:`take` for some, iteration for all) and kept."""
+
+    __slots__ = ("_load", "_records", "heads")
+
+    def __init__(self, heads: list[FileHead], load: FileLoader | None = None) -> None:
+        self.heads = heads
+        self._load = load
+        self._records: list[FileRecord | None] = [None] * len(heads)
+
+    @classmethod
+    def of(cls, files: Sequence[FileRecord]) -> FileList:
+        """``files`` themselves, already read (for records built in memory)."""
+        if isinstance(files, FileList):
+            return files
+        heads: list[FileHead] = [
+            (f.filename, f.version, f.version_valid, f.upload_time, i) for i, f in enumerate(files)
+        ]
+        found = cls(heads)
+        found._records = list(files)
+        return found
+
+    def take(self, positions: Sequence[int]) -> list[FileRecord]:
+        """The records at ``positions``, reading those not read yet in one go."""
+        records = self._records
+        missing = [i for i in positions if records[i] is None]
+        if missing:
+            assert self._load is not None
+            heads = self.heads
+            read = self._load.by_id([heads[i][4] for i in missing])
+            for i in missing:
+                records[i] = read[heads[i][4]]
+        return [records[i] for i in positions]  # type: ignore[misc]
+
+    def _all(self) -> list[FileRecord]:
+        if self._load is not None and None in self._records:
+            read = self._load.page()
+            self._records = [read[head[4]] for head in self.heads]
+        return self._records  # type: ignore[return-value]
+
+    @overload
+    def __getitem__(self, index: int) -> FileRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[FileRecord]: ...
+    def __getitem__(self, index: int | slice) -> FileRecord | Sequence[FileRecord]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[FileRecord]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self.heads)
+
+    def __repr__(self) -> str:
+        return f"FileList({[h[0] for h in self.heads]!r})"
+
+
+class FileLoader:
+    """Reads the full records of one snapshot page's files."""
+
+    __slots__ = ("_conn", "_index_id", "_page_id", "_snapshot_id")
+
+    def __init__(
+        self, conn: sqlite3.Connection, snapshot_id: int, index_id: int, page_id: int
+    ) -> None:
+        self._conn = conn
+        self._snapshot_id = snapshot_id
+        self._index_id = index_id
+        self._page_id = page_id
+
+    def page(self) -> dict[int, FileRecord]:
+        query = (self._snapshot_id, self._index_id, self._page_id)
+        return _file_records(self._conn.execute(_PAGE_FILES_QUERY, query))
+
+    def by_id(self, ids: list[int]) -> dict[int, FileRecord]:
+        found: dict[int, FileRecord] = {}
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            query = f"{_FILE_COLUMNS}WHERE f.id IN ({marks})"
+            found.update(
+                _file_records(
+                    self._conn.execute(query, (self._snapshot_id, self._index_id, *chunk))
+                )
+            )
+        return found
+
+
+def _file_records(rows: Iterable[Any]) -> dict[int, FileRecord]:
+    return {
+        r[0]: FileRecord(
+            filename=r[1],
+            url=r[2],
+            version=r[3],
+            version_valid=bool(r[4]),
+            is_wheel=bool(r[5]),
+            tags=r[6],
+            requires_python=r[7],
+            yanked=bool(r[8]),
+            yanked_reason=r[9],
+            upload_time=r[10],
+            size=r[11],
+            sha256=r[12],
+            hashes=_hashes(r[12], r[13]),
+            metadata=_metadata(r[14], r[15], r[16], r[17], r[18], r[19]),
+        )
+        for r in rows
+    }
+
+
+@lru_cache(maxsize=8192)
+def _string_list(text: str | None) -> tuple[str, ...]:
+    """A stored JSON list of strings. Consecutive releases of a project mostly repeat the
+    same Requires-Dist, so each distinct text is decoded once (the tuples are immutable)."""
+    return tuple(json.loads(text or "[]"))
+
+
+def _hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
+    """:func:`stored_hashes`, without its JSON and sorting for the usual sha256-only row."""
+    if others:
+        return stored_hashes(sha256, others)
+    return (("sha256", sha256),) if sha256 else ()
+
+
+def _metadata(
+    source: str | None,
+    error: str | None,
+    sha: str | None,
+    requires_dist: str | None,
+    requires_python: str | None,
+    provides_extra: str | None,
+) -> FileMetadata | None:
+    if source is None:
+        return None
+    if sha is None:
+        return FileMetadata(source=source, available=False, error=error)
+    return FileMetadata(
+        source=source,
+        available=True,
+        requires_dist=_string_list(requires_dist),
+        requires_python=requires_python,
+        provides_extra=_string_list(provides_extra),
+        error=error,
+        sha256=sha,
+    )

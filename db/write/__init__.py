@@ -1,0 +1,1 @@
+"""Writing snapshots: the building snapshot, batched row inserts, completion."""

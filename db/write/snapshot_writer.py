@@ -1,0 +1,323 @@
+"""Writing snapshots (used by `mirror sync`).
+
+A sync opens a snapshot in state ``building``, records each page (sharing unchanged ones with
+earlier snapshots) and each core metadata file as it arrives — committed in batches — and then
+makes the snapshot ``complete`` in one final transaction. A crash leaves a ``building`` snapshot
+that the next sync resumes from what was committed; readers never see it, and earlier snapshots
+are never modified.
+
+This module only writes. The lookups a sync makes before fetching (what this snapshot and the
+previous one already hold) live in :mod:`db.write.building_snapshot`, which ``SnapshotWriter``
+extends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, delete, func, select, update
+
+from db.blobs import blob_row
+from db.digests import content_digest, now_utc, page_digest
+from db.errors import SneakernetError
+from db.file_rows import file_row
+from db.records import CoreMetadata, ProjectPage, canonical_json
+from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
+from db.write.building_snapshot import BuildingSnapshot, PreviousPage
+from db.write.bulk import insert_returning_id, insert_rows, select_one
+from db.write.commit_batches import BatchCommitter, RowInsert
+
+__all__ = ["FetchedPage", "PreviousPage", "SnapshotWriter"]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """What a fetch of one (index, project) page produced, before it is stored."""
+
+    status: int
+    content_type: str | None = None
+    body: bytes | None = None
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    parsed: ProjectPage | None = None
+
+
+class SnapshotWriter(BuildingSnapshot):
+    """Writes one snapshot. Records are buffered and committed together every
+    ``FLUSH_SECONDS`` or ``FLUSH_ITEMS`` (see :mod:`db.write.commit_batches`); whatever was
+    committed survives a crash and is not fetched again."""
+
+    FLUSH_ITEMS = 500
+    FLUSH_SECONDS = 0.5
+
+    def __init__(self, engine: Engine, snapshot_id: int, previous_id: int | None) -> None:
+        super().__init__(engine, snapshot_id, previous_id)
+        self._batches = BatchCommitter(engine, items=self.FLUSH_ITEMS, seconds=self.FLUSH_SECONDS)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, engine: Engine, *, name: str | None, plan: Mapping[str, object]
+    ) -> SnapshotWriter:
+        """Resume the unfinished snapshot with the same plan, or start a new one."""
+        plan_json = canonical_json(plan)
+        with engine.begin() as conn:
+            previous_id = conn.execute(
+                select(func.max(snapshot.c.id)).where(snapshot.c.state == "complete")
+            ).scalar()
+            query = select(snapshot.c.id, snapshot.c.name).where(
+                snapshot.c.state == "building", snapshot.c.plan == plan_json
+            )
+            if name is not None:
+                query = query.where(snapshot.c.name == name)
+            resumable = conn.execute(query.order_by(snapshot.c.id.desc())).first()
+            if resumable is not None:
+                return cls(engine, resumable.id, previous_id)
+            created = now_utc()
+            name = name or _default_name(conn, created)
+            taken = conn.execute(select(snapshot.c.state).where(snapshot.c.name == name)).first()
+            if taken is not None:
+                raise SneakernetError(
+                    f"a snapshot named {name!r} already exists ({taken.state})",
+                    hint="pick another --name, or delete it with `mirror snapshot delete`",
+                )
+            new_id = conn.execute(
+                snapshot.insert().values(
+                    name=name, state="building", created_at=created, plan=plan_json
+                )
+            ).inserted_primary_key
+            assert new_id is not None
+            return cls(engine, int(new_id[0]), previous_id)
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def record_page(self, index_id: int, project: str, fetched: FetchedPage) -> None:
+        """Store a freshly fetched page (or find the identical stored state) for this snapshot.
+        Buffered: it is committed by the next flush."""
+        payload = None if fetched.body is None else blob_row(fetched.body)
+        blob_sha = None if payload is None else str(payload["sha256"])
+        self._batches.add(
+            *([] if payload is None else [RowInsert(blob, payload, ("sha256",))]),
+            write=lambda conn: self._store_page(conn, index_id, project, fetched, blob_sha),
+        )
+
+    def _store_page(
+        self,
+        conn: Connection,
+        index_id: int,
+        project: str,
+        fetched: FetchedPage,
+        blob_sha: str | None,
+    ) -> None:
+        digest = page_digest(index_id, project, fetched, blob_sha)
+        found = select_one(
+            conn, page, ("id",), {"index_id": index_id, "project": project, "digest": digest}
+        )
+        page_id = (
+            int(found[0])
+            if found is not None
+            else self._insert_page(conn, index_id, project, fetched, blob_sha, digest)
+        )
+        self._link_page(conn, index_id, project, page_id, fetched.etag, fetched.last_modified)
+
+    def reuse_page(
+        self, index_id: int, project: str, page_id: int, etag: str | None, last_modified: str | None
+    ) -> None:
+        """A 304 (or a stale reply we refuse): this snapshot shares the stored page."""
+        self._batches.add(
+            write=lambda conn: self._link_page(
+                conn, index_id, project, page_id, etag, last_modified
+            )
+        )
+
+    def _insert_page(
+        self,
+        conn: Connection,
+        index_id: int,
+        project: str,
+        fetched: FetchedPage,
+        blob_sha: str | None,
+        digest: str,
+    ) -> int:
+        parsed = fetched.parsed
+        page_id = insert_returning_id(
+            conn,
+            page,
+            {
+                "index_id": index_id,
+                "project": project,
+                "status": fetched.status,
+                "error": fetched.error,
+                "content_type": fetched.content_type,
+                "blob_sha256": blob_sha,
+                "final_url": fetched.final_url,
+                "display_name": parsed.name if parsed else None,
+                "api_version": parsed.api_version if parsed else None,
+                "serial": parsed.last_serial if parsed else None,
+                "project_status": parsed.project_status if parsed else None,
+                "project_status_reason": parsed.project_status_reason if parsed else None,
+                "digest": digest,
+            },
+        )
+        if parsed is not None and parsed.files:
+            insert_rows(
+                conn, file, [file_row(page_id, pos, dist) for pos, dist in enumerate(parsed.files)]
+            )
+        return page_id
+
+    def _link_page(
+        self,
+        conn: Connection,
+        index_id: int,
+        project: str,
+        page_id: int,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> None:
+        insert_rows(
+            conn,
+            snapshot_page,
+            [
+                {
+                    "snapshot_id": self.snapshot_id,
+                    "index_id": index_id,
+                    "project": project,
+                    "page_id": page_id,
+                    "etag": etag,
+                    "last_modified": last_modified,
+                    "fetched_at": now_utc(),
+                }
+            ],
+            conflict_keys=("snapshot_id", "index_id", "project"),
+            update=("page_id", "etag", "last_modified"),
+        )
+        self._carry_metadata(conn, index_id, page_id)
+
+    def _carry_metadata(self, conn: Connection, index_id: int, page_id: int) -> None:
+        """Core metadata known in the previous snapshot for files still listed is kept, so an
+        unchanged file is never fetched twice. Failed attempts are not carried (retried)."""
+        if self.previous_id is None:
+            return
+        listed = select(file.c.filename).where(file.c.page_id == page_id)
+        rows = conn.execute(
+            select(
+                snapshot_metadata.c.filename,
+                snapshot_metadata.c.source,
+                snapshot_metadata.c.metadata_sha256,
+                snapshot_metadata.c.error,
+            ).where(
+                snapshot_metadata.c.snapshot_id == self.previous_id,
+                snapshot_metadata.c.index_id == index_id,
+                snapshot_metadata.c.source != "invalid",
+                snapshot_metadata.c.filename.in_(listed),
+            )
+        ).all()
+        if rows:
+            insert_rows(
+                conn,
+                snapshot_metadata,
+                [
+                    {
+                        "snapshot_id": self.snapshot_id,
+                        "index_id": index_id,
+                        "filename": r.filename,
+                        "source": r.source,
+                        "metadata_sha256": r.metadata_sha256,
+                        "error": r.error,
+                    }
+                    for r in rows
+                ],
+                conflict_keys=("snapshot_id", "index_id", "filename"),
+            )
+
+    # -- core metadata ------------------------------------------------------------------------
+
+    def record_metadata(
+        self,
+        index_id: int,
+        filename: str,
+        *,
+        source: str,
+        raw: bytes | None = None,
+        parsed: CoreMetadata | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Store what was found for one file's core metadata in this snapshot; the file itself
+        is kept when ``raw`` and ``parsed`` are given. Buffered: it is committed by the next
+        flush."""
+        inserts = []
+        sha = None
+        if raw is not None and parsed is not None:
+            payload = blob_row(raw)
+            sha = str(payload["sha256"])
+            meta_row = {
+                "sha256": sha,
+                "name": parsed.name,
+                "version": parsed.version,
+                "metadata_version": parsed.metadata_version,
+                "requires_dist": canonical_json(list(parsed.requires_dist)),
+                "requires_python": parsed.requires_python,
+                "provides_extra": canonical_json(list(parsed.provides_extra)),
+                "dynamic": canonical_json(list(parsed.dynamic)),
+            }
+            inserts += [
+                RowInsert(blob, payload, ("sha256",)),
+                RowInsert(metadata, meta_row, ("sha256",)),
+            ]
+        link = {
+            "snapshot_id": self.snapshot_id,
+            "index_id": index_id,
+            "filename": filename,
+            "source": source,
+            "metadata_sha256": sha,
+            "error": error,
+        }
+        update = ("source", "metadata_sha256", "error")
+        inserts.append(
+            RowInsert(snapshot_metadata, link, ("snapshot_id", "index_id", "filename"), update)
+        )
+        self._batches.add(*inserts)
+
+    # -- batching -------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Commit everything recorded so far and wait for it: the unit of resumption (what an
+        interrupted sync does not fetch again)."""
+        self._batches.flush()
+
+    # -- finishing ----------------------------------------------------------------------------
+
+    def complete(self, summary: Mapping[str, object]) -> str:
+        """Make the snapshot visible, in one transaction, and return its content digest."""
+        self.flush()
+        with self.engine.begin() as conn:
+            digest = content_digest(conn, self.snapshot_id)
+            conn.execute(
+                update(snapshot)
+                .where(snapshot.c.id == self.snapshot_id)
+                .values(
+                    state="complete",
+                    completed_at=now_utc(),
+                    digest=digest,
+                    summary=canonical_json(dict(summary)),
+                )
+            )
+            return digest
+
+    def abandon(self) -> None:
+        """Drop an unfinished snapshot's links (its shared pages and blobs stay)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(snapshot).where(snapshot.c.id == self.snapshot_id))
+
+
+def _default_name(conn: Connection, created: str) -> str:
+    base = created[:19].replace(":", "").replace("-", "")  # 20261124T101500
+    name, n = base, 1
+    while conn.execute(select(snapshot.c.id).where(snapshot.c.name == name)).first():
+        n += 1
+        name = f"{base}-{n}"
+    return name

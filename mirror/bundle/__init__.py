@@ -1,0 +1,1 @@
+"""``mirror export`` / ``mirror import``: snapshots carried as one verified file."""

@@ -1,0 +1,81 @@
+"""`mirror db upgrade|check`."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, text
+
+from db.engine import HEAD_REVISION, database_path
+from db.errors import DatabaseError
+from mirror.cli.common import AppContext, handle_errors, pass_app
+
+__all__ = ["db_group"]
+
+
+@click.group("db")
+def db_group() -> None:
+    """Maintain the snapshot database.
+
+    \b
+    Example:
+      mirror db upgrade
+      mirror db check
+    """
+
+
+@db_group.command("upgrade")
+@pass_app
+@handle_errors
+def db_upgrade(app: AppContext) -> None:
+    """Create the database, or bring its schema up to this version's.
+
+    \b
+    Example:
+      mirror --db /srv/mirror.db db upgrade
+    """
+    app.engine()
+    click.echo(f"database {app.url} is at schema revision {HEAD_REVISION}", err=True)
+
+
+@db_group.command("check")
+@pass_app
+@handle_errors
+def db_check(app: AppContext) -> None:
+    """Check the database's integrity: SQLite structure, foreign keys, and every payload's
+    hash.
+
+    \b
+    Example:
+      mirror db check
+    """
+    from db.blobs import get_blob
+    from db.schema import blob
+
+    problems: list[str] = []
+    digests: list[str] = []
+    with app.engine(create=False).connect() as conn:
+        # A damaged file may fail the checks themselves rather than report through them.
+        try:
+            problems += [r[0] for r in conn.execute(text("PRAGMA integrity_check")) if r[0] != "ok"]
+            problems += [
+                f"foreign key: {tuple(r)}" for r in conn.execute(text("PRAGMA foreign_key_check"))
+            ]
+            digests = list(conn.execute(select(blob.c.sha256).order_by(blob.c.sha256)).scalars())
+        except sa_exc.DatabaseError as exc:
+            problems.append(str(exc.orig))
+        for digest in digests:
+            try:
+                get_blob(conn, digest)
+            except DatabaseError as exc:
+                problems.append(exc.message)
+            except sa_exc.DatabaseError as exc:
+                problems.append(f"payload {digest} is unreadable: {exc.orig}")
+    if problems:
+        shown = "".join(f"\n  {p}" for p in problems[:20])
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise DatabaseError(
+            f"{len(problems)} problem(s) in {database_path(app.url) or app.url}:{shown}{more}",
+            hint="restore from a backup or re-import the snapshot file",
+        )
+    click.echo(f"ok: schema {HEAD_REVISION}, {len(digests)} payloads verified", err=True)

@@ -1,0 +1,253 @@
+"""`mirror download`: the files a lock names, from their origin indexes, into one directory."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from db.errors import DatabaseError, SneakernetError, UnknownSnapshot
+from db.read.snapshot_reader import IndexConfig, SnapshotReader, SnapshotRef
+from mirror import event_loop
+from mirror.cli.common import (
+    AppContext,
+    concurrency_option,
+    echo_json,
+    handle_errors,
+    json_option,
+    pass_app,
+    warn,
+)
+from mirror.download.fetch import (
+    DownloadItem,
+    DownloadProgress,
+    DownloadResult,
+    Outcome,
+    download_all,
+    listing,
+    plan_from_snapshot,
+    plan_from_urls,
+)
+from mirror.http.client import ClientConfig, IndexClient
+from resolve.lock.reader import LockFile, read_lock
+
+__all__ = ["download_command"]
+
+
+class DownloadFailed(SneakernetError):
+    exit_code = 3
+
+
+class _RichProgress(DownloadProgress):
+    """One bar: bytes (with speed and time left when the lock gives sizes), files done."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._bar.add_task("files", total=None)
+        self._files = 0
+        self._done = 0
+
+    def __enter__(self) -> _RichProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def started(self, files: int, total_bytes: int | None) -> None:
+        self._files = files
+        self._bar.update(self._task, total=total_bytes, description=f"0/{files} files")
+
+    def advanced(self, nbytes: int) -> None:
+        self._bar.update(self._task, advance=nbytes)
+
+    def finished(self, result: DownloadResult) -> None:
+        self._done += 1
+        self._bar.update(self._task, description=f"{self._done}/{self._files} files")
+
+
+@contextmanager
+def _progress(live: bool) -> Iterator[DownloadProgress]:
+    if not live:
+        yield DownloadProgress()
+        return
+    with _RichProgress() as progress:
+        yield progress
+
+
+def _plan_requirements(app: AppContext, lock: LockFile) -> tuple[list[DownloadItem], SnapshotRef]:
+    """A requirements lock names hashes only: find its files in the snapshot it names."""
+    header = lock.snapshot
+    try:
+        reader = SnapshotReader.open(app.db, header.digest if header else "latest")
+    except UnknownSnapshot as exc:
+        if header is None:
+            raise
+        raise UnknownSnapshot(
+            f"{lock.path} was resolved from snapshot {header.name} (sha256 {header.digest}), "
+            f"which the database {app.db or 'mirror.db'} does not hold",
+            hint="pass the database it came from with --db (or $MIRROR_DB), or bring the "
+            "snapshot in with `mirror import`",
+        ) from exc
+    with reader:
+        if header is None:
+            warn(
+                f"{lock.path} names no snapshot in its header; looking its hashes up in the "
+                f"newest snapshot, {reader.snapshot.name}"
+            )
+        return plan_from_snapshot(lock, reader), reader.snapshot
+
+
+def _known_indexes(app: AppContext, lock: LockFile) -> list[IndexConfig]:
+    """The database's indexes, when there is one, so a pylock's index URL gets the
+    credentials configured for that index by name; a pylock needs no database otherwise."""
+    for ref in ([lock.snapshot.digest] if lock.snapshot else []) + ["latest"]:
+        try:
+            with SnapshotReader.open(app.db, ref) as reader:
+                return reader.indexes()
+        except UnknownSnapshot:
+            continue
+        except DatabaseError:
+            break
+    return []
+
+
+def _register_origins(client: IndexClient, items: Sequence[DownloadItem]) -> None:
+    """Each origin index once, with credentials as for `mirror sync` (mirror/auth.py): they
+    are sent to that index's origin only, never to another host."""
+    from mirror.pipconfig import pip_indexes
+    from mirror.sources.factory import runtime_url
+
+    pip_urls = [p.url for p in pip_indexes()] if any(i.index for i in items) else []
+    seen: set[tuple[str | None, str]] = set()
+    for item in items:
+        name = item.index.name if item.index else None
+        url = runtime_url(item.index, pip_urls) if item.index else item.index_url
+        if url and url.startswith(("http://", "https://")) and (name, url) not in seen:
+            seen.add((name, url))
+            client.add_index(url, name=name)
+
+
+async def _run(
+    items: Sequence[DownloadItem], directory: Path, concurrency: int, progress: DownloadProgress
+) -> list[DownloadResult]:
+    async with IndexClient(ClientConfig(concurrency_per_host=concurrency)) as client:
+        _register_origins(client, items)
+        return await download_all(
+            items, directory, client, progress=progress, max_files=2 * concurrency
+        )
+
+
+@click.command("download")
+@click.argument("lock", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-d",
+    "--dest",
+    "directory",
+    required=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to download into (created if missing).",
+)
+@concurrency_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress display and no per-file lines.")
+@json_option
+@pass_app
+@handle_errors
+def download_command(
+    app: AppContext, lock: Path, directory: Path, concurrency: int, quiet: bool, as_json: bool
+) -> None:
+    """Download the files LOCK names into DIR, each checked against its sha256.
+
+    LOCK is a requirements.txt or pylock.toml written by `resolve`. A pylock.toml gives each
+    file's URL; a requirements.txt gives only hashes, which are looked up in the snapshot its
+    header names (in --db). A file already in DIR with the right hash is kept; an interrupted
+    download resumes from its `.NAME.part` file when run again.
+
+    \b
+    Example:
+      resolve -r requirements.in -o requirements.txt
+      mirror download requirements.txt -d wheelhouse
+      pip install --no-index --find-links wheelhouse --require-hashes -r requirements.txt
+    """
+    parsed = read_lock(lock)
+    for line in parsed.ignored:
+        warn(f"{line} ignored")
+    snapshot: SnapshotRef | None = None
+    if parsed.format == "requirements":
+        items, snapshot = _plan_requirements(app, parsed)
+    else:
+        items = plan_from_urls(parsed, _known_indexes(app, parsed))
+    directory.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with _progress(not quiet and not as_json and sys.stderr.isatty()) as progress:
+        results = event_loop.run(_run(items, directory, concurrency, progress))
+    seconds = time.monotonic() - started
+    counts = Counter(r.outcome for r in results)
+    received = sum(r.received for r in results)
+    if as_json:
+        echo_json(
+            {
+                "lock": str(lock),
+                "format": parsed.format,
+                "snapshot": None
+                if snapshot is None
+                else {"name": snapshot.name, "digest": snapshot.digest},
+                "directory": str(directory),
+                "files": [r.as_json() for r in results],
+                "counts": {str(outcome): counts[outcome] for outcome in Outcome},
+                "bytes": received,
+                "seconds": round(seconds, 3),
+            }
+        )
+    elif not quiet:
+        _describe(results, directory, counts, received, seconds)
+    failed = [r.error or r.item.filename for r in results if r.outcome is Outcome.FAILED]
+    if failed:
+        raise DownloadFailed(
+            listing(f"{len(failed)} of {len(results)} file(s) failed", failed),
+            hint="run the same command again: verified files are kept and partial ones resume; "
+            "a sha256 mismatch means the index now serves other bytes than the lock names",
+        )
+
+
+def _describe(
+    results: Sequence[DownloadResult],
+    directory: Path,
+    counts: Counter[Outcome],
+    received: int,
+    seconds: float,
+) -> None:
+    for result in results:
+        if result.note:
+            warn(result.note)
+        if result.outcome is not Outcome.FAILED:
+            click.echo(f"{result.outcome}: {result.item.filename}", err=True)
+    tally = ", ".join(f"{counts[o]} {o}" for o in Outcome)
+    click.echo(
+        f"{len(results)} file(s) in {directory}: {tally}; {received:,} bytes in {seconds:.1f}s",
+        err=True,
+    )

@@ -1,0 +1,271 @@
+"""`mirror sync`: snapshot the configured indexes' pages and core metadata."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from packaging.requirements import InvalidRequirement, Requirement
+from sqlalchemy import Engine
+
+from db.errors import SneakernetError
+from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
+from db.write.snapshot_writer import SnapshotWriter
+from mirror import event_loop
+from mirror.cli.common import (
+    AppContext,
+    concurrency_option,
+    echo_json,
+    handle_errors,
+    json_option,
+    pass_app,
+    warn,
+)
+from mirror.cli.progress import make_progress
+from mirror.index_api.urls import strip_credentials
+from mirror.pipconfig import pip_indexes
+from mirror.rules.store import add_index_version
+from mirror.sources.factory import open_sources
+from mirror.sync.closure import ClosureState, representative_environments
+from mirror.sync.selection import parse_version_policy
+from mirror.sync.syncer import Syncer, SyncStats
+from resolve.candidates.project import Target
+from resolve.inputs.requirements import COMMAND_LINE, InputRequirement
+from resolve.targets.environment import TargetEnvironment
+
+__all__ = ["sync_command"]
+
+
+class SyncFailed(SneakernetError):
+    exit_code = 3
+
+
+def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
+    """The configured indexes; with none, adopt pip's configuration and say so."""
+    with engine.begin() as conn:
+        configured = list_indexes(conn)
+        if configured:
+            return ordered_for_lookup(configured)
+        for found in pip_indexes():
+            add_index_version(
+                conn,
+                name=found.name,
+                url=strip_credentials(found.url),
+                format=found.format,
+                is_default=found.is_default,
+            )
+            role = " (default)" if found.is_default else ""
+            click.echo(
+                f"no index configured: added {found.name}{role} {strip_credentials(found.url)} "
+                f"from pip's {found.origin}",
+                err=True,
+            )
+        configured = list_indexes(conn)
+    if not configured:
+        raise SneakernetError(
+            "no index is configured and pip has no index configuration",
+            hint="add one with `mirror index add NAME URL --default`",
+        )
+    return ordered_for_lookup(configured)
+
+
+def _read_requirements(
+    args: tuple[str, ...], files: tuple[str, ...]
+) -> tuple[list[Requirement], list[str]]:
+    """Requirements from arguments and -r files; returns them and notes on reported options."""
+    from resolve.inputs.requirements import InputError, parse_requirement_files
+
+    requirements: list[Requirement] = []
+    for arg in args:
+        try:
+            requirements.append(Requirement(arg))
+        except InvalidRequirement as exc:
+            raise SneakernetError(
+                f"invalid requirement {arg!r}: {exc}",
+                hint="give project names or PEP 508 requirements, e.g. 'requests>=2.31'",
+            ) from exc
+    notes: list[str] = []
+    if files:
+        try:
+            parsed = parse_requirement_files([Path(f) for f in files])
+        except InputError as exc:
+            raise SneakernetError(exc.render(), hint="fix the requirement file") from exc
+        requirements += [item.requirement for item in parsed.requirements]
+        notes += [f"{o.source.path}:{o.source.line}: {o.text} ignored" for o in parsed.options]
+    return requirements, notes
+
+
+def _target_environments(
+    versions: tuple[str, ...], platforms: tuple[str, ...]
+) -> list[dict[str, str]]:
+    if not versions and not platforms:
+        return list(representative_environments())
+    envs: list[dict[str, str]] = []
+    for version in versions or (f"{sys.version_info.major}.{sys.version_info.minor}",):
+        for platform in platforms or (None,):
+            try:
+                target = TargetEnvironment.create(version, platform)
+            except ValueError as exc:
+                raise SneakernetError(str(exc), hint="see `resolve --help` for platforms") from exc
+            envs.append(dict(target.markers))
+    return envs
+
+
+def _resolve_targets(versions: tuple[str, ...], platforms: tuple[str, ...]) -> list[Target]:
+    """The environments the closure check resolves for: every version × platform given, or
+    this interpreter (``resolve``'s default target) when none is."""
+    if not versions and not platforms:
+        return [Target(TargetEnvironment.current())]
+    return [
+        Target(TargetEnvironment.create(version, platform))
+        for version in versions or (None,)
+        for platform in platforms or (None,)
+    ]
+
+
+@click.command("sync")
+@click.argument("projects", nargs=-1)
+@click.option("-r", "--requirement", "requirement_files", multiple=True, type=click.Path())
+@click.option("--closure", is_flag=True, help="Follow Requires-Dist until nothing new appears.")
+@click.option(
+    "--python-version", "python_versions", multiple=True, help="Target Python, e.g. 3.12."
+)
+@click.option("--python-platform", "python_platforms", multiple=True, help="Target platform.")
+@click.option(
+    "--versions",
+    "versions_text",
+    default="latest:5",
+    show_default=True,
+    help="Which versions get core metadata: 'all' or 'latest:N' (plus exact pins).",
+)
+@click.option("--name", help="Name of the new snapshot (default: a UTC timestamp).")
+@concurrency_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@json_option
+@pass_app
+@handle_errors
+def sync_command(
+    app: AppContext,
+    projects: tuple[str, ...],
+    requirement_files: tuple[str, ...],
+    closure: bool,
+    python_versions: tuple[str, ...],
+    python_platforms: tuple[str, ...],
+    versions_text: str,
+    name: str | None,
+    concurrency: int,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Snapshot PROJECTs (and those in -r files) from every configured index.
+
+    Every project's page is fetched from every index, so precedence is decided later, offline.
+    With no index configured, the indexes come from pip's configuration. An interrupted sync
+    resumes when run again with the same arguments.
+
+    \b
+    Example:
+      mirror sync requests rich
+      mirror sync -r requirements.in --closure --python-version 3.12 --python-platform linux
+    """
+    try:
+        policy = parse_version_policy(versions_text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--versions") from exc
+    requirements, notes = _read_requirements(projects, requirement_files)
+    for note in notes:
+        warn(note)
+    if not requirements:
+        raise SneakernetError(
+            "nothing to sync", hint="name projects, or give a requirements file with -r"
+        )
+    envs = _target_environments(python_versions, python_platforms)
+    engine = app.engine()
+    indexes = _indexes_or_pip(engine)
+    state = ClosureState(envs=envs)
+    for requirement in requirements:
+        state.add_requirement(requirement)
+    plan = {
+        "requirements": sorted(str(r) for r in requirements),
+        "closure": closure,
+        "python_versions": sorted(python_versions),
+        "python_platforms": sorted(python_platforms),
+        "versions": policy.describe(),
+        "indexes": [i.name for i in indexes],
+    }
+    writer = SnapshotWriter.open(engine, name=name, plan=plan)
+    started = time.monotonic()
+    show_progress = not quiet and not as_json and sys.stderr.isatty()
+    with make_progress(show_progress) as progress:
+
+        async def run() -> SyncStats:
+            async with open_sources(indexes, concurrency=concurrency) as sources:
+                syncer = Syncer(
+                    writer,
+                    indexes,
+                    sources,
+                    policy=policy,
+                    closure=state if closure else None,
+                    pins=state.pins,
+                    concurrency=concurrency,
+                    progress=progress,
+                )
+                stats = await syncer.run(sorted(state.extras))
+                if closure:
+                    # Only a closure sync runs the resolver; others need not load it.
+                    from mirror.sync.closure_check import complete_closure
+
+                    report = await complete_closure(
+                        app.url,
+                        writer.snapshot_id,
+                        [InputRequirement(r, COMMAND_LINE) for r in requirements],
+                        _resolve_targets(python_versions, python_platforms),
+                        syncer.fetch_more,
+                        writer.flush,
+                    )
+                    stats.closure = report.as_json()
+                return stats
+
+        stats = event_loop.run(run())
+    digest = writer.complete(stats.as_json())
+    _report(writer, digest, stats, time.monotonic() - started, as_json, quiet)
+
+
+def _report(
+    writer: SnapshotWriter,
+    digest: str,
+    stats: SyncStats,
+    seconds: float,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    from db.snapshot_queries import list_snapshots
+
+    with writer.engine.connect() as conn:
+        name = next(s.name for s in list_snapshots(conn) if s.id == writer.snapshot_id)
+    if as_json:
+        echo_json(
+            {"snapshot": name, "digest": digest, "seconds": round(seconds, 3), **stats.as_json()}
+        )
+    elif not quiet:
+        click.echo(
+            f"snapshot {name} complete ({digest[:12]}): {stats.projects} projects; pages: "
+            f"{stats.pages_fetched} fetched, {stats.pages_not_modified} unchanged, "
+            f"{stats.pages_resumed} resumed, {stats.pages_failed} failed; core metadata: "
+            f"{stats.metadata_fetched} fetched, {stats.metadata_known} already known, "
+            f"{stats.needs_build} need a build, {stats.metadata_failed} invalid; "
+            f"{stats.bytes_fetched:,} bytes in {seconds:.1f}s",
+            err=True,
+        )
+        for line in sorted(stats.warnings)[:20]:
+            warn(line)
+    if stats.failures:
+        shown = "\n  ".join(sorted(stats.failures)[:20])
+        raise SyncFailed(
+            f"{len(stats.failures)} page(s) failed; the snapshot records them as failed:"
+            f"\n  {shown}",
+            hint="run the same `mirror sync` again to retry them; `resolve` refuses to treat "
+            "a failed page as 'not here'",
+        )

@@ -1,0 +1,401 @@
+"""The HTTP client of ``mirror sync``: one aiohttp session, per-host limits, retries, auth.
+
+MIRROR.md, "Sync behaviour" (HTTP, statuses, auth) and "Protocol" (content negotiation). The
+rules this module keeps:
+
+- One :class:`aiohttp.ClientSession` per run, and at most ``concurrency_per_host`` requests in
+  flight per host (an :class:`asyncio.Semaphore` per host, held while the body is read, never
+  while sleeping before a retry).
+- Statuses are data. A 404/401/403/410 page comes back as a :class:`PageResponse`; so does a
+  408/429/5xx once the retries are spent (with ``error`` set), so the sync records a *failed*
+  page, never an absent one. Only when no HTTP status exists at all (connection refused, reset,
+  timed out, truncated body, too many redirects) is :class:`FetchFailed` raised.
+- Retries: 408, 429, 5xx and connection/payload errors, up to ``max_attempts`` in total, with
+  capped exponential backoff and full jitter, except that a ``Retry-After`` (seconds or an HTTP
+  date, RFC 9110 §10.2.3) is honoured up to ``retry_after_cap``.
+- Redirects are followed here, not by aiohttp, so every hop is checked: the ``Authorization``
+  header is built per request and only for an origin the credentials belong to; a redirect to
+  another host never carries it. URLs returned never contain credentials.
+- Pages accept gzip/deflate (aiohttp decodes; the body returned is the decoded one, which is
+  what gets hashed). Files and ranges ask for ``Accept-Encoding: identity``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import platform
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from mirror.http.auth import Credentials, Origin, find_credentials, origin_of, split_credentials
+from mirror.http.responses import (
+    ByteResponse,
+    ClientConfig,
+    ClientStats,
+    FetchEvent,
+    FetchFailed,
+    PageResponse,
+    media_type,
+    retry_after_seconds,
+)
+from mirror.index_api.project_page import ACCEPT
+
+__all__ = [
+    "ACCEPT",
+    "ACCEPT_HTML",
+    "ByteResponse",
+    "ClientConfig",
+    "ClientStats",
+    "FetchEvent",
+    "FetchFailed",
+    "IndexClient",
+    "PageResponse",
+    "retry_after_seconds",
+    "user_agent",
+]
+
+# ACCEPT (mirror.index_api.project_page) prefers PEP 691 JSON; after a 406 we ask for HTML
+# only (MIRROR.md).
+ACCEPT_HTML = "application/vnd.pypi.simple.v1+html, text/html;q=0.01"
+
+_RETRY_STATUSES = frozenset({408, 429})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+SleepFn = Callable[[float], Awaitable[None]]
+
+
+def user_agent() -> str:
+    """``sneakernet/<v> (+aiohttp/<v>; python/<v>)``: servers can tell who is calling."""
+    try:
+        version = importlib.metadata.version("sneakernet")
+    except importlib.metadata.PackageNotFoundError:
+        version = "0"
+    return (
+        f"sneakernet/{version} (+aiohttp/{aiohttp.__version__}; python/{platform.python_version()})"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    status: int
+    url: URL
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    origin: Origin
+    path: str
+    credentials: Credentials
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+class IndexClient:
+    """The async HTTP client for one sync run. Use as ``async with IndexClient() as client``.
+
+    ``sleep`` and ``rand`` are injectable so tests see the backoff delays without waiting;
+    ``progress`` receives a :class:`FetchEvent` per response, retry and failure.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig | None = None,
+        *,
+        sleep: SleepFn = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        progress: Callable[[FetchEvent], None] | None = None,
+        environ: Mapping[str, str] | None = None,
+        netrc_path: str | None = None,
+    ) -> None:
+        self.config = config or ClientConfig()
+        self.stats = ClientStats()
+        self.user_agent = user_agent()
+        self._sleep = sleep
+        self._rand = rand
+        self._progress = progress
+        self._environ = environ
+        self._netrc_path = netrc_path
+        self._session: aiohttp.ClientSession | None = None
+        self._limits: dict[tuple[str, int | None], asyncio.Semaphore] = {}
+        self._auth: list[_Registration] = []
+
+    async def __aenter__(self) -> IndexClient:
+        cfg = self.config
+        timeout = aiohttp.ClientTimeout(
+            total=cfg.total_timeout, sock_connect=cfg.connect_timeout, sock_read=cfg.read_timeout
+        )
+        # No cookie jar: a sync is stateless, and cookies must not travel between indexes.
+        # trust_env=False: aiohttp would otherwise attach netrc credentials to *any* host.
+        self._session = aiohttp.ClientSession(
+            timeout=timeout,
+            headers={"User-Agent": self.user_agent},
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The run's session, for modules that need a request shape not offered here."""
+        if self._session is None:
+            raise RuntimeError("IndexClient is not open; use `async with IndexClient()`")
+        return self._session
+
+    # --- credentials ---------------------------------------------------------------------
+
+    def add_index(self, url: str, *, name: str | None = None) -> str:
+        """Register an index; returns its URL without credentials (the one to store).
+
+        Credentials are looked up as :mod:`mirror.http.auth` documents and are sent only to this
+        URL's origin. With several indexes on one origin, the longest matching path wins.
+        """
+        clean, creds = find_credentials(
+            url, index_name=name, environ=self._environ, netrc_path=self._netrc_path
+        )
+        if creds is not None:
+            self._register(clean, creds)
+        return clean
+
+    def _register(self, clean_url: str, creds: Credentials) -> None:
+        parsed = URL(clean_url)
+        reg = _Registration(origin_of(parsed), parsed.path, creds)
+        kept = [r for r in self._auth if (r.origin, r.path) != (reg.origin, reg.path)]
+        self._auth = [*kept, reg]
+
+    def _credentials_for(self, url: URL) -> Credentials | None:
+        here = origin_of(url)
+        same_origin = [r for r in self._auth if r.origin == here]
+        if not same_origin:
+            return None
+        # Files often live outside the index path (/simple/ vs /packages/): fall back to the
+        # origin's first registration when no index path is a prefix of this one.
+        by_path = [r for r in same_origin if url.path.startswith(r.path)]
+        best = max(by_path, key=lambda r: len(r.path)) if by_path else same_origin[0]
+        return best.credentials
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        """Headers for a file/range request to ``url`` made through :attr:`session`."""
+        headers = {"User-Agent": self.user_agent, "Accept-Encoding": "identity"}
+        creds = self._credentials_for(URL(url))
+        if creds is not None:
+            headers["Authorization"] = creds.authorization()
+        return headers
+
+    def _prepare(self, url: str) -> URL:
+        clean, creds = split_credentials(url)
+        if creds is not None:  # ad-hoc credentials in a URL apply to its origin, as add_index
+            self._register(clean, creds)
+        return URL(clean).with_fragment(None)
+
+    # --- public requests -----------------------------------------------------------------
+
+    async def fetch_page(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> PageResponse:
+        """GET a Simple API page with PEP 691 negotiation and conditional headers."""
+        target = self._prepare(url)
+        headers = {"Accept": ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        raw = await self._exchange("GET", target, headers)
+        if raw.status == 406:  # PEP 691: the server has no JSON; ask for HTML once
+            raw = await self._exchange("GET", target, {**headers, "Accept": ACCEPT_HTML})
+        content_type, charset = media_type(raw.headers)
+        not_modified = raw.status == 304
+        if not_modified:
+            self.stats.not_modified += 1
+        error = None
+        if raw.status in _RETRY_STATUSES or raw.status >= 500:
+            error = f"HTTP {raw.status} after {raw.attempts} attempt(s)"
+            self._failed(target, raw.status, raw.attempts)
+        return PageResponse(
+            url=str(target),
+            final_url=str(raw.url),
+            status=raw.status,
+            content_type=None if not_modified else content_type,
+            body=raw.body,
+            etag=raw.headers.get("ETag") or (etag if not_modified else None),
+            last_modified=raw.headers.get("Last-Modified")
+            or (last_modified if not_modified else None),
+            charset=charset,
+            not_modified=not_modified,
+            error=error,
+            attempts=raw.attempts,
+        )
+
+    async def fetch_bytes(self, url: str, *, expected_size: int | None = None) -> bytes:
+        """GET a whole file (a ``.metadata`` file or a wheel) byte for byte.
+
+        Raises :class:`FetchFailed` for any status but 200, and for a body shorter or longer
+        than its Content-Length or than ``expected_size`` (the size the index published).
+        """
+        target = self._prepare(url)
+        raw = await self._exchange("GET", target, {"Accept-Encoding": "identity"})
+        if raw.status != 200:
+            self._failed(target, raw.status, raw.attempts)
+            raise FetchFailed(
+                str(target), f"HTTP {raw.status}", status=raw.status, attempts=raw.attempts
+            )
+        if expected_size is not None and len(raw.body) != expected_size:
+            self._failed(target, raw.status, raw.attempts)
+            raise FetchFailed(
+                str(target),
+                f"got {len(raw.body)} bytes, the index says {expected_size}",
+                status=raw.status,
+                attempts=raw.attempts,
+            )
+        return raw.body
+
+    async def head(self, url: str) -> ByteResponse:
+        """HEAD ``url`` with identity encoding (size and ``Accept-Ranges`` for range reads)."""
+        return await self._bytes("HEAD", url, {})
+
+    async def request_range(self, url: str, start: int, end: int | None = None) -> ByteResponse:
+        """GET ``bytes=start-end`` (``end`` inclusive, None for "to the end"), as data.
+
+        The caller checks ``status == 206`` and :attr:`ByteResponse.content_range`: a server
+        that ignores Range answers 200 with the whole body.
+        """
+        spec = f"bytes={start}-{'' if end is None else end}"
+        return await self._bytes("GET", url, {"Range": spec})
+
+    async def request_tail(self, url: str, length: int) -> ByteResponse:
+        """GET the last ``length`` bytes (``bytes=-length``, RFC 9110 §14.1.2 suffix range)."""
+        return await self._bytes("GET", url, {"Range": f"bytes=-{length}"})
+
+    async def _bytes(self, method: str, url: str, headers: dict[str, str]) -> ByteResponse:
+        raw = await self._exchange(
+            method, self._prepare(url), {**headers, "Accept-Encoding": "identity"}
+        )
+        lowered = {k.lower(): v for k, v in raw.headers.items()}
+        return ByteResponse(raw.status, str(raw.url), MappingProxyType(lowered), raw.body)
+
+    # --- machinery -----------------------------------------------------------------------
+
+    async def _exchange(self, method: str, url: URL, headers: Mapping[str, str]) -> _Raw:
+        """Follow redirects by hand so each hop gets its own Authorization decision."""
+        attempts = 0
+        for _hop in range(self.config.max_redirects + 1):
+            raw = await self._with_retries(method, url, headers)
+            attempts += raw.attempts
+            location = raw.headers.get("Location")
+            if raw.status not in _REDIRECTS or not location:
+                return _Raw(raw.status, raw.url, raw.headers, raw.body, attempts)
+            nxt = url.join(URL(location))
+            if nxt.scheme not in ("http", "https"):
+                self._failed(url, raw.status, attempts)
+                raise FetchFailed(str(url), f"redirect to unsupported URL {nxt.scheme}:…")
+            # Userinfo in a Location is never honoured nor kept (MIRROR.md, Auth).
+            url = nxt.with_user(None).with_fragment(None)
+            if raw.status == 303 and method != "HEAD":
+                method = "GET"
+        self._failed(url, None, attempts)
+        raise FetchFailed(str(url), f"more than {self.config.max_redirects} redirects")
+
+    async def _with_retries(self, method: str, url: URL, headers: Mapping[str, str]) -> _Raw:
+        cfg = self.config
+        for attempt in range(1, cfg.max_attempts + 1):
+            last = attempt == cfg.max_attempts
+            try:
+                raw = await self._send(method, url, headers, attempt)
+            except (aiohttp.InvalidURL, aiohttp.ClientSSLError) as exc:
+                self._failed(url, None, attempt)
+                raise FetchFailed(str(url), _describe(exc), attempts=attempt) from exc
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                if last:
+                    self._failed(url, None, attempt)
+                    msg = f"{_describe(exc)} (after {attempt} attempt(s))"
+                    raise FetchFailed(str(url), msg, attempts=attempt) from exc
+                await self._backoff(url, None, attempt, None)
+                continue
+            if last or not (raw.status in _RETRY_STATUSES or raw.status >= 500):
+                return raw
+            await self._backoff(url, raw.status, attempt, raw.headers.get("Retry-After"))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _send(self, method: str, url: URL, headers: Mapping[str, str], attempt: int) -> _Raw:
+        request_headers = dict(headers)
+        creds = self._credentials_for(url)
+        if creds is not None:
+            request_headers["Authorization"] = creds.authorization()
+        key = (url.host or "", url.port)
+        limit = self._limits.get(key)
+        if limit is None:
+            limit = self._limits[key] = asyncio.Semaphore(self.config.concurrency_per_host)
+        async with (
+            limit,
+            self.session.request(
+                method,
+                url,
+                headers=request_headers,
+                allow_redirects=False,
+                proxy=self.config.proxy,
+            ) as resp,
+        ):
+            body = b"" if method == "HEAD" else await resp.read()
+            self._check_length(resp, body, method)
+        self.stats.requests += 1
+        self.stats.bytes_received += len(body)
+        if self._progress is not None:
+            self._progress(FetchEvent("response", str(url), resp.status, len(body), attempt))
+        return _Raw(resp.status, url, resp.headers, body, attempt)
+
+    @staticmethod
+    def _check_length(resp: aiohttp.ClientResponse, body: bytes, method: str) -> None:
+        # aiohttp already rejects a body cut short; this also catches an over-long one. Only
+        # meaningful when the bytes on the wire are the bytes we hold (no Content-Encoding).
+        declared = resp.headers.get("Content-Length", "")
+        if method == "HEAD" or resp.status in (204, 304) or not declared.isdigit():
+            return
+        if "Content-Encoding" in resp.headers and resp.headers["Content-Encoding"] != "identity":
+            return
+        if len(body) != int(declared):
+            raise aiohttp.ClientPayloadError(
+                f"body is {len(body)} bytes, Content-Length says {declared}"
+            )
+
+    async def _backoff(
+        self, url: URL, status: int | None, attempt: int, retry_after: str | None
+    ) -> None:
+        cfg = self.config
+        asked = retry_after_seconds(retry_after)
+        if asked is not None:
+            delay = min(asked, cfg.retry_after_cap)
+        else:  # "full jitter": uniform in [0, min(cap, base·2^(n-1))]
+            delay = self._rand() * min(cfg.backoff_cap, cfg.backoff_base * 2 ** (attempt - 1))
+        self.stats.retries += 1
+        if self._progress is not None:
+            self._progress(FetchEvent("retry", str(url), status, 0, attempt))
+        await self._sleep(delay)
+
+    def _failed(self, url: URL, status: int | None, attempt: int) -> None:
+        self.stats.failures += 1
+        if self._progress is not None:
+            self._progress(FetchEvent("failed", str(url), status, 0, attempt))

@@ -1,0 +1,216 @@
+"""Pure parsers for Simple Repository API project pages: PEP 691 JSON and PEP 503 HTML.
+
+Both forms are read into the same intermediate shape and validated by the same code, so a JSON
+page and an HTML page listing the same files give the same :class:`~db.records.DistFile` values
+(except for what only JSON can say: ``size``, ``versions``). Page-level problems (wrong content
+type, a login form, unreadable JSON, an API major version we do not speak) raise
+:class:`PageError`: such a page fails and is never recorded as "0 files". Per-file problems
+never raise: the raw value is kept (or ``None``) and a line goes to ``ProjectPage.warnings``.
+Nothing here does I/O. The HTML reading itself is in :mod:`mirror.index_api.html_page`, the
+checks of each file entry in :mod:`mirror.index_api.file_entries`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from urllib.parse import urljoin
+
+from db.records import ProjectPage
+from mirror.index_api.file_entries import FileValidator
+from mirror.index_api.html_page import html_charset, read_html
+from mirror.index_api.raw import PageError, RawFile
+
+__all__ = [
+    "ACCEPT",
+    "SUPPORTED_API_VERSION",
+    "PageError",
+    "parse_project_page",
+]
+
+# PEP 691 content negotiation: JSON preferred, then the versioned HTML, then legacy text/html.
+ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, "
+    "application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.01"
+)
+# PEP 629: the newest 1.x we know (1.4 adds PEP 792 project status). Newer minors only add keys.
+SUPPORTED_API_VERSION = "1.4"
+_SUPPORTED = (1, 4)
+
+# ``latest`` is a request-side alias (PEP 691) that servers should not echo, but some do.
+# ``application/json`` is not in the spec; misconfigured proxies relabel the JSON form with it.
+_JSON_TYPES = frozenset(
+    {
+        "application/vnd.pypi.simple.v1+json",
+        "application/vnd.pypi.simple.latest+json",
+        "application/json",
+    }
+)
+_HTML_TYPES = frozenset(
+    {"application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html", "text/html"}
+)
+# PEP 792 statuses; an unknown one is kept raw with a warning.
+_STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
+_API_VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
+# PEP 691 (JSON): the current name first, then the legacy ones (PEP 714).
+# ``data-dist-info-metadata`` as a JSON key is a bug of some servers, copied from the HTML name.
+_JSON_METADATA_KEYS = ("core-metadata", "dist-info-metadata", "data-dist-info-metadata")
+
+
+def parse_project_page(body: bytes, content_type: str, base_url: str, project: str) -> ProjectPage:
+    """Parse a project page by the ``Content-Type`` the server actually returned (PEP 691).
+
+    ``base_url`` is the page's final URL (after redirects): relative file URLs resolve against
+    it. ``project`` is the name that was asked for; it splits legacy sdist names and is the
+    display name when the page gives none. Raises :class:`PageError` for an unreadable page.
+    """
+    media, _, params = content_type.partition(";")
+    media = media.strip().lower()
+    if media in _JSON_TYPES:
+        return _parse_json(body, base_url, project)
+    if media in _HTML_TYPES:
+        return _parse_html(body, html_charset(params), base_url, project)
+    if not media:
+        raise PageError("the response has no Content-Type; expected a Simple API project page")
+    raise PageError(
+        f"unexpected Content-Type {content_type!r}: expected a Simple API project page "
+        "(application/vnd.pypi.simple.v1+json or HTML); a login or error page?"
+    )
+
+
+def _api_version(value: object, files: FileValidator) -> str:
+    """PEP 629: absent means 1.0; another major fails the page; a newer minor warns."""
+    if value is None:
+        return "1.0"
+    text = str(value).strip()
+    match = _API_VERSION.fullmatch(text)
+    if match is None:
+        files.warn(f"unreadable API version {text!r}; read as 1.0")
+        return text
+    major, minor = int(match[1]), int(match[2] or 0)
+    if major != _SUPPORTED[0]:
+        raise PageError(
+            f"index speaks API version {text}; this tool supports {_SUPPORTED[0]}.x"
+            f" (up to {SUPPORTED_API_VERSION})"
+        )
+    if minor > _SUPPORTED[1]:
+        files.warn(
+            f"index speaks API version {text}, newer than {SUPPORTED_API_VERSION}: "
+            "fields this tool does not know are ignored"
+        )
+    return text
+
+
+def _status(value: object, files: FileValidator) -> tuple[str | None, str | None]:
+    """PEP 792 ``project-status``: ``{"status": …, "reason": …}`` (a bare string tolerated)."""
+    if value is None:
+        return None, None
+    if isinstance(value, Mapping):
+        status, reason = value.get("status"), value.get("reason")
+    else:
+        status, reason = value, None
+    if not isinstance(status, str) or not status.strip():
+        files.warn(f"project-status {value!r} unreadable (ignored)")
+        return None, None
+    status = status.strip()
+    if status not in _STATUSES:
+        files.warn(f"unknown project status {status!r} (kept)")
+    return status, reason if isinstance(reason, str) and reason else None
+
+
+def _parse_json(body: bytes, base_url: str, project: str) -> ProjectPage:
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise PageError(f"the page is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise PageError(f"the JSON page is a {type(doc).__name__}, not an object")
+    files = FileValidator(base_url, project)
+    meta = doc.get("meta")
+    if not isinstance(meta, dict):
+        if meta is not None:
+            files.warn(f"'meta' is a {type(meta).__name__}, not an object (ignored)")
+        meta = {}
+    api_version = _api_version(meta.get("api-version"), files)
+    entries = doc.get("files")
+    if not isinstance(entries, list):
+        raise PageError("the JSON page has no 'files' list: not a PEP 691 project page")
+    dists = []
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            files.warn(f"file #{position + 1}: not an object (skipped)")
+            continue
+        metadata = next((entry[k] for k in _JSON_METADATA_KEYS if entry.get(k) is not None), None)
+        raw = RawFile(
+            href=entry.get("url"),
+            filename=entry.get("filename"),
+            hashes=entry.get("hashes"),
+            requires_python=entry.get("requires-python"),
+            yanked=entry.get("yanked", False),
+            size=entry.get("size"),
+            upload_time=entry.get("upload-time"),
+            core_metadata=metadata,
+            provenance=entry.get("provenance"),
+        )
+        if (dist := files.build(raw, position)) is not None:
+            dists.append(dist)
+    # PEP 700 ``versions`` may name versions that have no files; keep the page's order.
+    raw_versions = doc.get("versions", [])
+    versions = (
+        [v for v in raw_versions if isinstance(v, str)] if isinstance(raw_versions, list) else []
+    )
+    if versions != raw_versions:
+        files.warn(f"'versions' is not a list of strings: {raw_versions!r:.80} (kept the strings)")
+    status_value = doc.get("project-status", meta.get("project-status"))
+    status, reason = _status(status_value, files)
+    serial = meta.get("_last-serial")
+    # Private key (PEP 691 leaves ``_``-names to the index): some indexes send the number as a
+    # JSON string, which means the same serial.
+    if isinstance(serial, str) and serial.isascii() and serial.isdigit():
+        serial = int(serial)
+    if serial is not None and (isinstance(serial, bool) or not isinstance(serial, int)):
+        files.warn(f"_last-serial {serial!r} is not an integer (ignored)")
+        serial = None
+    name = doc.get("name")
+    return ProjectPage(
+        name=name.strip() if isinstance(name, str) and name.strip() else project,
+        api_version=api_version,
+        files=tuple(dists),
+        versions=tuple(versions),
+        project_status=status,
+        project_status_reason=reason,
+        last_serial=serial,
+        warnings=tuple(files.warnings),
+    )
+
+
+def _parse_html(body: bytes, charset: str, base_url: str, project: str) -> ProjectPage:
+    page = read_html(body, charset)  # raises PageError for a login page or one with no markup
+    files = FileValidator(base_url, project)
+    for warning in page.warnings:
+        files.warn(warning)
+    api_version = _api_version(page.api_version, files)
+    if page.base_href is not None:
+        # HTML: the first <base href> applies to the whole document, itself relative to the page.
+        try:
+            files.base_url = urljoin(base_url, page.base_href.strip())
+        except ValueError:
+            files.warn(f"unreadable <base href={page.base_href!r}> (ignored)")
+    dists = []
+    for position, raw in page.files:
+        if (dist := files.build(raw, position)) is not None:
+            dists.append(dist)
+    status, reason = _status(page.project_status, files)
+    if status is not None:
+        reason = page.project_status_reason
+    return ProjectPage(
+        name=page.name or project,
+        api_version=api_version,
+        files=tuple(dists),
+        project_status=status,
+        project_status_reason=reason,
+        last_serial=page.serial,
+        warnings=tuple(files.warnings),
+    )

@@ -1,0 +1,1 @@
+"""Core metadata: parse and check it, read it out of wheels and sdists, and the fetch strategy."""

@@ -1,0 +1,1 @@
+"""Storing rule changes: loading, committing and importing rule sets in one transaction."""

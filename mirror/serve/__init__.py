@@ -1,0 +1,1 @@
+"""``mirror serve``: a snapshot as a read-only Simple Repository API for pip and uv."""

@@ -1,0 +1,58 @@
+"""One source per configured index, sharing one HTTP client for the run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from db.indexes import IndexConfig
+from mirror.http.client import ClientConfig, IndexClient
+from mirror.index_api.urls import strip_credentials
+from mirror.pipconfig import pip_indexes
+from mirror.sources.http import HttpFlatSource, HttpSimpleSource
+from mirror.sources.local import LocalFlatSource, LocalSimpleSource
+from mirror.sources.protocol import IndexSource
+
+__all__ = ["open_sources", "runtime_url"]
+
+
+def runtime_url(index: IndexConfig, pip_urls: Sequence[str]) -> str:
+    """The index URL to use now: with credentials when pip's configuration gives them for the
+    same index (they are never stored; MIRROR.md, "Auth")."""
+    for url in pip_urls:
+        if "@" in url and strip_credentials(url).rstrip("/") == index.url.rstrip("/"):
+            return url
+    return index.url
+
+
+@asynccontextmanager
+async def open_sources(
+    indexes: Sequence[IndexConfig], *, concurrency: int = 8, client: IndexClient | None = None
+) -> AsyncIterator[dict[int, IndexSource]]:
+    owned = client is None
+    http = client or IndexClient(ClientConfig(concurrency_per_host=concurrency))
+    if owned:
+        await http.__aenter__()
+    try:
+        pip_urls = (
+            [p.url for p in pip_indexes()] if any(i.url.startswith("http") for i in indexes) else []
+        )
+        sources: dict[int, IndexSource] = {}
+        for index in indexes:
+            if index.url.startswith("file:"):
+                sources[index.id] = (
+                    LocalFlatSource(index.url)
+                    if index.format == "flat"
+                    else LocalSimpleSource(index.url)
+                )
+                continue
+            url = http.add_index(runtime_url(index, pip_urls), name=index.name)
+            sources[index.id] = (
+                HttpFlatSource(http, index, url)
+                if index.format == "flat"
+                else HttpSimpleSource(http, index, url)
+            )
+        yield sources
+    finally:
+        if owned:
+            await http.__aexit__(None, None, None)

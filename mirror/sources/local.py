@@ -1,0 +1,129 @@
+"""Indexes on the local disk: ``file://`` simple-index directories and flat directories of
+distributions (pip's ``--find-links``).
+
+A directory listing has no page of its own, so one is made: the files found are written as a
+PEP 691 JSON page (with sha256 hashes) and go through the same parser and store as any page
+fetched over HTTP. A simple-index directory that has ``<project>/index.html`` is read as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from db.records import DistFile, canonical_name
+from db.write.snapshot_writer import FetchedPage, PreviousPage
+from mirror.index_api.filenames import parse_filename
+from mirror.index_api.project_page import PageError, parse_project_page
+from mirror.metadata.fetch import metadata_from_local_file
+from mirror.sources.protocol import MetadataOutcome, NotModified
+
+__all__ = ["LocalFlatSource", "LocalSimpleSource", "path_from_file_url"]
+
+_JSON = "application/vnd.pypi.simple.v1+json"
+
+
+def path_from_file_url(url: str) -> Path:
+    return Path(unquote(urlsplit(url).path))
+
+
+def _synthesized_page(project: str, paths: list[Path]) -> bytes:
+    """A PEP 691 page for the given files, deterministic (sorted, no times)."""
+    files = []
+    for path in sorted(paths, key=lambda p: p.name):
+        data = path.read_bytes()
+        entry: dict[str, object] = {
+            "filename": path.name,
+            "url": path.resolve().as_uri(),
+            "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+            "size": len(data),
+        }
+        sidecar = path.with_name(path.name + ".metadata")
+        if sidecar.is_file():
+            entry["core-metadata"] = {"sha256": hashlib.sha256(sidecar.read_bytes()).hexdigest()}
+        files.append(entry)
+    page = {"meta": {"api-version": "1.1"}, "name": project, "files": files}
+    return json.dumps(page, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _distributions(directory: Path, project: str, *, flat: bool = False) -> list[Path]:
+    """The distributions of ``project`` in ``directory``.
+
+    In a flat directory the files of many projects sit together, and a legacy sdist name is
+    ambiguous (``foo-bar-4.0.tar.gz`` splits as foo ``bar-4.0`` or foo-bar ``4.0``): a file is
+    ``project``'s there only when the split gives a valid version, as pip and uv read it.
+    Otherwise a project would be "found" on the index through another project's file.
+    """
+    found = []
+    for path in directory.iterdir():
+        if not path.is_file() or path.name.endswith(".metadata"):
+            continue
+        parsed = parse_filename(path.name, project)
+        if parsed is None or parsed.project != project:
+            continue
+        if flat and not (parsed.is_wheel or parsed.version_valid):
+            continue
+        found.append(path)
+    return found
+
+
+def _page(project: str, body: bytes, content_type: str, url: str) -> FetchedPage:
+    try:
+        parsed = parse_project_page(body, content_type, url, project)
+    except PageError as exc:
+        return FetchedPage(
+            status=200, content_type=content_type, body=body, final_url=url, error=str(exc)
+        )
+    return FetchedPage(
+        status=200, content_type=content_type, body=body, final_url=url, parsed=parsed
+    )
+
+
+class _LocalMetadata:
+    async def fetch_metadata(self, dist: DistFile) -> MetadataOutcome:
+        return await asyncio.to_thread(metadata_from_local_file, dist)
+
+
+class LocalSimpleSource(_LocalMetadata):
+    """``file:///…/simple/``: ``<project>/index.html`` or a directory of files per project."""
+
+    def __init__(self, url: str) -> None:
+        self.root = path_from_file_url(url)
+
+    async def fetch_page(
+        self, project: str, previous: PreviousPage | None
+    ) -> FetchedPage | NotModified:
+        return await asyncio.to_thread(self._read, project)
+
+    def _read(self, project: str) -> FetchedPage:
+        directory = self.root / project
+        index_html = directory / "index.html"
+        if index_html.is_file():
+            return _page(project, index_html.read_bytes(), "text/html", index_html.as_uri())
+        if directory.is_dir():
+            body = _synthesized_page(project, _distributions(directory, project))
+            return _page(project, body, _JSON, directory.as_uri() + "/")
+        return FetchedPage(status=404)
+
+
+class LocalFlatSource(_LocalMetadata):
+    """A flat directory of distributions; a project is "here" when it has a file in it."""
+
+    def __init__(self, url: str) -> None:
+        self.root = path_from_file_url(url)
+
+    async def fetch_page(
+        self, project: str, previous: PreviousPage | None
+    ) -> FetchedPage | NotModified:
+        return await asyncio.to_thread(self._read, canonical_name(project))
+
+    def _read(self, project: str) -> FetchedPage:
+        if not self.root.is_dir():
+            return FetchedPage(status=0, error=f"directory {self.root} does not exist")
+        paths = _distributions(self.root, project, flat=True)
+        if not paths:
+            return FetchedPage(status=404)
+        return _page(project, _synthesized_page(project, paths), _JSON, self.root.as_uri() + "/")

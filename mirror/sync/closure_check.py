@@ -1,0 +1,86 @@
+"""Closure completeness: resolve against the snapshot being built, fetch what it lacked, repeat.
+
+Following Requires-Dist of the newest few versions (:mod:`mirror.sync.closure`) reaches most of
+what a resolution needs, but not what backtracking visits: an older version whose metadata
+was never fetched, a project only an older release depends on. So ``mirror sync --closure``
+ends by running the offline resolver itself, for every target, against the new snapshot, and
+fetching exactly the projects and core metadata it reported missing, until a resolution
+needs nothing more — it succeeds, or fails for a reason that is not missing data. Then
+``resolve`` for those targets works with the network off, because it will ask the snapshot
+the same questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from db.read.snapshot_reader import SnapshotReader
+from resolve.candidates.project import Target
+from resolve.inputs.requirements import InputRequirement
+from resolve.pipeline import resolve_once
+from resolve.run import stored_rules
+
+__all__ = ["ClosureReport", "complete_closure"]
+
+#: A safety net: every round fetches something new, so this is never reached in practice.
+MAX_ROUNDS = 100
+
+
+@dataclass(slots=True)
+class ClosureReport:
+    rounds: int = 0
+    fetched_projects: set[str] = field(default_factory=set)
+    fetched_metadata: set[tuple[str, str]] = field(default_factory=set)
+    # Per target: None when it resolves, else the first line of the failure.
+    unresolved: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rounds": self.rounds,
+            "projects_added": sorted(self.fetched_projects),
+            "metadata_added": [f"{n}=={v}" for n, v in sorted(self.fetched_metadata)],
+            "unresolved": dict(sorted(self.unresolved.items())),
+        }
+
+
+Fetch = Callable[[set[str], set[tuple[str, str]]], Awaitable[None]]
+
+
+async def complete_closure(
+    database: str,
+    snapshot_id: int,
+    requirements: Sequence[InputRequirement],
+    targets: Sequence[Target],
+    fetch: Fetch,
+    flush: Callable[[], None],
+) -> ClosureReport:
+    """Resolve ``requirements`` for every target against the building snapshot; hand what is
+    missing to ``fetch`` (projects, (project, version) metadata) and go again."""
+    report = ClosureReport()
+    asked: tuple[frozenset[str], frozenset[tuple[str, str]]] | None = None
+    for _ in range(MAX_ROUNDS):
+        flush()
+        report.rounds += 1
+        missing_projects: set[str] = set()
+        missing_metadata: set[tuple[str, str]] = set()
+        report.unresolved.clear()
+        with SnapshotReader.open_building(database, snapshot_id) as reader:
+            rules = stored_rules(reader, None)
+            for target in targets:
+                outcome = resolve_once(reader, rules, target, requirements)
+                missing_projects |= outcome.missing_projects
+                missing_metadata |= outcome.missing_metadata
+                if outcome.failure is not None:
+                    first = outcome.failure.splitlines()[0]
+                    report.unresolved[str(target.environment)] = first
+        if not missing_projects and not missing_metadata:
+            return report
+        key = (frozenset(missing_projects), frozenset(missing_metadata))
+        if key == asked:  # fetched already and still missing: the index has nothing more
+            return report
+        asked = key
+        report.fetched_projects |= missing_projects
+        report.fetched_metadata |= missing_metadata
+        await fetch(missing_projects, missing_metadata)
+    return report

@@ -1,0 +1,352 @@
+"""The sync: every requested project's page from every configured index, then core metadata
+for the selected versions, following Requires-Dist when asked (MIRROR.md, "Sync behaviour").
+
+The order of network work does not matter to the result: pages are stored by (index, project)
+and the snapshot's content digest is computed from sorted content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from db.indexes import IndexConfig
+from db.records import DistFile
+from db.write.snapshot_writer import FetchedPage, PreviousPage, SnapshotWriter
+from mirror.sources.protocol import IndexSource, MetadataOutcome, NotModified
+from mirror.sync.closure import ClosureState
+from mirror.sync.selection import VersionPolicy, choose_metadata_files
+
+__all__ = ["Progress", "SyncStats", "Syncer"]
+
+
+class Progress:
+    """No-op progress hooks (reporter pattern); the CLI supplies a live one on a TTY."""
+
+    def project_queued(self, total: int) -> None:
+        pass
+
+    def page_done(self, outcome: str) -> None:
+        pass
+
+    def metadata_done(self, outcome: str, nbytes: int) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class SyncStats:
+    projects: int = 0
+    pages_fetched: int = 0
+    pages_not_modified: int = 0
+    pages_resumed: int = 0
+    pages_failed: int = 0
+    pages_stale: int = 0
+    metadata_fetched: int = 0
+    metadata_known: int = 0
+    metadata_failed: int = 0
+    needs_build: int = 0
+    bytes_fetched: int = 0
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # What the closure check added and whether each target resolves (mirror.sync.closure_check).
+    closure: dict[str, object] | None = None
+
+    def as_json(self) -> dict[str, object]:
+        extra: dict[str, object] = {} if self.closure is None else {"closure": self.closure}
+        return extra | {
+            "projects": self.projects,
+            "pages": {
+                "fetched": self.pages_fetched,
+                "not_modified": self.pages_not_modified,
+                "resumed": self.pages_resumed,
+                "failed": self.pages_failed,
+                "stale": self.pages_stale,
+            },
+            "metadata": {
+                "fetched": self.metadata_fetched,
+                "already_known": self.metadata_known,
+                "failed": self.metadata_failed,
+                "needs_build": self.needs_build,
+            },
+            "bytes_fetched": self.bytes_fetched,
+            "failures": sorted(self.failures),
+            "warnings": sorted(self.warnings),
+        }
+
+
+@dataclass(slots=True)
+class _ProjectState:
+    files: dict[int, list[DistFile]] = field(default_factory=dict)  # index_id → files
+    # Requires-Dist per (index_id, filename) whose metadata the snapshot holds.
+    requires: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+    followed: set[tuple[int, str]] = field(default_factory=set)
+    pins_done: frozenset[str] | None = None
+    extras_done: frozenset[str] = frozenset()
+
+
+class Syncer:
+    """One sync run: a queue of projects worked by ``concurrency`` tasks."""
+
+    def __init__(
+        self,
+        writer: SnapshotWriter,
+        indexes: Sequence[IndexConfig],
+        sources: Mapping[int, IndexSource],
+        *,
+        policy: VersionPolicy,
+        closure: ClosureState | None,
+        pins: Mapping[str, set[str]] | None = None,
+        concurrency: int = 8,
+        progress: Progress | None = None,
+    ) -> None:
+        self.writer = writer
+        self.indexes = list(indexes)
+        self.sources = sources
+        self.policy = policy
+        self.closure = closure
+        self.pins: dict[str, set[str]] = {k: set(v) for k, v in (pins or {}).items()}
+        self.concurrency = max(1, concurrency)
+        self.progress = progress or Progress()
+        self.stats = SyncStats()
+        self._state: dict[str, _ProjectState] = {}
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queued: set[str] = set()
+        self._in_progress: set[str] = set()
+        self._previous: dict[tuple[int, str], PreviousPage] = {}
+        self._resumed: set[tuple[int, str]] = set()
+        self._stale: list[tuple[IndexConfig, str]] = []
+        # (index_id, filename) → Requires-Dist (None: no usable metadata) for every file whose
+        # metadata this snapshot has or will carry over from the previous one.
+        self._metadata: dict[tuple[int, str], list[str] | None] = {}
+        self._requeue_after: set[str] = set()
+
+    # -- driving ----------------------------------------------------------------------------
+
+    def enqueue(self, project: str) -> None:
+        if project in self._in_progress:
+            # A worker is on it; it will see the new extras/pins when it finishes.
+            self._requeue_after.add(project)
+            return
+        if project not in self._queued:
+            self._queued.add(project)
+            self._queue.put_nowait(project)
+            self.progress.project_queued(len(self._state) + self._queue.qsize())
+
+    async def run(self, projects: Sequence[str]) -> SyncStats:
+        self._previous = self.writer.previous_pages()
+        self._resumed = self.writer.resumed_pages
+        self._metadata = self.writer.metadata_index(previous=True)
+        self._metadata.update(self.writer.metadata_index(previous=False))
+        for project in sorted(set(projects)):
+            self.enqueue(project)
+        workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+        workers.append(asyncio.create_task(self._flusher()))
+        try:
+            await self._queue.join()
+            if self._stale:
+                await self._retry_stale()
+                await self._queue.join()  # projects whose page caught up: metadata, closure
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            # Whatever was recorded is committed even when the run is interrupted, so that a
+            # resumed sync does not fetch it again.
+            self.writer.flush()
+        self.stats.projects = len(self._state)
+        return self.stats
+
+    async def fetch_more(self, projects: set[str], metadata: set[tuple[str, str]]) -> None:
+        """Another round for what a resolution found missing: new projects' pages, and the
+        core metadata of the given (project, version) pairs, as exact pins."""
+        for name, version in metadata:
+            self.pins.setdefault(name, set()).add(version)
+        await self.run(sorted(projects | {name for name, _ in metadata}))
+
+    async def _flusher(self) -> None:
+        """Commit buffered records on a clock too, so a stalled request never holds finished
+        work uncommitted (a SIGKILL then loses at most ``FLUSH_SECONDS`` of it)."""
+        while True:
+            await asyncio.sleep(self.writer.FLUSH_SECONDS)
+            self.writer.flush()
+
+    async def _worker(self) -> None:
+        while True:
+            project = await self._queue.get()
+            self._queued.discard(project)
+            self._in_progress.add(project)
+            try:
+                await self._sync_project(project)
+            finally:
+                self._in_progress.discard(project)
+                if project in self._requeue_after:
+                    self._requeue_after.discard(project)
+                    self.enqueue(project)
+                self._queue.task_done()
+
+    # -- one project --------------------------------------------------------------------------
+
+    async def _sync_project(self, project: str) -> None:
+        state = self._state.get(project)
+        if state is None:
+            state = self._state[project] = _ProjectState()
+            await asyncio.gather(*(self._sync_page(ix, project, state) for ix in self.indexes))
+        pins = frozenset(self.pins.get(project, set()))
+        if self.closure is not None:
+            pins |= self.closure.pins.get(project, set())
+        if pins != state.pins_done:
+            state.pins_done = pins
+            await self._sync_metadata(project, state, pins)
+        if self.closure is not None:
+            self._follow(project, state, self.closure)
+
+    def _follow(self, project: str, state: _ProjectState, closure: ClosureState) -> None:
+        """Follow the Requires-Dist not followed yet — all of them again when new extras of
+        this project were requested since."""
+        extras = frozenset(closure.extras.get(project, set()))
+        if extras != state.extras_done:
+            state.extras_done = extras
+            state.followed.clear()
+        for key in sorted(state.requires.keys() - state.followed):
+            state.followed.add(key)
+            for dependency in closure.follow(project, state.requires[key]):
+                self.enqueue(dependency)
+
+    async def _sync_page(self, index: IndexConfig, project: str, state: _ProjectState) -> None:
+        key = (index.id, project)
+        if key in self._resumed:
+            link = self.writer.page_link(index.id, project)
+            if link is not None:
+                self.stats.pages_resumed += 1
+                self.progress.page_done("resumed")
+                if link[1] == 200 and not link[2]:
+                    state.files[index.id] = self.writer.page_files(link[0])
+                return
+        previous = self._previous.get(key)
+        source = self.sources[index.id]
+        try:
+            outcome = await source.fetch_page(project, previous)
+        except Exception as exc:  # a source bug or I/O error fails this page, not the sync
+            outcome = FetchedPage(status=0, error=f"{type(exc).__name__}: {exc}")
+        if isinstance(outcome, NotModified):
+            assert previous is not None
+            self.writer.reuse_page(
+                index.id, project, previous.page_id, outcome.etag, outcome.last_modified
+            )
+            self.stats.pages_not_modified += 1
+            self.progress.page_done("not-modified")
+            if previous.status == 200 and not previous.failed:
+                state.files[index.id] = self.writer.page_files(previous.page_id)
+            return
+        if self._is_stale(outcome, previous):
+            assert previous is not None
+            self._stale.append((index, project))
+            self.writer.reuse_page(
+                index.id, project, previous.page_id, previous.etag, previous.last_modified
+            )
+            self.stats.pages_stale += 1
+            state.files[index.id] = self.writer.page_files(previous.page_id)
+            return
+        self.writer.record_page(index.id, project, outcome)
+        self.stats.bytes_fetched += len(outcome.body or b"")
+        if outcome.error is not None:
+            self.stats.pages_failed += 1
+            self.stats.failures.append(f"{project} on {index.name}: {outcome.error}")
+            self.progress.page_done("failed")
+            return
+        self.stats.pages_fetched += 1
+        self.progress.page_done("fetched")
+        if outcome.parsed is not None:
+            state.files[index.id] = list(outcome.parsed.files)
+            self.stats.warnings += [
+                f"{project} on {index.name}: {w}" for w in outcome.parsed.warnings
+            ]
+
+    @staticmethod
+    def _is_stale(outcome: FetchedPage, previous: PreviousPage | None) -> bool:
+        """A page whose serial is lower than the stored one came from a lagging CDN node."""
+        if previous is None or previous.serial is None or outcome.parsed is None:
+            return False
+        serial = outcome.parsed.last_serial
+        return serial is not None and serial < previous.serial
+
+    async def _retry_stale(self) -> None:
+        """Fetch each stale page once more, at the end of the run. A page that caught up
+        replaces the kept one, and its project is queued again so that the new files get
+        their core metadata (and, in a closure sync, their dependencies). Anything else — still
+        stale, failed, not a page — leaves the stored page in place."""
+        stale, self._stale = self._stale, []
+        for index, project in stale:
+            previous = self._previous.get((index.id, project))
+            try:
+                outcome = await self.sources[index.id].fetch_page(project, None)
+            except Exception:  # as in _sync_page: a failed retry keeps the stored page
+                outcome = None
+            if (
+                not isinstance(outcome, FetchedPage)
+                or outcome.error is not None
+                or outcome.parsed is None
+                or self._is_stale(outcome, previous)
+            ):
+                self.stats.warnings.append(
+                    f"{project} on {index.name}: serial went back (stale cache); "
+                    "kept the stored page"
+                )
+                continue
+            self.writer.record_page(index.id, project, outcome)
+            self.stats.pages_stale -= 1
+            self.stats.pages_fetched += 1
+            self.stats.bytes_fetched += len(outcome.body or b"")
+            state = self._state[project]
+            state.files[index.id] = list(outcome.parsed.files)
+            state.pins_done = None  # forces _sync_project to look at the metadata again
+            self.enqueue(project)
+
+    # -- core metadata ------------------------------------------------------------------------
+
+    async def _sync_metadata(
+        self, project: str, state: _ProjectState, pins: frozenset[str]
+    ) -> None:
+        jobs = []
+        for index_id in sorted(state.files):
+            chosen = choose_metadata_files(state.files[index_id], self.policy, pins)
+            jobs.append(self._metadata_for_index(index_id, chosen, state))
+        await asyncio.gather(*jobs)
+
+    async def _metadata_for_index(
+        self, index_id: int, chosen: list[DistFile], state: _ProjectState
+    ) -> None:
+        missing = [d for d in chosen if (index_id, d.filename) not in self._metadata]
+        self.stats.metadata_known += len(chosen) - len(missing)
+        await asyncio.gather(*(self._fetch_metadata(index_id, d) for d in missing))
+        for dist in chosen:
+            requires = self._metadata.get((index_id, dist.filename))
+            if requires is not None:
+                state.requires[(index_id, dist.filename)] = requires
+
+    async def _fetch_metadata(self, index_id: int, dist: DistFile) -> None:
+        try:
+            outcome = await self.sources[index_id].fetch_metadata(dist)
+        except Exception as exc:  # recorded as data; a later sync retries it
+            outcome = MetadataOutcome("invalid", error=f"{type(exc).__name__}: {exc}")
+        self.writer.record_metadata(
+            index_id,
+            dist.filename,
+            source=outcome.source,
+            raw=outcome.raw,
+            parsed=outcome.parsed,
+            error=outcome.error,
+        )
+        self._metadata[(index_id, dist.filename)] = (
+            list(outcome.parsed.requires_dist) if outcome.parsed is not None else None
+        )
+        self.stats.bytes_fetched += outcome.bytes_fetched
+        if outcome.source == "invalid":
+            self.stats.metadata_failed += 1
+            self.stats.warnings.append(f"{dist.filename}: {outcome.error}")
+        elif outcome.source == "needs-build":
+            self.stats.needs_build += 1
+        else:
+            self.stats.metadata_fetched += 1
+        self.progress.metadata_done(outcome.source, outcome.bytes_fetched)

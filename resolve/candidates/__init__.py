@@ -1,0 +1,1 @@
+"""Snapshot rows → each project's candidate versions under the rules, and the solver's provider."""

@@ -1,0 +1,265 @@
+"""The solver's view of a snapshot: ``Provider`` over candidates built from snapshot rows.
+
+Everything ecosystem-specific happens here, between the snapshot and the pure solver:
+markers are evaluated for the target, extras become virtual packages, constraints narrow and
+overrides replace requirements wherever they appear, yanked versions are usable only when
+pinned exactly or kept from a previous lock (PEP 592, SEMANTICS §4), and the decision order
+follows the resolution mode, the lock's preferences, the pre-release policy and, under
+``unsafe-first-match``, the index order.
+
+The provider also records what the snapshot lacked (projects never synced, versions whose
+core metadata is missing) so that ``mirror sync --closure`` can fetch exactly that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import Specifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from db.read.snapshot_reader import ProjectRecord
+from resolve.candidates.project import ProjectCandidates, Reason, Target, build_candidates
+from resolve.policy.prerelease import (
+    PrereleaseMode,
+    choose_version,
+    names_prerelease,
+    requirement_mask,
+)
+from resolve.rules.model import IndexStrategy, RuleSet
+from resolve.solver.names import ROOT, pin_base, split_extra, virtual
+from resolve.solver.provider import Dependencies, Unavailable
+from resolve.solver.provider import Requirement as SolverRequirement
+from resolve.solver.versionset import Universe, VersionSet
+
+__all__ = ["Request", "ResolutionMode", "SnapshotProvider"]
+
+ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What to resolve: root requirements (markers not yet evaluated), constraints and
+    overrides by canonical name, and the previous lock's pins as preferences."""
+
+    requirements: tuple[Requirement, ...]
+    constraints: tuple[Requirement, ...] = ()
+    overrides: tuple[Requirement, ...] = ()
+    preferences: Mapping[str, Version] = field(default_factory=dict)
+    resolution: ResolutionMode = "highest"
+
+
+class SnapshotProvider:
+    """A :class:`resolve.solver.Provider` over ``load(name) -> ProjectRecord``."""
+
+    def __init__(
+        self,
+        load: Callable[[str], ProjectRecord],
+        rules: RuleSet,
+        target: Target,
+        request: Request,
+    ) -> None:
+        self._load = load
+        self.rules = rules
+        self.target = target
+        self.request = request
+        self.markers = target.environment.markers
+        self.projects: dict[str, ProjectCandidates] = {}
+        self._universes: dict[str, Universe] = {}
+        self._ranks: dict[str, list[int]] = {}
+        self._parsed: dict[str, Requirement | str] = {}
+        self._marker_cache: dict[tuple[str, str], bool] = {}
+        #: (project, version) whose core metadata the solver needed but the snapshot lacks.
+        self.missing_metadata: set[tuple[str, str]] = set()
+        #: Projects the solver asked about that no index was asked about in the snapshot.
+        self.missing_projects: set[str] = set()
+        #: Yanked versions used anyway, with the yank reason (SEMANTICS E3, E5).
+        self.yanked_used: dict[str, tuple[Version, str]] = {}
+
+        roots = [r for r in request.requirements if self._applies(r.marker, "")]
+        self._roots = roots
+        self._constraints = _by_name(r for r in request.constraints if self._applies(r.marker, ""))
+        self._overrides = _by_name(r for r in request.overrides if self._applies(r.marker, ""))
+        explicit = frozenset(
+            canonicalize_name(r.name) for r in roots if names_prerelease(r.specifier)
+        )
+        self.policy = rules.prerelease_policy(explicit)
+        self._direct = {canonicalize_name(r.name) for r in roots}
+        # Exact root pins admit a yanked version (PEP 592: "==" without a wildcard, "===").
+        self._exact: dict[str, list[Specifier]] = {}
+        for r in roots:
+            for spec in r.specifier:
+                if spec.operator == "===" or (
+                    spec.operator == "==" and not spec.version.endswith(".*")
+                ):
+                    self._exact.setdefault(canonicalize_name(r.name), []).append(spec)
+
+    # -- candidates ---------------------------------------------------------------------
+
+    def project(self, name: str) -> ProjectCandidates:
+        found = self.projects.get(name)
+        if found is None:
+            record = self._load(name)
+            if not record.in_snapshot:
+                self.missing_projects.add(name)
+            found = build_candidates(record, self.rules, self.target, self.markers)
+            self.projects[name] = found
+        return found
+
+    # -- Provider -----------------------------------------------------------------------
+
+    def versions(self, package: str) -> Universe:
+        base, _ = split_extra(package)
+        universe = self._universes.get(base)
+        if universe is None:
+            candidates = self.project(base)
+            # Versions iterates ascending and without duplicates: no need to sort again.
+            universe = Universe.ascending(tuple(candidates.versions))
+            self._universes[base] = universe
+        return universe
+
+    def dependencies(self, package: str, version: Version) -> Dependencies | Unavailable:
+        if package == ROOT:
+            return self._requirements(self._roots, extra=None, root=True)
+        base, extra = split_extra(package)
+        candidate = self.project(base).versions[version]
+        if candidate.unavailable is not None:
+            reason, detail = candidate.unavailable
+            if reason is Reason.METADATA_MISSING:
+                self.missing_metadata.add((base, str(version)))
+            return Unavailable(detail)
+        if candidate.yanked is not None:
+            if not self._yank_allowed(base, version):
+                return Unavailable(f"yanked: {candidate.yanked}" if candidate.yanked else "yanked")
+            self.yanked_used[base] = (version, candidate.yanked)
+        metadata = candidate.metadata
+        assert metadata is not None  # usable candidates always carry metadata
+        parsed: list[Requirement] = []
+        for text in metadata.requires_dist:
+            requirement = self._parse(text)
+            if isinstance(requirement, str):
+                return Unavailable(f"its metadata has an invalid requirement ({requirement})")
+            parsed.append(requirement)
+        if extra is None:
+            found = self._requirements(
+                [r for r in parsed if self._applies(r.marker, "")], extra=None
+            )
+        else:
+            found = self._requirements(
+                [
+                    r
+                    for r in parsed
+                    if r.marker is not None
+                    and self._applies(r.marker, extra)
+                    and not self._applies(r.marker, "")
+                ],
+                extra=extra,
+            )
+            if not isinstance(found, Unavailable):
+                pin_base(found, self.versions(base), base, version)
+        return found
+
+    def choose(self, package: str, allowed: VersionSet) -> Version | None:
+        base, _ = split_extra(package)
+        request = self.request
+        lowest = request.resolution == "lowest" or (
+            request.resolution == "lowest-direct" and base in self._direct
+        )
+        mode = self.policy.effective(base)
+        preferred = request.preferences.get(base)
+        if self.rules.strategy is not IndexStrategy.UNSAFE_FIRST_MATCH:
+            return choose_version(mode, allowed, lowest=lowest, preferred=preferred)
+        # unsafe-first-match: every version of the first index before any of the next.
+        if preferred is not None and preferred in allowed:
+            return preferred
+        ranks = self._ranks.get(base)
+        if ranks is None:  # worked out only under this strategy
+            ranks = self._ranks[base] = _rank_masks(self.versions(base), self.project(base))
+        for rank_mask in ranks:
+            group = allowed.mask & rank_mask
+            if group:
+                chosen = choose_version(mode, VersionSet(allowed.universe, group), lowest=lowest)
+                if chosen is not None:
+                    return chosen
+        return None
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _yank_allowed(self, name: str, version: Version) -> bool:
+        if self.request.preferences.get(name) == version:
+            return True
+        return any(spec.contains(version, prereleases=True) for spec in self._exact.get(name, ()))
+
+    def _parse(self, text: str) -> Requirement | str:
+        found = self._parsed.get(text)
+        if found is None:
+            try:
+                found = Requirement(text)
+            except InvalidRequirement as exc:
+                found = f"{text!r}: {exc}"
+            self._parsed[text] = found
+        return found
+
+    def _applies(self, marker: Marker | None, extra: str) -> bool:
+        if marker is None:
+            return True
+        key = (str(marker), extra)
+        applies = self._marker_cache.get(key)
+        if applies is None:
+            environment = dict(self.markers)
+            environment["extra"] = extra
+            applies = marker.evaluate(environment)
+            self._marker_cache[key] = applies
+        return applies
+
+    def _requirements(
+        self, requirements: Iterable[Requirement], *, extra: str | None, root: bool = False
+    ) -> dict[str, SolverRequirement] | Unavailable:
+        """Requirements → one solver requirement per package (extras virtual), with
+        overrides replacing, and constraints narrowing, every requirement on a package."""
+        specs: dict[str, SpecifierSet] = {}
+        for requirement in requirements:
+            name = canonicalize_name(requirement.name)
+            replaced = self._overrides.get(name)
+            for one in replaced if replaced is not None else (requirement,):
+                if one.url:
+                    return Unavailable(f"it needs a direct URL reference ({one})")
+                packages = [virtual(name, canonicalize_name(e)) for e in sorted(one.extras)]
+                for package in packages or [name]:
+                    specs[package] = specs.get(package, SpecifierSet()) & one.specifier
+        found: dict[str, SolverRequirement] = {}
+        for package in sorted(specs):
+            base, _ = split_extra(package)
+            spec = specs[package]
+            constraint = self._constraints.get(base)
+            if constraint is not None:
+                for one in constraint:
+                    spec &= one.specifier
+            mode = self.policy.mode(base)
+            if mode is PrereleaseMode.PEP440:
+                universe = self.versions(package)
+                found[package] = VersionSet(universe, requirement_mask(mode, universe, spec))
+            else:
+                found[package] = str(spec)
+        return found
+
+
+def _by_name(requirements: Iterable[Requirement]) -> dict[str, list[Requirement]]:
+    grouped: dict[str, list[Requirement]] = {}
+    for r in requirements:
+        grouped.setdefault(canonicalize_name(r.name), []).append(r)
+    return grouped
+
+
+def _rank_masks(universe: Universe, candidates: ProjectCandidates) -> list[int]:
+    """One mask per index rank, in lookup order (unsafe-first-match's decision order)."""
+    masks: dict[int, int] = {}
+    for position, version in enumerate(universe):
+        rank = candidates.versions.rank(version)
+        masks[rank] = masks.get(rank, 0) | (1 << position)
+    return [masks[r] for r in sorted(masks)]

@@ -1,0 +1,1 @@
+"""Locks: the writers (requirements.txt, pylock.toml, JSON) and the one reader of them."""

@@ -1,0 +1,353 @@
+"""Reading the locks `resolve` writes, for `mirror download`: typed pins and their files.
+
+Two formats, told apart by the file name (a ``.toml`` file is a pylock, anything else a
+requirements file):
+
+- requirements.txt in pip's hash-checking mode: ``name==version`` pins, each with
+  ``--hash=sha256:HEX`` options (pip's "Hash-checking Mode"), read with the same line grammar
+  as every other requirements file (:mod:`resolve.inputs.reqfile`: continuations, comments).
+  It names no files and no URLs, only hashes: :attr:`LockedFile.filename` and ``url`` are None,
+  and the files are found in the snapshot the header names (``#   snapshot: NAME (sha256 DIGEST)``).
+- pylock.toml (PEP 751): ``packages[].wheels[]`` and ``packages[].sdist`` with ``name``,
+  ``url``, ``size`` and ``hashes``; ``packages[].index`` is the origin index.
+
+Errors name the file, the line and the token at fault (DESIGN.md, "Conventions").
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from db.errors import SneakernetError
+from db.records import canonical_name
+from resolve.inputs.requirements import InputError, InputRequirement
+
+__all__ = [
+    "LockFile",
+    "LockPin",
+    "LockedFile",
+    "LockfileError",
+    "SnapshotHeader",
+    "parse_lock_text",
+    "read_lock",
+]
+
+LockFormat = Literal["requirements", "pylock"]
+
+# The header line `resolve` writes (resolve/lock.py): "#   snapshot: NAME (sha256 DIGEST)".
+_SNAPSHOT_LINE = re.compile(
+    r"^#\s*snapshot:\s*(?P<name>\S.*?)\s+\(sha256\s+(?P<digest>[0-9a-fA-F]{64})\)\s*$"
+)
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+class LockfileError(SneakernetError):
+    """A lock that cannot be read; the message names the file, line and token."""
+
+    @classmethod
+    def at(
+        cls,
+        message: str,
+        path: Path,
+        lines: list[str],
+        *,
+        line: int | None = None,
+        token: str | None = None,
+        detail: str | None = None,
+        hint: str | None = None,
+    ) -> LockfileError:
+        """The error, showing line ``line`` of ``lines`` with a caret under ``token``."""
+        text = lines[line - 1] if line is not None and 0 < line <= len(lines) else None
+        found = text.find(token) if text is not None and token else -1
+        error = InputError(
+            message,
+            path=path,
+            line=line,
+            column=found + 1 if found >= 0 else None,
+            token=token if found >= 0 else None,
+            text=text,
+            detail=detail,
+        )
+        return cls(error.render(), hint=hint)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotHeader:
+    """The snapshot a lock was resolved from, as its header names it."""
+
+    name: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class LockedFile:
+    """One locked file. ``filename``, ``url`` and ``size`` are None when the lock does not
+    say (requirements.txt names only hashes); ``line`` is where the lock names it."""
+
+    sha256: str
+    filename: str | None = None
+    url: str | None = None
+    size: int | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LockPin:
+    """``name==version`` and its files; ``index`` is the origin index URL when given."""
+
+    name: str
+    version: str
+    files: tuple[LockedFile, ...]
+    line: int | None = None
+    index: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class LockFile:
+    path: Path
+    format: LockFormat
+    pins: tuple[LockPin, ...]
+    snapshot: SnapshotHeader | None = None
+    # Lines that are valid in a requirements file but mean nothing to a download.
+    ignored: tuple[str, ...] = ()
+
+
+def read_lock(path: Path) -> LockFile:
+    """Read and parse ``path`` (see the module docstring for the formats)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SneakernetError(
+            f"cannot read the lock {path}: {reason}",
+            hint="give a requirements.txt or pylock.toml written by `resolve`",
+        ) from exc
+    return parse_lock_text(text, path)
+
+
+def parse_lock_text(text: str, path: Path) -> LockFile:
+    # PEP 751 names lock files pylock.toml or pylock.<name>.toml; any TOML file is read as one.
+    if path.suffix.lower() == ".toml":
+        return _parse_pylock(text, path)
+    return _parse_requirements(text, path)
+
+
+def _snapshot_header(text: str) -> SnapshotHeader | None:
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break  # the header ends at the first line that is not a comment
+            continue
+        match = _SNAPSHOT_LINE.match(line.strip())
+        if match:
+            return SnapshotHeader(match["name"], match["digest"].lower())
+    return None
+
+
+def _line_of(lines: list[str], needle: str, start: int = 1) -> int | None:
+    """1-based number of the first line at or after ``start`` containing ``needle``."""
+    for number in range(max(start, 1), len(lines) + 1):
+        if needle in lines[number - 1]:
+            return number
+    return None
+
+
+# --- requirements.txt -------------------------------------------------------------------------
+
+_REQUIREMENTS_HINT = (
+    "a requirements lock pins every project as 'name==version' with one "
+    "'--hash=sha256:HEX' per file, as `resolve` writes it"
+)
+
+
+def _parse_requirements(text: str, path: Path) -> LockFile:
+    from resolve.inputs.reqfile import parse_requirements_text
+
+    try:
+        # No ${VAR} expansion: a lock is data, its meaning must not depend on the environment.
+        parsed = parse_requirements_text(text, path, environ={})
+    except InputError as exc:
+        raise LockfileError(exc.render(), hint=_REQUIREMENTS_HINT) from exc
+    lines = text.splitlines()
+    pins: list[LockPin] = []
+    seen: dict[str, LockPin] = {}
+    for item in parsed.requirements:
+        pin = _requirement_pin(item, path, lines)
+        key = canonical_name(pin.name)
+        if key in seen:
+            raise LockfileError.at(
+                f"{pin.name} is pinned twice (also on line {seen[key].line})",
+                path,
+                lines,
+                line=pin.line,
+                token=pin.name,
+                hint=_REQUIREMENTS_HINT,
+            )
+        seen[key] = pin
+        pins.append(pin)
+    # Names only: an option's value may be an index URL with credentials in it.
+    ignored = tuple(f"{o.source}: {o.name}" for o in parsed.options)
+    return LockFile(path, "requirements", tuple(pins), _snapshot_header(text), ignored)
+
+
+def _requirement_pin(item: InputRequirement, path: Path, lines: list[str]) -> LockPin:
+    requirement = item.requirement
+    number = item.source.line or 1
+    specs = list(requirement.specifier)
+    if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
+        raise LockfileError.at(
+            f"{requirement.name} is not pinned to one version",
+            path,
+            lines,
+            line=number,
+            token=str(requirement.specifier) or requirement.name,
+            detail="expected 'name==version'",
+            hint=_REQUIREMENTS_HINT,
+        )
+    version = specs[0].version
+    files: list[LockedFile] = []
+    for written in item.hashes:
+        algorithm, _, digest = written.partition(":")
+        if algorithm != "sha256":
+            continue  # sha384/sha512 are valid for pip, but files are identified by sha256
+        where = _line_of(lines, digest, number) or number
+        if not _SHA256.fullmatch(digest):
+            raise LockfileError.at(
+                f"{digest!r} is not a sha256 digest (64 hexadecimal digits)",
+                path,
+                lines,
+                line=where,
+                token=digest,
+                hint=_REQUIREMENTS_HINT,
+            )
+        files.append(LockedFile(sha256=digest.lower(), line=where))
+    if not files:
+        raise LockfileError.at(
+            f"{requirement.name}=={version} has no --hash=sha256:… option",
+            path,
+            lines,
+            line=number,
+            token=requirement.name,
+            detail="without hashes the locked files cannot be identified",
+            hint=_REQUIREMENTS_HINT,
+        )
+    return LockPin(requirement.name, version, tuple(files), line=number)
+
+
+# --- pylock.toml (PEP 751) --------------------------------------------------------------------
+
+_PYLOCK_HINT = (
+    "PEP 751 lists each file as a table with 'name', 'url', 'size' and "
+    "'hashes = {sha256 = \"…\"}', as `resolve --format pylock` writes it"
+)
+
+
+def _parse_pylock(text: str, path: Path) -> LockFile:
+    lines = text.splitlines()
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        position = _TOML_POSITION.search(str(exc))
+        raise LockfileError.at(
+            f"not valid TOML: {_TOML_POSITION.sub('', str(exc)).strip()}",
+            path,
+            lines,
+            line=int(position[1]) if position else None,
+            hint=_PYLOCK_HINT,
+        ) from exc
+    version = document.get("lock-version")
+    if not isinstance(version, str) or not version.startswith("1."):
+        # PEP 751: a tool must refuse a lock-version it does not support.
+        raise LockfileError.at(
+            f"unsupported lock-version {version!r}",
+            path,
+            lines,
+            line=_line_of(lines, "lock-version"),
+            token=str(version),
+            hint="this version of sneakernet reads pylock.toml lock-version 1.x",
+        )
+    packages = document.get("packages", [])
+    if not isinstance(packages, list):
+        raise LockfileError.at(
+            "'packages' must be an array of tables",
+            path,
+            lines,
+            line=_line_of(lines, "packages"),
+            hint=_PYLOCK_HINT,
+        )
+    pins = [_Pylock(path, lines).pin(entry) for entry in packages]
+    return LockFile(path, "pylock", tuple(pins), _snapshot_header(text))
+
+
+@dataclass(frozen=True, slots=True)
+class _Pylock:
+    """TOML keeps no positions once parsed: errors find their line by the value they name."""
+
+    path: Path
+    lines: list[str]
+
+    def error(self, message: str, token: str, line: int | None) -> LockfileError:
+        return LockfileError.at(
+            message, self.path, self.lines, line=line, token=token, hint=_PYLOCK_HINT
+        )
+
+    def pin(self, entry: object) -> LockPin:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            line = _line_of(self.lines, "[[packages]]")
+            raise self.error("a [[packages]] entry has no name", "[[packages]]", line)
+        name: str = entry["name"]
+        line = _line_of(self.lines, f'"{name}"')
+        version = entry.get("version")
+        if not isinstance(version, str):
+            raise self.error(f"package {name} has no version", name, line)
+        for kind in ("vcs", "directory", "archive"):
+            if kind in entry:
+                raise self.error(
+                    f"package {name}: a '{kind}' source cannot be downloaded", name, line
+                )
+        tables: list[object] = list(entry.get("wheels", []))
+        if "sdist" in entry:
+            tables.append(entry["sdist"])
+        if not tables:
+            raise self.error(f"package {name} lists no wheels and no sdist", name, line)
+        files = tuple(self.file(table, name, line) for table in tables)
+        index = entry.get("index")
+        return LockPin(name, version, files, line, index if isinstance(index, str) else None)
+
+    def file(self, table: object, package: str, start: int | None) -> LockedFile:
+        if not isinstance(table, Mapping):
+            raise self.error(f"package {package}: a file entry is not a table", package, start)
+        url = table.get("url")
+        if not isinstance(url, str):
+            path = table.get("path")
+            what = "a local 'path'" if path is not None else "no 'url'"
+            message = f"package {package}: a file has {what}; only URLs can be downloaded"
+            token = f'"{path}"' if path is not None else package
+            raise self.error(message, token, _line_of(self.lines, token, start or 1) or start)
+        # PEP 751: "name" may be left out; the file name is then the URL's last path segment.
+        filename = table.get("name")
+        if not isinstance(filename, str):
+            filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        line = _line_of(self.lines, f'"{filename}"', start or 1) or _line_of(self.lines, url)
+        hashes = table.get("hashes")
+        digest = hashes.get("sha256") if isinstance(hashes, Mapping) else None
+        if not isinstance(digest, str):
+            raise self.error(f"{filename} has no sha256 hash", filename, line)
+        if not _SHA256.fullmatch(digest):
+            message = f"{digest!r} is not a sha256 digest (64 hexadecimal digits)"
+            raise self.error(message, digest, _line_of(self.lines, digest) or line)
+        size = table.get("size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            where = _line_of(self.lines, str(size), line or 1) or line
+            raise self.error(f"{filename}: size {size!r} is not a byte count", str(size), where)
+        return LockedFile(digest.lower(), filename, url, size, line)

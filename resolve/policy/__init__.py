@@ -1,0 +1,1 @@
+"""Resolution policy: pre-release modes and the preferences an existing lock gives."""

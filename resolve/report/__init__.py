@@ -1,0 +1,1 @@
+"""Failures rendered for people: the derivation tree, ``hint:`` lines, ``--explain``."""

@@ -1,0 +1,157 @@
+"""``resolve --explain NAME``: every version of NAME on every index, and the verdict on it.
+
+A verdict is ``picked`` (what this resolution selects), ``candidate`` (usable, not chosen) or
+``excluded``, with the reason in the user's terms: the index rule or strategy, the pin, the
+pre-release mode, the yank and its reason, Requires-Python, the wheel tags, the cutoff, the
+missing metadata (DESIGN.md "The resolver").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+import click
+from packaging.version import InvalidVersion, Version
+
+from db.read.snapshot_reader import PageRecord
+from resolve.candidates.project import Exclusion, ProjectCandidates, Reason
+from resolve.inputs.requirements import InputRequirement, ParsedInputs, parse_requirement
+from resolve.policy.prerelease import PrereleaseMode
+
+if TYPE_CHECKING:
+    from resolve.run import ResolveRun
+
+__all__ = ["Row", "explain_project", "explain_rows"]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    index: str
+    version: str
+    files: int
+    verdict: str  # picked | candidate | excluded | not-here | failed
+    reason: str
+
+
+def explain_project(run: ResolveRun, name: str, *, as_json: bool) -> int:
+    """Print the table (or JSON) for ``name``; exit status 0."""
+    requirements: tuple[InputRequirement, ...] = run.inputs.requirements or (
+        parse_requirement(name),
+    )
+    run.inputs = ParsedInputs(requirements, run.inputs.constraints, run.inputs.options)
+    outcome = run.resolve()
+    provider = outcome.provider
+    assert provider is not None
+    project = provider.project(name)
+    picked = None
+    if outcome.lock is not None:
+        picked = next((p.version for p in outcome.lock.packages if p.name == name), None)
+    mode = provider.policy.effective(name)
+    pin = run.rules.pin_for(name, provider.markers)
+    if pin is not None:
+        kept_out = f"the pin `{pin.glob}` allows only index {', '.join(pin.indexes)}"
+    else:
+        kept_out = "the index is explicit: it serves only packages pinned to it"
+    rows = explain_rows(project, run.reader.project(name).pages, picked, mode, kept_out)
+    if as_json:
+        document = {
+            "project": name,
+            "snapshot": run.reader.snapshot.name,
+            "rules": run.rules.digest,
+            "strategy": str(run.rules.strategy),
+            "picked": None if picked is None else str(picked),
+            "versions": [asdict(r) for r in rows],
+        }
+        click.echo(json.dumps(document, indent=2, sort_keys=True))
+        return 0
+    click.echo(f"{name} in snapshot {run.reader.snapshot.name}, strategy {run.rules.strategy}")
+    if not rows:
+        click.echo("  no index in the snapshot lists it")
+    widths = [max((len(getattr(r, f)) for r in rows), default=0) for f in ("index", "version")]
+    for row in rows:
+        click.echo(
+            f"  {row.index.ljust(widths[0])}  {row.version.ljust(widths[1])}  "
+            f"{row.verdict:<9}  {row.reason}".rstrip()
+        )
+    if outcome.failure is not None:
+        click.echo(f"\n{outcome.failure}")
+    return 0
+
+
+def _version_key(text: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(text))
+    except InvalidVersion:
+        return (0, text)
+
+
+def explain_rows(
+    project: ProjectCandidates,
+    pages: tuple[PageRecord, ...],
+    picked: Version | None,
+    mode: PrereleaseMode,
+    kept_out: str = "a pin or an explicit index keeps this index from the project",
+) -> list[Row]:
+    """One row per (index, version) listed in the snapshot, newest first per index."""
+    rows: list[Row] = []
+    exclusions: dict[tuple[str, str], list[Exclusion]] = {}
+    for exclusion in project.excluded:
+        exclusions.setdefault((exclusion.index, exclusion.version), []).append(exclusion)
+    for page in pages:
+        index = page.index.name
+        if not page.found:
+            verdict = "failed" if page.failed else "not-here"
+            rows.append(Row(index, "-", 0, verdict, page.error or f"HTTP {page.status}"))
+            continue
+        listed: dict[str, int] = {}
+        for f in page.files:
+            listed[f.version] = listed.get(f.version, 0) + 1
+        for text in sorted(listed, key=_version_key, reverse=True):
+            verdict, reason = _verdict(
+                project, index, text, picked, mode, exclusions.get((index, text), []), kept_out
+            )
+            rows.append(Row(index, text, listed[text], verdict, reason))
+    return rows
+
+
+def _verdict(
+    project: ProjectCandidates,
+    index: str,
+    text: str,
+    picked: Version | None,
+    mode: PrereleaseMode,
+    excluded: list[Exclusion],
+    kept_out: str,
+) -> tuple[str, str]:
+    try:
+        version = Version(text)
+    except InvalidVersion:
+        return "excluded", "not a valid PEP 440 version"
+    candidate = project.versions.get(version)
+    if candidate is not None and candidate.index.name == index:
+        if candidate.unavailable is not None:
+            return "excluded", candidate.unavailable[1]
+        if version == picked:
+            return "picked", "selected" + (" (yanked, pinned)" if candidate.yanked else "")
+        if candidate.yanked is not None:
+            return "excluded", "yanked" + (f": {candidate.yanked}" if candidate.yanked else "")
+        if version.is_prerelease and mode in (PrereleaseMode.DISALLOW, PrereleaseMode.EXPLICIT):
+            return "excluded", f"pre-release, and the pre-release mode is {mode}"
+        return "candidate", "usable, not selected"
+    if candidate is not None:
+        return "excluded", f"supplied by index {candidate.index.name}"
+    reasons = {e.reason: e for e in excluded}
+    if Reason.PIN in reasons:
+        return "excluded", kept_out
+    if Reason.STRATEGY in reasons:
+        first = project.supplying[0] if project.supplying else "an earlier index"
+        return "excluded", f"strategy first-index: index {first} supplies {project.name}"
+    if Reason.CUTOFF in reasons:
+        return "excluded", "uploaded after the cutoff"
+    if excluded:
+        return "excluded", excluded[0].detail or str(excluded[0].reason)
+    if project.problems:
+        return "excluded", f"index {project.problems[0].index}: {project.problems[0].detail}"
+    return "excluded", "not consulted"

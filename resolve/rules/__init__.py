@@ -1,0 +1,1 @@
+"""Index-precedence rules as a pure value, its edits, and its file formats (own TOML, uv, pip)."""

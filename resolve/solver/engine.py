@@ -1,0 +1,374 @@
+"""PubGrub over bitmask version sets: partial solution, unit propagation, conflict resolution.
+
+The algorithm is Natalie Weizenbaum's, as in Dart's pub, pubgrub-rs and uv; the comments
+name the step each method implements. Terms are raw ints (see :mod:`resolve.solver.store`)
+and the hot loops touch only dicts, lists and ints.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from resolve.solver.incompatibility import NoSolution, NoVersions, Root
+from resolve.solver.provider import Prioritizer, Provider, Requirement, Unavailable
+from resolve.solver.store import Store, TermMasks
+from resolve.solver.versionset import Universe, VersionSet
+
+__all__ = ["Engine"]
+
+# One entry of a package's assignment history:
+# (position in the trail, decision level, term, accumulated intersection, cause id or -1).
+_Assignment = tuple[int, int, int, int, int]
+# A dependency of one candidate: (package, allowed mask, requirement text).
+_Dep = tuple[str, int, str | None]
+
+
+class Engine:
+    """One resolution. ``run()`` returns the decisions or raises ``NoSolution``."""
+
+    def __init__(self, provider: Provider, root: str, version: Version) -> None:
+        self._provider = provider
+        self._root = root
+        self._priority = provider.priority if isinstance(provider, Prioritizer) else None
+        self._priorities: dict[str, int] = {}
+        self.store = Store()
+        self.universes: dict[str, Universe] = {}
+        self._full: dict[str, int] = {}  # candidate bits | absent bit
+        self._absent: dict[str, int] = {}
+        # Partial solution. ``acc[p]`` is the intersection of p's assignments (``full`` when
+        # none): the only thing unit propagation needs to read.
+        self.acc: dict[str, int] = {}
+        self._history: dict[str, list[_Assignment]] = {}
+        self._trail: list[str] = []
+        self._trail_level: list[int] = []
+        self._level = 0
+        self.decided: dict[str, int] = {}
+        # Incompatibilities known to be contradicted, skipped by propagation until a
+        # backtrack undoes the level they were found at (pubgrub-rs's
+        # "contradicted_incompatibilities"); ``_marks[level]`` lists those found there.
+        self._contradicted: set[int] = set()
+        self._marks: list[list[int]] = [[]]
+        self.dependencies: dict[tuple[str, int], list[_Dep] | Unavailable] = {}
+        self._queue: list[tuple[int, int, str]] = []
+        self._register(root, Universe([version]))
+
+    # -- packages ---------------------------------------------------------------------
+
+    def _register(self, package: str, universe: Universe) -> None:
+        n = len(universe)
+        self.universes[package] = universe
+        self._absent[package] = 1 << n
+        self._full[package] = self.acc[package] = (1 << (n + 1)) - 1
+        self._history[package] = []
+        self.store.index[package] = []
+
+    def _universe(self, package: str) -> Universe:
+        universe = self.universes.get(package)
+        if universe is None:
+            found = self._provider.versions(package)
+            universe = found if isinstance(found, Universe) else Universe(found)
+            self._register(package, universe)
+        return universe
+
+    def _requirement(self, package: str, requirement: Requirement) -> tuple[int, str | None]:
+        universe = self._universe(package)
+        if isinstance(requirement, str):
+            return universe.mask(requirement), requirement
+        if isinstance(requirement, SpecifierSet):
+            text = str(requirement)
+            return universe.mask(text), text
+        if isinstance(requirement, Version):
+            return universe.pin(requirement), f"=={requirement}"
+        if isinstance(requirement, VersionSet):
+            other = requirement.universe
+            if other is not universe and other.versions != universe.versions:
+                raise ValueError(f"{package}: version set over a different candidate list")
+            return requirement.mask, None
+        raise TypeError(f"{package}: unsupported requirement {requirement!r}")
+
+    def _dependencies(self, package: str, index: int) -> list[_Dep] | Unavailable:
+        key = (package, index)
+        found = self.dependencies.get(key)
+        if found is None:
+            version = self.universes[package][index]
+            raw = self._provider.dependencies(package, version)
+            if isinstance(raw, Unavailable):
+                found = raw
+            else:
+                found = []
+                for name in sorted(raw):  # sorted: never depend on the provider's dict order
+                    allowed, text = self._requirement(name, raw[name])
+                    if name != package:
+                        found.append((name, allowed, text))
+                    elif not allowed >> index & 1:
+                        found = Unavailable(f"it depends on itself at {text or 'another version'}")
+                        break
+            self.dependencies[key] = found
+        return found
+
+    # -- partial solution -------------------------------------------------------------
+
+    def _assign(self, package: str, term: int, cause: int) -> None:
+        acc = self.acc[package] & term
+        self.acc[package] = acc
+        self._history[package].append((len(self._trail), self._level, term, acc, cause))
+        self._trail.append(package)
+        self._trail_level.append(self._level)
+        if not acc & self._absent[package] and package not in self.decided:
+            self._enqueue(package, acc)
+
+    def _decide(self, package: str, index: int) -> None:
+        self._level += 1
+        self._marks.append([])
+        self.decided[package] = index
+        self._assign(package, 1 << index, -1)
+
+    def _backtrack(self, level: int) -> None:
+        trail, levels, acc = self._trail, self._trail_level, self.acc
+        touched: dict[str, None] = {}
+        while levels and levels[-1] > level:
+            package = trail.pop()
+            levels.pop()
+            history = self._history[package]
+            if history.pop()[4] < 0:
+                del self.decided[package]
+            acc[package] = history[-1][3] if history else self._full[package]
+            touched[package] = None
+        self._level = level
+        marks, contradicted = self._marks, self._contradicted
+        while len(marks) > level + 1:
+            contradicted.difference_update(marks.pop())
+        for package in touched:
+            mask = acc[package]
+            if not mask & self._absent[package] and package not in self.decided:
+                self._enqueue(package, mask)
+
+    # -- decisions --------------------------------------------------------------------
+
+    def _enqueue(self, package: str, acc: int) -> None:
+        priority = self._priorities.get(package)
+        if priority is None:
+            priority = self._priority(package) if self._priority is not None else 0
+            self._priorities[package] = priority
+        heappush(self._queue, (priority, acc.bit_count(), package))
+
+    def _next(self) -> str | None:
+        """The undecided positive package to decide next: lowest (priority, count, name).
+
+        The queue is lazy: entries go stale when a package is decided or its set changes,
+        and every change pushes a fresh entry, so stale ones are dropped here.
+        """
+        queue, acc, absent, decided = self._queue, self.acc, self._absent, self.decided
+        while queue:
+            _, count, package = queue[0]
+            mask = acc[package]
+            if package in decided or mask & absent[package] or mask.bit_count() != count:
+                heappop(queue)
+                continue
+            return package
+        return None
+
+    def run(self) -> dict[str, int]:
+        root = self._root
+        store = self.store
+        # The root must be selected: the incompatibility {not root}.
+        fresh = [store.add(((root, self._absent[root]),), Root())]
+        changed = root
+        while True:
+            self._propagate(changed, fresh)
+            package = self._next()
+            if package is None:
+                return self.decided
+            changed = package
+            allowed = self.acc[package]
+            if package == root:
+                index = 0
+            else:
+                universe = self.universes[package]
+                chosen = self._provider.choose(package, VersionSet(universe, allowed))
+                if chosen is None:
+                    fresh = [store.add(((package, allowed),), NoVersions())]
+                    continue
+                found = universe.position(chosen)
+                if found is None or not allowed >> found & 1:
+                    raise ValueError(f"provider chose {package} {chosen}, which is not allowed")
+                index = found
+            dependencies = self._dependencies(package, index)
+            bit = 1 << index
+            if isinstance(dependencies, Unavailable):
+                fresh = [store.unavailable(package, bit, dependencies)]
+                continue
+            fresh = self._add_dependencies(package, index, dependencies)
+            if not fresh:
+                self._decide(package, index)
+
+    def _add_dependencies(self, package: str, index: int, dependencies: list[_Dep]) -> list[int]:
+        """Record the candidate's dependencies; if one is already ruled out, return them.
+
+        As in pub: then the candidate is not decided; propagating its dependency
+        incompatibilities excludes it and points the next choice elsewhere.
+        """
+        acc, full, store = self.acc, self._full, self.store
+        ids = []
+        ruled_out = False
+        for dependency, allowed, text in dependencies:
+            negated = full[dependency] ^ allowed
+            ids.append(store.dependency(package, 1 << index, dependency, allowed, negated, text))
+            mask = acc[dependency]
+            if mask & negated == mask:
+                ruled_out = True
+        return ids if ruled_out else []
+
+    # -- unit propagation -------------------------------------------------------------
+
+    def _propagate(self, start: str, fresh: list[int]) -> None:
+        """Derive everything that follows from ``start``'s change and the ``fresh`` ids.
+
+        An incompatibility can only become almost satisfied or satisfied when one of its
+        terms becomes satisfied, so a changed package's incompatibilities whose term for
+        it is not satisfied are skipped without looking at their other terms (the idea
+        behind SAT's watched literals). New incompatibilities (``fresh``) get a full look.
+        """
+        acc, full, contradicted = self.acc, self._full, self._contradicted
+        index, terms_of = self.store.index, self.store.terms
+        marks = self._marks[-1]
+        # Assignments at levels 0 and 1 (the root's) are never undone, so what they
+        # contradict stays contradicted: drop it from the index for good.
+        permanent = self._level <= 1
+        changed = [start]
+        entries = [(iid, -1) for iid in fresh]
+        package = ""
+        while True:
+            conflict = -1
+            own_acc = acc[package] if package else 0
+            # Newest first: learned incompatibilities are the most informative.
+            for k in range(len(entries) - 1, -1, -1):
+                iid, own = entries[k]
+                if iid in contradicted:
+                    continue
+                if package:
+                    if not own_acc & own:
+                        # The changed package's own term is false: the usual case.
+                        if permanent:
+                            del entries[k]
+                        else:
+                            contradicted.add(iid)
+                            marks.append(iid)
+                        continue
+                    if own_acc & own != own_acc:
+                        continue
+                loose = ""
+                loose_term = 0
+                for name, term in terms_of[iid]:
+                    mask = acc[name]
+                    if mask & term == mask:
+                        continue  # satisfied
+                    if not mask & term:
+                        contradicted.add(iid)
+                        marks.append(iid)
+                        break
+                    if loose:
+                        break  # two undetermined terms: nothing to learn yet
+                    loose, loose_term = name, term
+                else:
+                    if not loose:
+                        conflict = iid
+                        break
+                    # Almost satisfied: the remaining term must be false.
+                    self._assign(loose, full[loose] ^ loose_term, iid)
+                    contradicted.add(iid)
+                    marks.append(iid)
+                    if loose not in changed:
+                        changed.append(loose)
+            if conflict >= 0:
+                learned, name = self._resolve_conflict(conflict)
+                term = next(t for p, t in terms_of[learned] if p == name)
+                self._assign(name, full[name] ^ term, learned)
+                marks = self._marks[-1]
+                permanent = self._level <= 1
+                contradicted.add(learned)
+                marks.append(learned)
+                changed = [name]
+            if not changed:
+                return
+            package = changed.pop()
+            entries = index[package]
+
+    # -- conflict resolution ------------------------------------------------------------
+
+    def _terminal(self, terms: TermMasks) -> bool:
+        if not terms:
+            return True
+        if len(terms) == 1:
+            name, term = terms[0]
+            return name == self._root and bool(term & 1)
+        return False
+
+    def _satisfied_at(self, name: str, term: int) -> tuple[int, int]:
+        """(trail position, history index) of the earliest assignment satisfying ``term``."""
+        if self._full[name] & term == self._full[name]:
+            return -1, -1  # "any": satisfied before anything was assigned
+        for k, assignment in enumerate(self._history[name]):
+            if assignment[3] & term == assignment[3]:
+                return assignment[0], k
+        raise AssertionError(f"conflict term on {name} is not satisfied")
+
+    def _resolve_conflict(self, conflict: int) -> tuple[int, str]:
+        """Learn from a satisfied incompatibility and backtrack (pub's conflict resolution).
+
+        Returns the learned incompatibility and the package whose term it will derive.
+        """
+        store = self.store
+        current = conflict
+        while True:
+            terms = store.terms[current]
+            if self._terminal(terms):
+                raise NoSolution(self._root, store.public(current, self.universes))
+            # The satisfier: the assignment after which the partial solution first
+            # satisfies every term.
+            found = [(*self._satisfied_at(name, term), name, term) for name, term in terms]
+            _, k, name, term = max(found)
+            previous = max((f[0] for f in found if f[2] != name), default=-1)
+            history = self._history[name]
+            _, level, assigned, _, cause = history[k]
+            # The previous satisfier: the earliest assignment that, with the satisfier,
+            # already satisfies the incompatibility.
+            if assigned & term != assigned:
+                for at, _, _, before, _ in history[:k]:
+                    both = before & assigned
+                    if both & term == both:
+                        previous = max(previous, at)
+                        break
+            previous_level = max(self._trail_level[previous] if previous >= 0 else 0, 1)
+            if cause < 0 or previous_level != level:
+                if current != conflict:
+                    store.attach(current)
+                self._backtrack(previous_level)
+                return current, name
+            current = self._prior_cause(current, cause, name)
+
+    def _prior_cause(self, current: int, cause: int, name: str) -> int:
+        """Resolve ``current`` with the satisfier's cause on ``name``.
+
+        From {name: t1, R1} and {name: t2, R2} follows {name: t1 | t2, R1 & R2}.
+        """
+        merged: dict[str, int] = {}
+        union = 0
+        for package, term in (*self.store.terms[current], *self.store.terms[cause]):
+            if package == name:
+                union |= term
+            elif package in merged:
+                merged[package] &= term
+            else:
+                merged[package] = term
+        if union != self._full[name]:
+            merged[name] = union
+        root = self._root
+        # The root is always selected, so a positive root term adds nothing but noise to
+        # reports; pub drops it too.
+        if len(merged) > 1 and root in merged and not merged[root] & self._absent[root]:
+            del merged[root]
+        return self.store.add(tuple(merged.items()), (current, cause), attach=False)

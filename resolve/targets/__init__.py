@@ -1,0 +1,1 @@
+"""The target environment: Python version and platform as markers and wheel tags."""
