@@ -8,7 +8,7 @@ functions in :mod:`resolve.policy.prerelease` the snapshot provider uses).
     index = {"a": {"1.0": {"b": ">=2"}}, "b": {"2.0": {}}}
     MemoryProvider(index, {"a": ""}).solve().pins  # {'a': <Version('1.0')>, 'b': ...}
 
-Run ``python -m tests.resolve.memory`` for a timing of a synthetic 700-package graph.
+``python -m bench.solver_bench`` times the solver alone on a synthetic graph through it.
 """
 
 from __future__ import annotations
@@ -131,49 +131,3 @@ class MemoryProvider:
             else:
                 found[name] = spec
         return found
-
-
-def _synthetic(packages: int, seed: int) -> MemoryProvider:
-    """A PyPI-shaped random graph: skewed release counts, some pre-releases, mostly lower
-    bounds with a share of upper bounds, dependencies pointing "down" the list."""
-    import random
-
-    rng = random.Random(seed)
-    releases: list[list[str]] = []
-    for _ in range(packages):
-        count = rng.choice([2, 4, 8, 15, 30, 60, 120])
-        found = []
-        for n in range(count):
-            version = f"{n // 20}.{n % 20 // 4}.{n % 4}"
-            found.append(version + ("rc1" if rng.random() < 0.05 else ""))
-        releases.append(found)
-    index: dict[str, dict[str, Release | Mapping[str, str]]] = {}
-    for i in range(packages):
-        index[f"p{i}"] = {}
-        for version in releases[i]:
-            requires: dict[str, str] = {}
-            for _ in range(rng.randrange(0, 9) if i + 1 < packages else 0):
-                j = rng.randrange(i + 1, min(packages, i + 60))
-                target = releases[j]
-                low = target[rng.randrange(len(target) // 2 + 1)]
-                roll = rng.random()
-                if roll < 0.7:
-                    requires[f"p{j}"] = f">={low}"
-                elif roll < 0.9:
-                    requires[f"p{j}"] = f">={low},<{int(target[-1].split('.')[0]) + 1}"
-                else:
-                    requires[f"p{j}"] = ""
-            index[f"p{i}"][version] = requires
-    return MemoryProvider(index, {f"p{i}": "" for i in range(0, packages, packages // 40)})
-
-
-if __name__ == "__main__":
-    import time
-
-    best = float("inf")
-    for _ in range(5):
-        provider = _synthetic(700, seed=1)
-        start = time.perf_counter()
-        result = provider.solve()
-        best = min(best, time.perf_counter() - start)
-    print(f"{len(result.pins)} packages resolved in {best * 1000:.1f} ms (best of 5)")
