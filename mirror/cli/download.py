@@ -23,16 +23,8 @@ from mirror.cli.common import (
     pass_app,
     warn,
 )
-from mirror.download.fetch import (
-    DownloadItem,
-    DownloadProgress,
-    DownloadResult,
-    Outcome,
-    download_all,
-    listing,
-    plan_from_snapshot,
-    plan_from_urls,
-)
+from mirror.download.fetch import DownloadProgress, DownloadResult, Outcome, download_all
+from mirror.download.plan import DownloadItem, listing, plan_from_snapshot, plan_from_urls
 from mirror.http.client import ClientConfig, IndexClient
 from resolve.lock.reader import LockFile, read_lock
 

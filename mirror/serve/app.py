@@ -31,7 +31,7 @@ from aiohttp import web
 
 from db.errors import SneakernetError
 from db.records import canonical_name
-from mirror.download.fetch import check_target_name
+from mirror.download.plan import check_target_name
 from mirror.index_api.filenames import ParsedFilename, check_filename
 from mirror.serve.pages import (
     FILES_PATH,

@@ -15,14 +15,8 @@ from typing import Any
 import pytest
 import tomli_w
 
-from mirror.download.fetch import (
-    DownloadItem,
-    DownloadProgress,
-    DownloadResult,
-    Outcome,
-    check_target_name,
-    download_all,
-)
+from mirror.download.fetch import DownloadProgress, DownloadResult, Outcome, download_all
+from mirror.download.plan import DownloadItem, check_target_name
 from mirror.http.client import ClientConfig, IndexClient
 from tests.conftest import Mirror, Serve
 from tests.fixtures.dists import build_wheel
