@@ -33,6 +33,7 @@ from resolve.policy.prerelease import (
 )
 from resolve.rules.model import IndexStrategy, RuleSet
 from resolve.solver.names import ROOT, pin_base, split_extra, virtual
+from resolve.solver.pep440 import contains
 from resolve.solver.provider import Dependencies, Unavailable
 from resolve.solver.provider import Requirement as SolverRequirement
 from resolve.solver.versionset import Universe, VersionSet
@@ -193,7 +194,7 @@ class SnapshotProvider:
     def _yank_allowed(self, name: str, version: Version) -> bool:
         if self.request.preferences.get(name) == version:
             return True
-        return any(spec.contains(version, prereleases=True) for spec in self._exact.get(name, ()))
+        return any(contains(spec, version) for spec in self._exact.get(name, ()))
 
     def _parse(self, text: str) -> Requirement | str:
         found = self._parsed.get(text)

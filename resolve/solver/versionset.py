@@ -5,11 +5,10 @@ of a known, finite, sorted list: bit ``i`` of an ``int`` stands for the ``i``-th
 ascending PEP 440 order. Union, intersection and complement are then single integer
 operations, which is what makes the PubGrub loop cheap in Python.
 
-Membership follows ``SpecifierSet.contains(v, prereleases=True)`` exactly: the set says
-which versions a specifier *matches*; whether a pre-release may be *chosen* is a policy
-applied at decision time (see :mod:`resolve.policy.prerelease`). PEP 440's rules for local labels
-(``==2.3.0`` matches ``2.3.0+cu121``, ``>2.3.0`` does not) and for ``<V`` versus pre-releases
-of ``V`` therefore come straight from ``packaging``.
+The set says which versions a specifier *matches*, by the project's own PEP 440 rules
+(:mod:`resolve.solver.pep440`: local labels, ``<V`` and pre-releases of V, ``>V`` and
+post-releases of V); whether a pre-release may be *chosen* is a policy applied at decision
+time (see :mod:`resolve.policy.prerelease`).
 """
 
 from __future__ import annotations
@@ -20,8 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import overload
 
-from packaging.specifiers import Specifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+
+from resolve.solver.pep440 import matches
 
 __all__ = ["Universe", "VersionSet", "bit_range"]
 
@@ -131,12 +132,12 @@ class Universe(Sequence[Version]):
         return bit_range(bisect_left(self.versions, lo), bisect_left(self.versions, hi))
 
     def _specifier_mask(self, one: _Parsed) -> int:
-        spec, op, family, low, high = one
+        _, op, _, family, low, high = one
         vs = self.versions
         n = len(vs)
         if op == "===":
             # Arbitrary equality compares strings; rare enough to scan.
-            return self._recheck(spec, 0, n, 0)
+            return self._recheck(one, 0, n, 0)
         if op == "==*" or op == "!=*":
             assert high is not None
             window = self._window(low, high)
@@ -145,8 +146,8 @@ class Universe(Sequence[Version]):
         # sort key, so outside V's family every operator is a plain ordered comparison.
         # All of PEP 440's special cases (locals of V, pre-releases of V under ``<V``,
         # post-releases of V under ``>V``) live inside the family, which starts at
-        # V's ``.dev0``, is short, and is re-checked with packaging itself: the semantics
-        # stay packaging's, at the cost of one bisection.
+        # V's ``.dev0``, is short, and is re-checked clause by clause (resolve.solver.pep440),
+        # at the cost of one bisection.
         lo = bisect_left(vs, low)
         hi = lo
         while hi < n and _family(vs[hi].epoch, vs[hi].release) == family:
@@ -165,20 +166,22 @@ class Universe(Sequence[Version]):
             mask = bit_range(hi, n) & self._window(low, high)
         else:  # pragma: no cover - packaging rejects unknown operators
             raise ValueError(f"unknown operator {op!r}")
-        return self._recheck(spec, lo, hi, mask)
+        return self._recheck(one, lo, hi, mask)
 
-    def _recheck(self, spec: Specifier, lo: int, hi: int, mask: int) -> int:
+    def _recheck(self, one: _Parsed, lo: int, hi: int, mask: int) -> int:
+        written, op, version = one[0], one[1], one[2]
         vs = self.versions
         for i in range(lo, hi):
-            if spec.contains(vs[i], prereleases=True):
+            if matches(op, version, vs[i], written):
                 mask |= 1 << i
             else:
                 mask &= ~(1 << i)
         return mask
 
 
-# (specifier, operator, family of its version, lower probe, upper probe)
-_Parsed = tuple[Specifier, str, _Family, Version, Version | None]
+# (version text as written, operator, its version, the version's family, lower probe,
+# upper probe): what ``Universe`` needs to evaluate one clause, see :func:`_parse`.
+_Parsed = tuple[str, str, Version, _Family, Version, Version | None]
 
 
 def _dev0(epoch: int, release: tuple[int, ...]) -> Version:
@@ -199,21 +202,21 @@ def _parse(text: str) -> tuple[_Parsed, ...]:
     """
     parsed: list[_Parsed] = []
     for spec in SpecifierSet(text):
-        op, text = spec.operator, spec.version
+        op, written = spec.operator, spec.version
         if op == "===":
-            parsed.append((spec, op, (0, ()), Version("0"), None))
+            parsed.append((written, op, Version("0"), (0, ()), Version("0"), None))
             continue
-        wildcard = text.endswith(".*")
-        version = Version(text[:-2] if wildcard else text)
+        wildcard = written.endswith(".*")
+        version = Version(written[:-2] if wildcard else written)
         family = _family(version.epoch, version.release)
         if wildcard:
             low, high = _prefix_probes(version.epoch, version.release)
-            parsed.append((spec, op + "*", family, low, high))
+            parsed.append((written, op + "*", version, family, low, high))
         elif op == "~=":
             _, high = _prefix_probes(version.epoch, version.release[:-1])
-            parsed.append((spec, op, family, _dev0(*family), high))
+            parsed.append((written, op, version, family, _dev0(*family), high))
         else:
-            parsed.append((spec, op, family, _dev0(*family), None))
+            parsed.append((written, op, version, family, _dev0(*family), None))
     return tuple(parsed)
 
 
