@@ -65,7 +65,8 @@ async def _write_snapshot(graph: Graph, url: str) -> dict[str, object]:
 
     from db.engine import open_engine
     from db.indexes import add_index
-    from db.write.snapshot_writer import FetchedPage, SnapshotWriter
+    from db.records import FetchedPage
+    from db.write.snapshot_writer import SnapshotWriter
     from mirror.index_api.project_page import parse_project_page
     from mirror.metadata.fetch import metadata_from_remote
     from mirror.sync.selection import VersionPolicy, choose_metadata_files

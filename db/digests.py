@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
 from db.blobs import sha256_hex
-from db.records import canonical_json
+from db.records import FetchedPage, canonical_json
 from db.schema import index, page, snapshot_metadata, snapshot_page
-
-if TYPE_CHECKING:
-    from db.write.snapshot_writer import FetchedPage
 
 __all__ = ["content_digest", "now_utc", "page_digest"]
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 __all__ = [
     "CoreMetadata",
     "DistFile",
+    "FetchedPage",
     "IndexConfig",
     "MetadataSource",
+    "PreviousPage",
     "ProjectPage",
     "canonical_json",
     "canonical_name",
@@ -127,3 +129,29 @@ class IndexConfig:
             "not_here": list(self.not_here),
             "exclude_newer": self.exclude_newer,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """What a fetch of one (index, project) page produced, before it is stored."""
+
+    status: int
+    content_type: str | None = None
+    body: bytes | None = None
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    parsed: ProjectPage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousPage:
+    """The stored state of a page in an earlier snapshot, for conditional requests."""
+
+    page_id: int
+    status: int
+    etag: str | None
+    last_modified: str | None
+    serial: int | None
+    failed: bool

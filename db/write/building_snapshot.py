@@ -10,27 +10,14 @@ and each lookup stays a direct method call.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
 from db.file_rows import dist_from_row
-from db.records import DistFile
+from db.records import DistFile, PreviousPage
 from db.schema import file, metadata, page, snapshot_metadata, snapshot_page
 
 __all__ = ["BuildingSnapshot", "PreviousPage"]
-
-
-@dataclass(frozen=True, slots=True)
-class PreviousPage:
-    """The stored state of a page in an earlier snapshot, for conditional requests."""
-
-    page_id: int
-    status: int
-    etag: str | None
-    last_modified: str | None
-    serial: int | None
-    failed: bool
 
 
 class BuildingSnapshot:

@@ -14,7 +14,6 @@ extends.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
@@ -22,27 +21,13 @@ from db.blobs import blob_row
 from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError
 from db.file_rows import file_row
-from db.records import CoreMetadata, ProjectPage, canonical_json
+from db.records import CoreMetadata, FetchedPage, PreviousPage, canonical_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
-from db.write.building_snapshot import BuildingSnapshot, PreviousPage
+from db.write.building_snapshot import BuildingSnapshot
 from db.write.bulk import insert_returning_id, insert_rows, select_one
 from db.write.commit_batches import BatchCommitter, RowInsert
 
 __all__ = ["FetchedPage", "PreviousPage", "SnapshotWriter"]
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedPage:
-    """What a fetch of one (index, project) page produced, before it is stored."""
-
-    status: int
-    content_type: str | None = None
-    body: bytes | None = None
-    final_url: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    error: str | None = None
-    parsed: ProjectPage | None = None
 
 
 class SnapshotWriter(BuildingSnapshot):

@@ -6,8 +6,7 @@ import asyncio
 from urllib.parse import urlsplit
 
 from db.indexes import IndexConfig
-from db.records import DistFile, ProjectPage
-from db.write.snapshot_writer import FetchedPage, PreviousPage
+from db.records import DistFile, FetchedPage, PreviousPage, ProjectPage
 from mirror.http.client import IndexClient
 from mirror.http.ranges import ClientRangeFetcher
 from mirror.http.responses import FetchFailed, PageResponse

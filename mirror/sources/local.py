@@ -12,22 +12,17 @@ import asyncio
 import hashlib
 import json
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from db.records import DistFile, canonical_name
-from db.write.snapshot_writer import FetchedPage, PreviousPage
+from db.records import DistFile, FetchedPage, PreviousPage, canonical_name
 from mirror.index_api.filenames import parse_filename
 from mirror.index_api.project_page import PageError, parse_project_page
+from mirror.index_api.urls import path_from_file_url
 from mirror.metadata.fetch import metadata_from_local_file
 from mirror.sources.protocol import MetadataOutcome, NotModified
 
-__all__ = ["LocalFlatSource", "LocalSimpleSource", "path_from_file_url"]
+__all__ = ["LocalFlatSource", "LocalSimpleSource"]
 
 _JSON = "application/vnd.pypi.simple.v1+json"
-
-
-def path_from_file_url(url: str) -> Path:
-    return Path(unquote(urlsplit(url).path))
 
 
 def _synthesized_page(project: str, paths: list[Path]) -> bytes:

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from db.records import CoreMetadata, DistFile
-from db.write.snapshot_writer import FetchedPage, PreviousPage
+from db.records import CoreMetadata, DistFile, FetchedPage, PreviousPage
 
 __all__ = ["IndexSource", "MetadataOutcome", "NotModified"]
 

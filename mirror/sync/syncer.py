@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from db.indexes import IndexConfig
-from db.records import DistFile
-from db.write.snapshot_writer import FetchedPage, PreviousPage, SnapshotWriter
+from db.records import DistFile, FetchedPage, PreviousPage
+from db.write.snapshot_writer import SnapshotWriter
 from mirror.sources.protocol import IndexSource, MetadataOutcome, NotModified
 from mirror.sync.closure import ClosureState
 from mirror.sync.selection import VersionPolicy, choose_metadata_files

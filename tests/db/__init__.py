@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 
 from db.engine import open_engine
 from db.indexes import add_index
-from db.records import CoreMetadata, DistFile, ProjectPage, canonical_name
-from db.write.snapshot_writer import FetchedPage, SnapshotWriter
+from db.records import CoreMetadata, DistFile, FetchedPage, ProjectPage, canonical_name
+from db.write.snapshot_writer import SnapshotWriter
 
 __all__ = [
     "MIRROR_ENV",

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from db.errors import DatabaseError, UnknownSnapshot
 from db.read import snapshot_reader as reader_module
 from db.read.snapshot_reader import SnapshotReader
-from db.records import CoreMetadata
-from db.write.snapshot_writer import FetchedPage, SnapshotWriter
+from db.records import CoreMetadata, FetchedPage
+from db.write.snapshot_writer import SnapshotWriter
 from tests.db import _index_ids, fetched_page, file_state, new_engine, sdist, wheel, write_snapshot
 
 

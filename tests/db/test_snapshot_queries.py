@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select, text
 from db.blobs import get_blob
 from db.digests import content_digest
 from db.indexes import add_index
+from db.records import FetchedPage
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 from db.snapshot_queries import (
     UnknownSnapshot,
@@ -19,7 +20,6 @@ from db.snapshot_queries import (
     list_snapshots,
     snapshot_details,
 )
-from db.write.snapshot_writer import FetchedPage
 from tests.db import new_engine, sdist, wheel, write_snapshot
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from db.write.snapshot_writer import FetchedPage
+from db.records import FetchedPage
 from tests.db import assert_error, db_dump, new_engine, run_mirror, sdist, wheel, write_snapshot
 
 OLD = {
