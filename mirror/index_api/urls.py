@@ -1,4 +1,5 @@
-"""URL text helpers for index pages: resolving file links, and keeping credentials out.
+"""URL text helpers for index pages: resolving file links, keeping credentials out, and the
+local path a ``file://`` URL names.
 
 Both are textual: they never raise on odd input (``urljoin`` itself may, for a malformed IPv6
 host) and leave the rest of a URL byte-for-byte as the page wrote it.
@@ -7,9 +8,10 @@ host) and leave the rest of a URL byte-for-byte as the page wrote it.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
 
-__all__ = ["join_url", "strip_credentials"]
+__all__ = ["join_url", "path_from_file_url", "strip_credentials"]
 
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*@")
 # An absolute URL, or an absolute path, made only of characters urljoin passes through as they
@@ -42,3 +44,8 @@ def strip_credentials(url: str) -> str:
     ``@`` before the path ends the userinfo, as in RFC 3986 (a password may hold a raw ``@``).
     """
     return _USERINFO.sub(r"\1//", url, count=1)
+
+
+def path_from_file_url(url: str) -> Path:
+    """The local path of a ``file://`` URL (percent-escapes decoded)."""
+    return Path(unquote(urlsplit(url).path))

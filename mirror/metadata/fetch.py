@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from db.records import CoreMetadata, DistFile
+from mirror.index_api.urls import path_from_file_url
 from mirror.metadata.sdist import (
     MetadataError,
     check_matches,
@@ -148,8 +149,6 @@ async def metadata_from_remote(dist: DistFile, reader: RemoteReader) -> Metadata
 
 def metadata_from_local_file(dist: DistFile) -> MetadataOutcome:
     """The same steps for a ``file://`` distribution: a ``.metadata`` sidecar, else the file."""
-    from mirror.sources.local import path_from_file_url
-
     path = path_from_file_url(dist.url)
     note = None
     sidecar = Path(str(path) + ".metadata")
