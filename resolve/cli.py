@@ -20,7 +20,8 @@ import click
 
 from db.errors import SneakernetError
 from resolve.clikit import ErrorRenderingCommand, fail, warn
-from resolve.inputs.requirements import InputError, collect_inputs
+from resolve.inputs.collect import collect_inputs
+from resolve.inputs.requirements import InputError
 
 __all__ = ["main"]
 

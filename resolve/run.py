@@ -16,7 +16,8 @@ from packaging.version import Version
 
 from db.read.snapshot_reader import SnapshotReader
 from resolve.candidates.project import BinaryPolicy, Target
-from resolve.inputs.requirements import InputError, ParsedInputs, collect_inputs
+from resolve.inputs.collect import collect_inputs
+from resolve.inputs.requirements import InputError, ParsedInputs
 from resolve.lock.writers import Lock, render_lock
 from resolve.pipeline import Outcome, apply_index_flags, resolve_once
 from resolve.policy.preferences import read_preferences

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from db.errors import SneakernetError
 from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
+from db.snapshot_queries import list_snapshots
 from db.write.snapshot_writer import SnapshotWriter
 from mirror import event_loop
 from mirror.cli.common import (
@@ -32,7 +33,8 @@ from mirror.sync.closure import ClosureState, representative_environments
 from mirror.sync.selection import parse_version_policy
 from mirror.sync.syncer import Syncer, SyncStats
 from resolve.candidates.project import Target
-from resolve.inputs.requirements import COMMAND_LINE, InputRequirement
+from resolve.inputs.collect import parse_requirement_files
+from resolve.inputs.requirements import COMMAND_LINE, InputError, InputRequirement
 from resolve.targets.environment import TargetEnvironment
 
 __all__ = ["sync_command"]
@@ -75,8 +77,6 @@ def _read_requirements(
     args: tuple[str, ...], files: tuple[str, ...]
 ) -> tuple[list[Requirement], list[str]]:
     """Requirements from arguments and -r files; returns them and notes on reported options."""
-    from resolve.inputs.requirements import InputError, parse_requirement_files
-
     requirements: list[Requirement] = []
     for arg in args:
         try:
@@ -241,8 +241,6 @@ def _report(
     as_json: bool,
     quiet: bool,
 ) -> None:
-    from db.snapshot_queries import list_snapshots
-
     with writer.engine.connect() as conn:
         name = next(s.name for s in list_snapshots(conn) if s.id == writer.snapshot_id)
     if as_json:

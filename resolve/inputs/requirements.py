@@ -1,4 +1,4 @@
-"""Requirement inputs: typed records, span-carrying errors, and the entry point that reads them.
+"""Requirement inputs: typed records, span-carrying errors, and one requirement string parsed.
 
 A requirement comes from the command line (PEP 508 strings), a requirements file in pip's syntax
 (``resolve.inputs.reqfile``) or a ``pyproject.toml`` (``resolve.inputs.pyproject``). Every record
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +28,7 @@ __all__ = [
     "ParsedInputs",
     "ReportedOption",
     "RequirementSource",
-    "collect_inputs",
     "parse_requirement",
-    "parse_requirement_files",
 ]
 
 
@@ -283,54 +281,3 @@ def _token(text: str, start: int, end: int) -> tuple[int, str]:
     match = _WORD_RE.match(text, start)
     assert match is not None  # the pattern matches the empty string
     return (match.start(1), match.group(1)) if match.group(1) else (start, "")
-
-
-def parse_requirement_files(
-    paths: Iterable[str | os.PathLike[str]],
-    *,
-    constraint: bool = False,
-    environ: Mapping[str, str] | None = None,
-) -> ParsedInputs:
-    """Several requirements files (or, with ``constraint``, constraints files), in order."""
-    from resolve.inputs.reqfile import parse_requirements_file
-
-    return ParsedInputs.concat(
-        parse_requirements_file(path, constraint=constraint, environ=environ) for path in paths
-    )
-
-
-def collect_inputs(
-    requirements: Iterable[str] = (),
-    requirement_files: Iterable[str | os.PathLike[str]] = (),
-    constraint_files: Iterable[str | os.PathLike[str]] = (),
-    *,
-    extras: Iterable[str] = (),
-    groups: Iterable[str] = (),
-    environ: Mapping[str, str] | None = None,
-) -> ParsedInputs:
-    """Everything ``resolve REQ… -r FILE… -c FILE…`` asked for, in command-line order.
-
-    A file named ``pyproject.toml`` is read as one (as ``uv pip compile`` and pip-tools do),
-    with ``extras`` and ``groups`` selecting optional dependencies and PEP 735 groups.
-    """
-    from resolve.inputs.pyproject import parse_pyproject
-    from resolve.inputs.reqfile import parse_requirements_file
-
-    extras, groups = tuple(extras), tuple(groups)
-    parts = [ParsedInputs(tuple(parse_requirement(text) for text in requirements))]
-    saw_pyproject = False
-    for name, constraint in [
-        *((f, False) for f in requirement_files),
-        *((f, True) for f in constraint_files),
-    ]:
-        path = Path(name)
-        if path.name == "pyproject.toml":
-            saw_pyproject = True
-            part = parse_pyproject(path, extras=extras, groups=groups)
-            parts.append(part.as_constraints() if constraint else part)
-        else:
-            parts.append(parse_requirements_file(path, constraint=constraint, environ=environ))
-    if (extras or groups) and not saw_pyproject:
-        what = "extras" if extras else "dependency groups"
-        raise InputError(f"selecting {what} needs a pyproject.toml input (-r pyproject.toml)")
-    return ParsedInputs.concat(parts)

@@ -9,6 +9,7 @@ import pytest
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 
+from resolve.inputs.collect import collect_inputs, parse_requirement_files
 from resolve.inputs.pyproject import parse_pyproject, parse_pyproject_text
 from resolve.inputs.reqfile import parse_requirements_file, parse_requirements_text
 from resolve.inputs.requirements import (
@@ -17,9 +18,7 @@ from resolve.inputs.requirements import (
     ParsedInputs,
     ReportedOption,
     RequirementSource,
-    collect_inputs,
     parse_requirement,
-    parse_requirement_files,
 )
 
 NO_ENV: dict[str, str] = {}

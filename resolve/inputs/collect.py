@@ -1,0 +1,61 @@
+"""Every requirement input a command was given, read in command-line order: requirement
+strings, pip requirements and constraints files, and ``pyproject.toml`` (PEP 621 with
+``--extra``, PEP 735 groups with ``--group``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from resolve.inputs.pyproject import parse_pyproject
+from resolve.inputs.reqfile import parse_requirements_file
+from resolve.inputs.requirements import InputError, ParsedInputs, parse_requirement
+
+__all__ = ["collect_inputs", "parse_requirement_files"]
+
+
+def parse_requirement_files(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    constraint: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> ParsedInputs:
+    """Several requirements files (or, with ``constraint``, constraints files), in order."""
+    return ParsedInputs.concat(
+        parse_requirements_file(path, constraint=constraint, environ=environ) for path in paths
+    )
+
+
+def collect_inputs(
+    requirements: Iterable[str] = (),
+    requirement_files: Iterable[str | os.PathLike[str]] = (),
+    constraint_files: Iterable[str | os.PathLike[str]] = (),
+    *,
+    extras: Iterable[str] = (),
+    groups: Iterable[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> ParsedInputs:
+    """Everything ``resolve REQ… -r FILE… -c FILE…`` asked for, in command-line order.
+
+    A file named ``pyproject.toml`` is read as one (as ``uv pip compile`` and pip-tools do),
+    with ``extras`` and ``groups`` selecting optional dependencies and PEP 735 groups.
+    """
+    extras, groups = tuple(extras), tuple(groups)
+    parts = [ParsedInputs(tuple(parse_requirement(text) for text in requirements))]
+    saw_pyproject = False
+    for name, constraint in [
+        *((f, False) for f in requirement_files),
+        *((f, True) for f in constraint_files),
+    ]:
+        path = Path(name)
+        if path.name == "pyproject.toml":
+            saw_pyproject = True
+            part = parse_pyproject(path, extras=extras, groups=groups)
+            parts.append(part.as_constraints() if constraint else part)
+        else:
+            parts.append(parse_requirements_file(path, constraint=constraint, environ=environ))
+    if (extras or groups) and not saw_pyproject:
+        what = "extras" if extras else "dependency groups"
+        raise InputError(f"selecting {what} needs a pyproject.toml input (-r pyproject.toml)")
+    return ParsedInputs.concat(parts)
