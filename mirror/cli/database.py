@@ -6,8 +6,10 @@ import click
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
+from db.blobs import get_blob
 from db.engine import HEAD_REVISION, database_path
 from db.errors import DatabaseError
+from db.schema import blob
 from mirror.cli.common import AppContext, handle_errors, pass_app
 
 __all__ = ["db_group"]
@@ -49,9 +51,6 @@ def db_check(app: AppContext) -> None:
     Example:
       mirror db check
     """
-    from db.blobs import get_blob
-    from db.schema import blob
-
     problems: list[str] = []
     digests: list[str] = []
     with app.engine(create=False).connect() as conn:

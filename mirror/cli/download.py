@@ -26,6 +26,8 @@ from mirror.cli.common import (
 from mirror.download.fetch import DownloadProgress, DownloadResult, Outcome, download_all
 from mirror.download.plan import DownloadItem, listing, plan_from_snapshot, plan_from_urls
 from mirror.http.client import ClientConfig, IndexClient
+from mirror.pipconfig import pip_indexes
+from mirror.sources.factory import runtime_url
 from resolve.lock.reader import LockFile, read_lock
 
 __all__ = ["download_command"]
@@ -39,6 +41,7 @@ class _RichProgress(DownloadProgress):
     """One bar: bytes (with speed and time left when the lock gives sizes), files done."""
 
     def __init__(self) -> None:
+        # rich costs a tenth of a second to import: only a terminal that shows a bar pays it.
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -130,9 +133,6 @@ def _known_indexes(app: AppContext, lock: LockFile) -> list[IndexConfig]:
 def _register_origins(client: IndexClient, items: Sequence[DownloadItem]) -> None:
     """Each origin index once, with credentials as for `mirror sync` (mirror/auth.py): they
     are sent to that index's origin only, never to another host."""
-    from mirror.pipconfig import pip_indexes
-    from mirror.sources.factory import runtime_url
-
     pip_urls = [p.url for p in pip_indexes()] if any(i.index for i in items) else []
     seen: set[tuple[str | None, str]] = set()
     for item in items:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from db.indexes import list_indexes, remove_index
+from db.indexes import list_indexes, ordered_for_lookup, remove_index
 from mirror.cli.common import AppContext, echo_json, handle_errors, json_option, pass_app
 from mirror.index_api.urls import strip_credentials
 from mirror.rules.index_entry import validate_index_name, validate_index_url
@@ -96,8 +96,6 @@ def index_list(app: AppContext, as_json: bool) -> None:
     Example:
       mirror index list --json
     """
-    from db.indexes import ordered_for_lookup
-
     with app.engine(create=False).connect() as conn:
         indexes = ordered_for_lookup(list_indexes(conn))
     if as_json:

@@ -12,6 +12,7 @@ __all__ = ["make_progress"]
 
 class _RichProgress(Progress):
     def __init__(self) -> None:
+        # rich costs a tenth of a second to import: only a terminal that shows a bar pays it.
         from rich.console import Console
         from rich.progress import (
             BarColumn,

@@ -158,6 +158,8 @@ class TargetPlatform:
     @classmethod
     def host(cls) -> TargetPlatform:
         """This machine, as ``packaging`` sees it."""
+        # packaging.tags inspects the interpreter when imported: only a run for this machine
+        # (no --python-version / --python-platform) needs it.
         from packaging.markers import default_environment
         from packaging.tags import platform_tags
 
