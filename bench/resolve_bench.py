@@ -37,7 +37,7 @@ TARGET = ("--python-version", "3.12", "--python-platform", "x86_64-manylinux_2_2
 # never opens a socket; each of these costs tens to hundreds of milliseconds).
 FORBIDDEN = ("sqlalchemy", "aiohttp", "alembic", "rich")
 STARTUP = "import sqlite3, packaging.version"
-RESOLVE_IMPORTS = "import resolve.cli, resolve.run"
+RESOLVE_IMPORTS = "import resolve.cli, resolve.pipeline"
 
 
 # -- building snapshots -------------------------------------------------------------------

@@ -7,6 +7,7 @@ is given; everything else goes to stderr (DESIGN.md "Conventions").
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -17,11 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import click
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from db.errors import SneakernetError
 from resolve.clikit import ErrorRenderingCommand, fail, warn
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError
+from resolve.lock.writers import render_lock
+from resolve.options import ResolveRequest, RuleOverrides, lock_format, target_of
+from resolve.pipeline import Session
+from resolve.policy.preferences import read_preferences
+from resolve.report.derivation import render, sentences
+from resolve.report.explain_versions import Explanation, explain_project
+from resolve.rules.model import RuleError
+from resolve.solver.reporter import Reporter
 
 __all__ = ["main"]
 
@@ -155,6 +166,9 @@ _PRERELEASE = ("if-necessary", "allow", "disallow", "explicit", "pep440")
 )
 @click.option("--json", "as_json", is_flag=True, help="With --explain: JSON on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Print the solver's decisions and backtracks on stderr."
+)
 def command(**options: Any) -> None:
     """Resolve requirements against a snapshot, offline, into a pinned, hashed lock.
 
@@ -164,6 +178,7 @@ def command(**options: Any) -> None:
       resolve "httpx<0.28" --python-version 3.10 --python-platform aarch64-apple-darwin
       resolve -r pyproject.toml --extra dev --format pylock -o pylock.toml
       resolve -r requirements.in -o requirements.txt --upgrade-package httpx
+      resolve -r requirements.in --format json -v     # a failure is JSON on stdout too
     """
     try:
         code = _run(options)
@@ -180,11 +195,9 @@ def command(**options: Any) -> None:
         )
     except KeyboardInterrupt:
         fail("interrupted", code=130)
+    except RuleError as exc:
+        fail(exc.message, hint=exc.hint)
     except Exception as exc:
-        from resolve.rules.model import RuleError
-
-        if isinstance(exc, RuleError):
-            fail(exc.message, hint=exc.hint)
         if os.environ.get("SNEAKERNET_DEBUG"):
             raise
         fail(
@@ -195,45 +208,94 @@ def command(**options: Any) -> None:
     sys.exit(code)
 
 
-def _run(options: dict[str, Any]) -> int:
-    from resolve.run import ResolveRun
-
-    started = time.perf_counter()
-    inputs = collect_inputs(
-        options["requirements"],
-        options["requirement_files"],
-        options["constraint_files"],
-        extras=options["extras"],
-        groups=options["groups"],
+def _request(options: dict[str, Any]) -> ResolveRequest:
+    """Click's values → the typed request, once; every option error is raised here."""
+    output: Path | None = options["output_file"]
+    preferences: dict[str, Version] = {}
+    if output is not None and not options["upgrade"]:
+        preferences = read_preferences(output)
+        for name in options["upgrade_package"]:
+            preferences.pop(canonicalize_name(name), None)
+    return ResolveRequest(
+        inputs=collect_inputs(
+            options["requirements"],
+            options["requirement_files"],
+            options["constraint_files"],
+            extras=options["extras"],
+            groups=options["groups"],
+        ),
+        target=target_of(
+            options["python_version"],
+            options["python_platform"],
+            options["only_binary"],
+            options["no_binary"],
+        ),
+        overrides=collect_inputs((), options["override_files"]),
+        database=options["db"],
+        snapshot=options["snapshot"],
+        rules_digest=options["rules_digest"],
+        rule_overrides=RuleOverrides.parse(
+            strategy=options["index_strategy"],
+            indexes=options["index_names"],
+            default_index=options["default_index"],
+            prerelease=options["prerelease"],
+            prerelease_packages=options["prerelease_package"],
+            exclude_newer=options["exclude_newer"],
+            exclude_newer_packages=options["exclude_newer_package"],
+        ),
+        resolution=options["resolution"],
+        preferences=preferences,
+        format=lock_format(options["format_"], output),
+        command=_command_line(options),
     )
+
+
+def _run(options: dict[str, Any]) -> int:
+    started = time.perf_counter()
+    request = _request(options)
     if options["explain"]:
-        run = ResolveRun.from_options(options, inputs)
-        return run.explain(options["explain"], as_json=options["as_json"])
-    if not inputs.requirements:
+        with Session.open(request) as session:
+            explanation = explain_project(session, canonicalize_name(options["explain"]))
+        _print_explanation(explanation, as_json=options["as_json"])
+        return 0
+    if not request.inputs.requirements:
         raise InputError(
             "nothing to resolve: give requirements, -r FILE or a pyproject.toml",
             detail="example: resolve -r requirements.in -o requirements.txt",
         )
-    for option in inputs.options:
+    for option in request.inputs.options:
         where = (
             "indexes come from the rules (see `mirror rules show`)"
             if option.name in _INDEX_OPTIONS
             else "pass the matching `resolve` option instead"
         )
         warn(f"{option.source}: `{_redacted(option.text)}` is not applied; {where}")
-    run = ResolveRun.from_options(options, inputs)
-    outcome = run.resolve(command=_command_line(options))
+    reporter = _VerboseReporter() if options["verbose"] else None
+    with Session.open(request) as session:
+        outcome = session.resolve(reporter=reporter)
+        snapshot = session.reader.snapshot
     for message in outcome.warnings:
         warn(message)
     if outcome.failure is not None:
+        report = render(outcome.failure.no_solution, hints=outcome.failure.hints)
         click.echo(
-            f"error: no solution for {run.target.environment} "
-            f"(snapshot {run.reader.snapshot.name})\n\n{outcome.failure}",
+            f"error: no solution for {request.target.environment} "
+            f"(snapshot {snapshot.name})\n\n{report}",
             err=True,
         )
+        if request.format == "json":
+            document = {
+                "error": "no solution",
+                "target": str(request.target.environment),
+                "snapshot": {"name": snapshot.name, "digest": snapshot.digest},
+                "rules": session.rules.digest,
+                "report": sentences(outcome.failure.no_solution),
+                "hints": list(outcome.failure.hints),
+            }
+            click.echo(json.dumps(document, indent=2, sort_keys=True))
         return 1
     assert outcome.lock is not None
-    text = run.render(outcome.lock)
+    text = render_lock(outcome.lock, request.format)
     output: Path | None = options["output_file"]
     if output is None:
         click.echo(text, nl=False)
@@ -245,6 +307,33 @@ def _run(options: dict[str, Any]) -> int:
         noun = "package" if count == 1 else "packages"
         click.echo(f"Resolved {count} {noun} in {elapsed:.0f}ms", err=True)
     return 0
+
+
+def _print_explanation(explanation: Explanation, *, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(explanation.as_json(), indent=2, sort_keys=True))
+        return
+    for line in explanation.table():
+        click.echo(line)
+    if explanation.failure is not None:
+        failure = explanation.failure
+        click.echo(f"\n{render(failure.no_solution, hints=failure.hints)}")
+
+
+class _VerboseReporter(Reporter):
+    """``-v``: the solver's steps on stderr, as they happen."""
+
+    def deciding(self, package: str, version: Version, level: int) -> None:
+        click.echo(f"  decide {package} {version} (level {level})", err=True)
+
+    def rejecting(self, package: str, version: Version, reason: str) -> None:
+        click.echo(f"  reject {package} {version}: {reason}", err=True)
+
+    def backtracking(self, package: str, level: int) -> None:
+        click.echo(f"  conflict on {package}: backtrack to level {level}", err=True)
+
+    def ending(self, decisions: int, backtracks: int) -> None:
+        click.echo(f"  {decisions} decisions, {backtracks} backtracks", err=True)
 
 
 _INDEX_OPTIONS = frozenset(

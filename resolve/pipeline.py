@@ -1,7 +1,9 @@
-"""One resolution from start to finish: snapshot + rules + request → a lock or a report.
+"""One resolution from start to finish: snapshot + rules + request → a lock or a failure.
 
 The CLI and ``mirror sync --closure`` both go through :func:`resolve_once`, so the closure
-crawl asks the snapshot exactly the questions an offline ``resolve`` will ask later.
+crawl asks the snapshot exactly the questions an offline ``resolve`` will ask later. A failure
+stays data (:class:`Failure`: the derivation tree and the hints) until the command line
+renders it, as text or as JSON.
 """
 
 from __future__ import annotations
@@ -14,56 +16,101 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from db.read.snapshot_reader import SnapshotReader
-from resolve.candidates.project import Target
-from resolve.candidates.provider import Request, SnapshotProvider
-from resolve.inputs.requirements import InputRequirement
+from resolve.candidates.judge import Target
+from resolve.candidates.provider import Request, ResolutionMode, SnapshotProvider
+from resolve.inputs.requirements import InputRequirement, ParsedInputs
 from resolve.lock.writers import Lock, LockedPackage
-from resolve.rules.model import IndexRule, RuleError, RuleSet
+from resolve.options import ResolveRequest
+from resolve.report.hints import failure_hints, involved_packages
+from resolve.rules.model import RuleSet
 from resolve.solver.incompatibility import NoSolution
 from resolve.solver.names import ROOT, split_extra
+from resolve.solver.reporter import Reporter
 from resolve.solver.solve import Resolution, solve
 
 __all__ = [
+    "Failure",
     "Outcome",
-    "apply_index_flags",
+    "Session",
     "resolve_once",
     "source_label",
+    "stored_rules",
 ]
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    """No solution: the derivation tree (``no_solution``) and the ``hint:`` lines."""
+
+    no_solution: NoSolution
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """A lock, or the failure report (derivation tree, then ``hint:`` lines); and what the
-    snapshot lacked either way (the closure check fetches it)."""
+    """A lock, or the failure; and what the snapshot lacked either way (the closure check
+    fetches it)."""
 
     lock: Lock | None
-    failure: str | None
+    failure: Failure | None
     warnings: tuple[str, ...] = ()
     missing_projects: frozenset[str] = frozenset()
     missing_metadata: frozenset[tuple[str, str]] = frozenset()
     provider: SnapshotProvider | None = field(default=None, compare=False)
 
 
-def apply_index_flags(rules: RuleSet, indexes: Sequence[str], default_index: str | None) -> RuleSet:
-    """``--index NAME…`` (only these, in this order) and ``--default-index NAME``."""
-    known = {i.name: i for i in rules.indexes}
-    for name in [*indexes, *([default_index] if default_index else [])]:
-        if name not in known:
-            raise RuleError(
-                f"unknown index {name!r}",
-                hint="known indexes: " + (", ".join(sorted(known)) or "none"),
-            )
-    chosen = [known[n] for n in dict.fromkeys(indexes)] if indexes else list(rules.indexes)
-    if default_index is not None:
-        if default_index not in {i.name for i in chosen}:
-            chosen.append(known[default_index])
-        chosen = [
-            IndexRule(
-                i.name, i.url, i.name == default_index, i.explicit, i.not_here, i.exclude_newer
-            )
-            for i in chosen
-        ]
-    return rules.with_changes(indexes=tuple(chosen))
+def stored_rules(reader: SnapshotReader, digest: str | None) -> RuleSet:
+    """The rules stored in the database: the current version, or the one named by digest
+    (a database with no stored version implies them from its indexes: db.rules.rows)."""
+    return RuleSet.from_document(reader.rule_document(digest))
+
+
+@dataclass(slots=True)
+class Session:
+    """One request with its snapshot open and its rules worked out (stored rules, then the
+    command line's overrides)."""
+
+    request: ResolveRequest
+    reader: SnapshotReader
+    rules: RuleSet
+
+    @classmethod
+    def open(cls, request: ResolveRequest) -> Session:
+        reader = SnapshotReader.open(request.database, request.snapshot)
+        try:
+            rules = request.rule_overrides.apply(stored_rules(reader, request.rules_digest))
+        except BaseException:
+            reader.close()
+            raise
+        return cls(request, reader, rules)
+
+    def close(self) -> None:
+        self.reader.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def resolve(
+        self, inputs: ParsedInputs | None = None, *, reporter: Reporter | None = None
+    ) -> Outcome:
+        """Resolve the request's inputs (or ``inputs``) against the open snapshot."""
+        request = self.request
+        inputs = request.inputs if inputs is None else inputs
+        return resolve_once(
+            self.reader,
+            self.rules,
+            request.target,
+            inputs.requirements,
+            constraints=inputs.constraints,
+            overrides=request.overrides.requirements,
+            preferences=request.preferences,
+            resolution=request.resolution,
+            command=request.command,
+            reporter=reporter,
+        )
 
 
 def source_label(requirement: InputRequirement) -> str:
@@ -85,24 +132,21 @@ def resolve_once(
     constraints: Sequence[InputRequirement] = (),
     overrides: Sequence[InputRequirement] = (),
     preferences: Mapping[str, Version] | None = None,
-    resolution: str = "highest",
+    resolution: ResolutionMode = "highest",
     command: str = "resolve",
+    reporter: Reporter | None = None,
 ) -> Outcome:
     request = Request(
         requirements=tuple(r.requirement for r in requirements),
         constraints=tuple(r.requirement for r in constraints),
         overrides=tuple(r.requirement for r in overrides),
         preferences=dict(preferences or {}),
-        resolution=resolution,  # type: ignore[arg-type]
+        resolution=resolution,
     )
     provider = SnapshotProvider(partial(reader.project, lazy_files=True), rules, target, request)
     try:
-        result = solve(provider, ROOT)
+        result = solve(provider, ROOT, reporter=reporter)
     except NoSolution as failure:
-        # Imported here: only a failed resolution renders a report.
-        from resolve.report.derivation import render
-        from resolve.report.hints import failure_hints, involved_packages
-
         involved = involved_packages(failure.incompatibility)
         modes = {name: provider.policy.effective(name) for name in involved}
         hints = failure_hints(
@@ -115,7 +159,7 @@ def resolve_once(
         )
         return Outcome(
             lock=None,
-            failure=render(failure, hints=hints),
+            failure=Failure(failure, tuple(hints)),
             missing_projects=frozenset(provider.missing_projects),
             missing_metadata=frozenset(provider.missing_metadata),
             provider=provider,

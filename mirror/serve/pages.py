@@ -21,8 +21,8 @@ from db.read.snapshot_reader import FileRecord, SnapshotReader
 from db.records import canonical_name
 from mirror.index_api.project_page import ACCEPT
 from resolve.candidates.project import Problem, Target, build_candidates
+from resolve.pipeline import stored_rules
 from resolve.rules.model import RuleError, RuleSet
-from resolve.run import stored_rules
 from resolve.targets.environment import InvalidPythonVersion, TargetEnvironment, UnknownPlatform
 
 __all__ = [

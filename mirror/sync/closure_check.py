@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from db.read.snapshot_reader import SnapshotReader
 from resolve.candidates.project import Target
 from resolve.inputs.requirements import InputRequirement
-from resolve.pipeline import resolve_once
-from resolve.run import stored_rules
+from resolve.pipeline import resolve_once, stored_rules
+from resolve.report.derivation import sentences
 
 __all__ = ["ClosureReport", "complete_closure"]
 
@@ -72,7 +72,7 @@ async def complete_closure(
                 missing_projects |= outcome.missing_projects
                 missing_metadata |= outcome.missing_metadata
                 if outcome.failure is not None:
-                    first = outcome.failure.splitlines()[0]
+                    first = sentences(outcome.failure.no_solution)[0]
                     report.unresolved[str(target.environment)] = first
         if not missing_projects and not missing_metadata:
             return report

@@ -27,7 +27,7 @@ from resolve.solver.incompatibility import (
 )
 from resolve.solver.versionset import VersionSet
 
-__all__ = ["Display", "describe", "render"]
+__all__ = ["Display", "describe", "render", "sentences"]
 
 #: How to show a package name (e.g. ``a[x]`` for a virtual extra package).
 Display = Callable[[str], str]
@@ -322,6 +322,29 @@ def _depth(top: Incompatibility) -> int:
     return depth
 
 
+def sentences(
+    failure: NoSolution | Incompatibility,
+    *,
+    root: str | None = None,
+    display: Display | None = None,
+) -> list[str]:
+    """The report's lines (numbered sentences, blank lines between paragraphs), no hints."""
+    if isinstance(failure, NoSolution):
+        top, root = failure.incompatibility, failure.root
+    else:
+        top = failure
+    report = _Report(top, _Sentences(root or "", display or str))
+    # The walk recurses at most once per derived node; give deep trees the stack they need.
+    limit = sys.getrecursionlimit()
+    needed = 4 * len(report.uses) + 100
+    if needed > limit:
+        sys.setrecursionlimit(needed)
+    try:
+        return report.render()
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def render(
     failure: NoSolution | Incompatibility,
     *,
@@ -334,19 +357,6 @@ def render(
     ``display`` maps package names to what the user should read (default: unchanged);
     ``root`` is needed only when passing a bare ``Incompatibility``.
     """
-    if isinstance(failure, NoSolution):
-        top, root = failure.incompatibility, failure.root
-    else:
-        top = failure
-    report = _Report(top, _Sentences(root or "", display or str))
-    # The walk recurses at most once per derived node; give deep trees the stack they need.
-    limit = sys.getrecursionlimit()
-    needed = 4 * len(report.uses) + 100
-    if needed > limit:
-        sys.setrecursionlimit(needed)
-    try:
-        lines = report.render()
-    finally:
-        sys.setrecursionlimit(limit)
+    lines = sentences(failure, root=root, display=display)
     hint_lines: Sequence[str] = [f"hint: {h}" for h in hints]
     return "\n".join([*lines, "", *hint_lines] if hint_lines else lines)

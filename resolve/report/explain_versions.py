@@ -8,22 +8,17 @@ missing metadata (DESIGN.md "The resolver").
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
-import click
 from packaging.version import InvalidVersion, Version
 
 from db.read.snapshot_reader import PageRecord
 from resolve.candidates.project import Exclusion, ProjectCandidates, Reason
 from resolve.inputs.requirements import InputRequirement, ParsedInputs, parse_requirement
+from resolve.pipeline import Failure, Session
 from resolve.policy.prerelease import PrereleaseMode
 
-if TYPE_CHECKING:
-    from resolve.run import ResolveRun
-
-__all__ = ["Row", "explain_project", "explain_rows"]
+__all__ = ["Explanation", "Row", "explain_project", "explain_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +30,50 @@ class Row:
     reason: str
 
 
-def explain_project(run: ResolveRun, name: str, *, as_json: bool) -> int:
-    """Print the table (or JSON) for ``name``; exit status 0."""
-    requirements: tuple[InputRequirement, ...] = run.inputs.requirements or (
-        parse_requirement(name),
-    )
-    run.inputs = ParsedInputs(requirements, run.inputs.constraints, run.inputs.options)
-    outcome = run.resolve()
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Every version of one project on every index, with the verdict of this resolution."""
+
+    project: str
+    snapshot: str
+    rules: str
+    strategy: str
+    picked: str | None
+    rows: tuple[Row, ...]
+    failure: Failure | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "project": self.project,
+            "snapshot": self.snapshot,
+            "rules": self.rules,
+            "strategy": self.strategy,
+            "picked": self.picked,
+            "versions": [asdict(r) for r in self.rows],
+        }
+
+    def table(self) -> list[str]:
+        """The rows as aligned text lines, under a title line."""
+        lines = [f"{self.project} in snapshot {self.snapshot}, strategy {self.strategy}"]
+        if not self.rows:
+            lines.append("  no index in the snapshot lists it")
+        widths = [
+            max((len(getattr(r, f)) for r in self.rows), default=0) for f in ("index", "version")
+        ]
+        for row in self.rows:
+            lines.append(
+                f"  {row.index.ljust(widths[0])}  {row.version.ljust(widths[1])}  "
+                f"{row.verdict:<9}  {row.reason}".rstrip()
+            )
+        return lines
+
+
+def explain_project(session: Session, name: str) -> Explanation:
+    """Resolve the session's inputs (or ``name`` alone when there are none) and judge every
+    version of ``name`` the snapshot lists."""
+    inputs = session.request.inputs
+    requirements: tuple[InputRequirement, ...] = inputs.requirements or (parse_requirement(name),)
+    outcome = session.resolve(ParsedInputs(requirements, inputs.constraints, inputs.options))
     provider = outcome.provider
     assert provider is not None
     project = provider.project(name)
@@ -49,35 +81,21 @@ def explain_project(run: ResolveRun, name: str, *, as_json: bool) -> int:
     if outcome.lock is not None:
         picked = next((p.version for p in outcome.lock.packages if p.name == name), None)
     mode = provider.policy.effective(name)
-    pin = run.rules.pin_for(name, provider.markers)
+    pin = session.rules.pin_for(name, provider.markers)
     if pin is not None:
         kept_out = f"the pin `{pin.glob}` allows only index {', '.join(pin.indexes)}"
     else:
         kept_out = "the index is explicit: it serves only packages pinned to it"
-    rows = explain_rows(project, run.reader.project(name).pages, picked, mode, kept_out)
-    if as_json:
-        document = {
-            "project": name,
-            "snapshot": run.reader.snapshot.name,
-            "rules": run.rules.digest,
-            "strategy": str(run.rules.strategy),
-            "picked": None if picked is None else str(picked),
-            "versions": [asdict(r) for r in rows],
-        }
-        click.echo(json.dumps(document, indent=2, sort_keys=True))
-        return 0
-    click.echo(f"{name} in snapshot {run.reader.snapshot.name}, strategy {run.rules.strategy}")
-    if not rows:
-        click.echo("  no index in the snapshot lists it")
-    widths = [max((len(getattr(r, f)) for r in rows), default=0) for f in ("index", "version")]
-    for row in rows:
-        click.echo(
-            f"  {row.index.ljust(widths[0])}  {row.version.ljust(widths[1])}  "
-            f"{row.verdict:<9}  {row.reason}".rstrip()
-        )
-    if outcome.failure is not None:
-        click.echo(f"\n{outcome.failure}")
-    return 0
+    rows = explain_rows(project, session.reader.project(name).pages, picked, mode, kept_out)
+    return Explanation(
+        project=name,
+        snapshot=session.reader.snapshot.name,
+        rules=session.rules.digest,
+        strategy=str(session.rules.strategy),
+        picked=None if picked is None else str(picked),
+        rows=tuple(rows),
+        failure=outcome.failure,
+    )
 
 
 def _version_key(text: str) -> tuple[int, Version | str]:

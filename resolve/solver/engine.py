@@ -14,6 +14,7 @@ from packaging.version import Version
 
 from resolve.solver.incompatibility import NoSolution, NoVersions, Root
 from resolve.solver.provider import Prioritizer, Provider, Requirement, Unavailable
+from resolve.solver.reporter import Reporter
 from resolve.solver.store import Store, TermMasks
 from resolve.solver.versionset import Universe, VersionSet
 
@@ -29,8 +30,13 @@ _Dep = tuple[str, int, str | None]
 class Engine:
     """One resolution. ``run()`` returns the decisions or raises ``NoSolution``."""
 
-    def __init__(self, provider: Provider, root: str, version: Version) -> None:
+    def __init__(
+        self, provider: Provider, root: str, version: Version, reporter: Reporter | None = None
+    ) -> None:
         self._provider = provider
+        self._reporter = reporter or Reporter()
+        self.decisions = 0
+        self.backtracks = 0
         self._root = root
         self._priority = provider.priority if isinstance(provider, Prioritizer) else None
         self._priorities: dict[str, int] = {}
@@ -125,6 +131,9 @@ class Engine:
         self._marks.append([])
         self.decided[package] = index
         self._assign(package, 1 << index, -1)
+        self.decisions += 1
+        if package != self._root:
+            self._reporter.deciding(package, self.universes[package][index], self._level)
 
     def _backtrack(self, level: int) -> None:
         trail, levels, acc = self._trail, self._trail_level, self.acc
@@ -199,6 +208,8 @@ class Engine:
             dependencies = self._dependencies(package, index)
             bit = 1 << index
             if isinstance(dependencies, Unavailable):
+                version = self.universes[package][index]
+                self._reporter.rejecting(package, version, dependencies.reason)
                 fresh = [store.unavailable(package, bit, dependencies)]
                 continue
             fresh = self._add_dependencies(package, index, dependencies)
@@ -346,6 +357,8 @@ class Engine:
             if cause < 0 or previous_level != level:
                 if current != conflict:
                     store.attach(current)
+                self.backtracks += 1
+                self._reporter.backtracking(name, previous_level)
                 self._backtrack(previous_level)
                 return current, name
             current = self._prior_cause(current, cause, name)

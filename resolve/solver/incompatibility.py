@@ -94,7 +94,7 @@ class NoSolution(Exception):
     """No set of versions satisfies the root's requirements.
 
     ``incompatibility`` is the root of the derivation tree: it says the root package
-    cannot be selected. ``str()`` renders the default report.
+    cannot be selected. :func:`resolve.report.derivation.render` writes it as sentences.
     """
 
     def __init__(self, root: str, incompatibility: Incompatibility) -> None:
@@ -103,7 +103,5 @@ class NoSolution(Exception):
         self.incompatibility = incompatibility
 
     def __str__(self) -> str:
-        # Imported here: rendering is a separate concern and module.
-        from resolve.report.derivation import render
-
-        return render(self)
+        # Data, not a report: resolve.report.derivation.render writes the sentences.
+        return f"no solution: {self.root} cannot be selected"

@@ -14,6 +14,7 @@ from packaging.version import Version
 from resolve.solver.engine import Engine
 from resolve.solver.incompatibility import Incompatibility, NoSolution, Term
 from resolve.solver.provider import Dependencies, Prioritizer, Provider, Requirement, Unavailable
+from resolve.solver.reporter import Reporter
 
 __all__ = [
     "Dependencies",
@@ -42,14 +43,25 @@ class Resolution:
     via: Mapping[str, tuple[str, ...]]
 
 
-def solve(provider: Provider, root: str, version: Version | None = None) -> Resolution:
+def solve(
+    provider: Provider,
+    root: str,
+    version: Version | None = None,
+    *,
+    reporter: Reporter | None = None,
+) -> Resolution:
     """Resolve ``root``'s dependencies (``provider.dependencies(root, version)``).
 
     ``root`` is an opaque name that must not clash with a real package; ``version``
     defaults to ``0``. Raises ``NoSolution`` with the derivation tree when nothing works.
+    ``reporter`` hears every decision and backtrack.
     """
-    engine = Engine(provider, root, Version("0") if version is None else version)
-    decided = engine.run()
+    reporter = reporter or Reporter()
+    engine = Engine(provider, root, Version("0") if version is None else version, reporter)
+    try:
+        decided = engine.run()
+    finally:
+        reporter.ending(engine.decisions, engine.backtracks)
     universes = engine.universes
     pins = {p: universes[p][decided[p]] for p in sorted(decided) if p != root}
     via: dict[str, list[str]] = {p: [] for p in pins}

@@ -4,6 +4,7 @@ command (DESIGN.md "Command-line surface", "Conventions"; SEMANTICS.md §1, §5)
 
 from __future__ import annotations
 
+import json
 import shlex
 import sqlite3
 from pathlib import Path
@@ -385,3 +386,35 @@ def test_an_index_added_after_the_snapshot(mirror: Mirror, serve: Serve) -> None
 
     mirror.run(*command[1:], "--quiet")
     assert pins(resolved(mirror, "foo", *TARGET)) == {"foo": "1.0"}
+
+
+# -- failures as data, and the solver's steps ---------------------------------------------------
+
+
+def test_a_failure_is_json_on_stdout_with_format_json(shop: Mirror) -> None:
+    result = invoke(shop, "legacy", "click>=8", "--format", "json", *TARGET)
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["error"] == "no solution"
+    assert document["target"] == "CPython 3.12.0 on x86_64-manylinux_2_28"
+    assert set(document["snapshot"]) == {"name", "digest"}
+    assert document["report"] == [
+        "Because legacy==1.0 depends on click==7.0 and you require click>=8, legacy==1.0 cannot"
+        " be used.",
+        "And because you require legacy, we can conclude that your requirements are unsatisfiable.",
+    ]
+    # The human report still goes to stderr, the same sentences.
+    assert document["report"][-1] in result.stderr
+    assert list(document) == sorted(document)
+
+
+def test_verbose_prints_the_solvers_decisions(shop: Mirror) -> None:
+    result = invoke(shop, "app[web]", "-v", *TARGET)
+
+    assert result.exit_code == 0, result.output
+    steps = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert steps[0] == "decide app[web] 1.0 (level 2)"  # level 1 is the root
+    assert any(step.startswith("decide flask 3.0") for step in steps)
+    assert steps[-1].endswith("backtracks")
+    assert "decide" not in invoke(shop, "app[web]", *TARGET).stderr

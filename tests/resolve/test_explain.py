@@ -47,7 +47,7 @@ def test_linear_report() -> None:
         "bar": {"2.0.0": {"baz": ">=3.0.0,<4"}},
         "baz": {"1.0.0": {}, "3.0.0": {}},
     }
-    assert str(failure(index, {"foo": ">=1.0.0,<2", "baz": ">=1.0.0,<2"})) == (
+    assert render(failure(index, {"foo": ">=1.0.0,<2", "baz": ">=1.0.0,<2"})) == (
         "Because foo==1.0.0 depends on bar>=2.0.0,<3 which depends on baz>=3.0.0,<4,"
         " foo==1.0.0 depends on baz==3.0.0.\n"
         "And because you require both baz>=1.0.0,<2 and foo>=1.0.0,<2,"
@@ -66,7 +66,7 @@ def test_branching_report_numbers_the_shared_line() -> None:
         "x": {"1.0.0": {"y": ">=2.0.0,<3"}},
         "y": {"1.0.0": {}, "2.0.0": {}},
     }
-    assert str(failure(index, {"foo": ">=1.0.0,<2"})).splitlines() == [
+    assert render(failure(index, {"foo": ">=1.0.0,<2"})).splitlines() == [
         "    Because foo==1.0.0 depends on a>=1.0.0,<2 which depends on b>=2.0.0,<3,"
         " foo==1.0.0 depends on b==2.0.0.",
         "(1) And because foo==1.0.0 depends on b>=1.0.0,<2, foo==1.0.0 cannot be used.",
@@ -82,7 +82,7 @@ def test_branching_report_numbers_the_shared_line() -> None:
 
 def test_c5_report() -> None:
     index = {"a": {"1.0": {"b": "==2.0.0+bar"}}, "b": {"2.0.0+foo": {}, "2.0.0+bar": {}}}
-    assert str(failure(index, {"a": "", "b": "==2.0.0+foo"})) == (
+    assert render(failure(index, {"a": "", "b": "==2.0.0+foo"})) == (
         "Because you require a which depends on b==2.0.0+bar, you require b==2.0.0+bar.\n"
         "And because you require b==2.0.0+foo,"
         " we can conclude that your requirements are unsatisfiable."
@@ -98,7 +98,7 @@ def test_no_matching_versions_and_unavailable_reasons() -> None:
         },
         "b": {"1.0": {}},
     }
-    assert str(failure(index, {"a": ""})) == (
+    assert render(failure(index, {"a": ""})) == (
         "Because a==0.9 is unavailable (metadata needs a build) and a>=1.0 depends on b>=2"
         " which matches no versions, all versions of a cannot be used.\n"
         "And because you require a, we can conclude that your requirements are unsatisfiable."
@@ -108,7 +108,7 @@ def test_no_matching_versions_and_unavailable_reasons() -> None:
 def test_policy_rejection_reads_as_no_versions() -> None:
     with pytest.raises(NoSolution) as caught:
         MemoryProvider({"a": {"1.0a1": {}, "1.0a2": {}}}, {"a": ""}, prerelease="disallow").solve()
-    assert str(caught.value) == (
+    assert render(caught.value) == (
         "Because none of the versions of a can be chosen and you require a,"
         " we can conclude that your requirements are unsatisfiable."
     )
@@ -152,7 +152,7 @@ def test_deep_derivations_render_without_recursion_errors() -> None:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(len(inspect.stack(0)) + 60)
     try:
-        lines = str(caught).splitlines()
+        lines = render(caught).splitlines()
     finally:
         sys.setrecursionlimit(limit)
     assert lines[-1].endswith("we can conclude that your requirements are unsatisfiable.")

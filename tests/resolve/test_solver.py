@@ -9,7 +9,9 @@ import pytest
 from packaging.version import Version
 
 from resolve.policy.prerelease import PrereleaseMode, PrereleasePolicy
+from resolve.report.derivation import render
 from resolve.solver.incompatibility import Dependency, Derived, NoVersions
+from resolve.solver.reporter import Reporter
 from resolve.solver.solve import Dependencies, NoSolution, Unavailable, solve
 from resolve.solver.versionset import VersionSet
 from tests.resolve.memory import ROOT, MemoryProvider, Release
@@ -153,7 +155,7 @@ def test_unavailable_versions_are_skipped() -> None:
     assert pins(index, {"a": ""}) == {"a": "1.0"}
     failure = fails(index, {"a": ">=2"})
     assert isinstance(failure.incompatibility.cause, Derived)
-    assert "a==2.0 is unavailable (metadata needs a build)" in str(failure)
+    assert "a==2.0 is unavailable (metadata needs a build)" in render(failure)
 
 
 def test_missing_package() -> None:
@@ -220,7 +222,7 @@ def test_unavailable_root_dependency_reason() -> None:
 
     with pytest.raises(NoSolution) as caught:
         solve(NoWheels({"a": ["1.0"]}, {}), "root")
-    assert "a==1.0 is unavailable (no wheel for the target)" in str(caught.value)
+    assert "a==1.0 is unavailable (no wheel for the target)" in render(caught.value)
 
 
 # -- extras as virtual packages -------------------------------------------------------------
@@ -291,7 +293,7 @@ def test_c4_local_builds_depend_on_a_plain_pin() -> None:
 def test_c5_conflicting_labels_are_unsatisfiable() -> None:
     index: Index = {"a": {"1.0": {"b": "==2.0.0+bar"}}, "b": {"2.0.0+foo": {}, "2.0.0+bar": {}}}
     failure = fails(index, {"a": "", "b": "==2.0.0+foo"})
-    assert "b==2.0.0+foo" in str(failure) and "b==2.0.0+bar" in str(failure)
+    assert "b==2.0.0+foo" in render(failure) and "b==2.0.0+bar" in render(failure)
 
 
 def test_c6_numeric_labels_sort_highest() -> None:
@@ -396,7 +398,7 @@ def test_prerelease_scenarios(
 def test_d9_disallow_rejects_the_beta_without_an_override() -> None:
     index: Index = {"a": {"1.0": {"c": "==2.0.0b1"}}, "c": {"1.0": {}, "2.0.0b1": {}}}
     failure = fails(index, {"a": ""}, prerelease="disallow")
-    assert "no versions of c match ==2.0.0b1" in str(failure)
+    assert "no versions of c match ==2.0.0b1" in render(failure)
     assert pins(index, {"a": ""}, prerelease="pep440") == {"a": "1.0", "c": "2.0.0b1"}
 
 
@@ -404,3 +406,51 @@ def test_explicit_only_opens_the_named_package() -> None:
     index: Index = {"a": {"1.0a1": {"b": ""}}, "b": {"1.0": {}, "2.0b1": {}}}
     assert pins(index, {"a": ">=1.0a1"}, prerelease="explicit") == {"a": "1.0a1", "b": "1.0"}
     assert pins(index, {"a": ">=1.0a1"}, prerelease="allow") == {"a": "1.0a1", "b": "2.0b1"}
+
+
+class _Recorder(Reporter):
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def deciding(self, package: str, version: Version, level: int) -> None:
+        self.events.append(f"decide {package} {version}")
+
+    def rejecting(self, package: str, version: Version, reason: str) -> None:
+        self.events.append(f"reject {package} {version}")
+
+    def backtracking(self, package: str, level: int) -> None:
+        self.events.append(f"backtrack {package} to {level}")
+
+    def ending(self, decisions: int, backtracks: int) -> None:
+        self.events.append(f"end {decisions} {backtracks}")
+
+
+def test_the_reporter_hears_decisions_backtracks_and_rejections() -> None:
+    """pub's partial-satisfier example: foo 1.1.0 is tried, conflicts, and is backed out of."""
+    index: Index = {
+        "foo": {"1.0.0": {}, "1.1.0": {"left": ">=1.0.0,<2", "right": ">=1.0.0,<2"}},
+        "left": {"1.0.0": {"shared": ">=1.0.0"}},
+        "right": {"1.0.0": {"shared": "<2.0.0"}},
+        "shared": {"1.0.0": {"target": ">=1.0.0,<2"}, "2.0.0": {}},
+        "target": {"1.0.0": {}, "2.0.0": {}},
+        "broken": {"1.0": Release(unavailable="no wheel"), "0.9": {}},
+    }
+    recorder = _Recorder()
+    provider = MemoryProvider(index, {"foo": ">=1.0.0,<2", "target": ">=2.0.0,<3", "broken": ""})
+    solve(provider, ROOT, reporter=recorder)
+    assert "decide foo 1.1.0" in recorder.events
+    assert any(e.startswith("backtrack ") for e in recorder.events)
+    assert "reject broken 1.0" in recorder.events
+    assert recorder.events[-1] == "end " + " ".join(
+        str(n)
+        for n in (
+            sum(e.startswith("decide") for e in recorder.events) + 1,  # and the root
+            sum(e.startswith("backtrack") for e in recorder.events),
+        )
+    )
+    # Without a reporter nothing changes in the answer.
+    assert pins(index, {"foo": ">=1.0.0,<2", "target": ">=2.0.0,<3", "broken": ""}) == {
+        "broken": "0.9",
+        "foo": "1.0.0",
+        "target": "2.0.0",
+    }

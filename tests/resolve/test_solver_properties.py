@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from resolve.report.derivation import render
 from resolve.solver.solve import NoSolution
 from tests.resolve.memory import MemoryProvider, Release, split_extra
 
@@ -63,7 +64,7 @@ def solve(problem: Problem) -> dict[str, str] | str:
     try:
         result = MemoryProvider(index, requires).solve()
     except NoSolution as failure:
-        return str(failure)
+        return render(failure)
     return {name: str(version) for name, version in result.pins.items()}
 
 

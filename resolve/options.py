@@ -1,0 +1,210 @@
+"""What one ``resolve`` run was asked for, as typed values built once at the command line.
+
+:class:`ResolveRequest` is everything below the CLI sees: the parsed inputs, where the snapshot
+is, the rule overrides, the target, the selection mode, the preferences of an existing lock,
+the lock format and the command that regenerates it. The parsers here turn option text into
+those values and raise :class:`InputError` / :class:`RuleError` with a hint, which the CLI
+renders; nothing here knows click.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from resolve.candidates.judge import BinaryPolicy, Target
+from resolve.candidates.provider import ResolutionMode
+from resolve.inputs.requirements import InputError, ParsedInputs
+from resolve.policy.prerelease import PrereleaseMode
+from resolve.rules.model import Cutoff, IndexRule, IndexStrategy, RuleError, RuleSet, parse_cutoff
+from resolve.targets.environment import InvalidPythonVersion, TargetEnvironment, UnknownPlatform
+
+__all__ = [
+    "LockFormat",
+    "ResolveRequest",
+    "RuleOverrides",
+    "binary_names",
+    "lock_format",
+    "option_pairs",
+    "prerelease_modes",
+    "target_of",
+]
+
+LockFormat = Literal["requirements", "pylock", "json"]
+
+
+def option_pairs(values: Iterable[str], option: str) -> dict[str, str]:
+    """``NAME=VALUE`` options → ``{canonical name: value}``."""
+    found: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip() or not rest.strip():
+            raise InputError(f"{option}: expected NAME=VALUE, got {value!r}")
+        found[canonicalize_name(name.strip())] = rest.strip()
+    return found
+
+
+def prerelease_modes(values: Iterable[str]) -> dict[str, PrereleaseMode]:
+    """``--prerelease-package NAME=MODE`` values."""
+    try:
+        return {
+            name: PrereleaseMode(mode)
+            for name, mode in option_pairs(values, "--prerelease-package").items()
+        }
+    except ValueError as exc:
+        raise RuleError(
+            f"--prerelease-package: {exc}",
+            hint="modes: " + ", ".join(m.value for m in PrereleaseMode),
+        ) from exc
+
+
+def binary_names(values: Iterable[str]) -> frozenset[str]:
+    """``--only-binary``/``--no-binary`` values: comma lists of names, ``:all:``, ``:none:``."""
+    names: set[str] = set()
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if part == ":none:":
+                names.clear()
+            elif part == ":all:":
+                names.add(part)
+            elif part:
+                names.add(canonicalize_name(part))
+    return frozenset(names)
+
+
+def lock_format(explicit: str | None, output: Path | None) -> LockFormat:
+    """``--format``, else from the output name (``pylock*.toml`` → pylock), else requirements."""
+    for name in ("requirements", "pylock", "json"):
+        if explicit == name:
+            return name
+    if output is not None and output.name.startswith("pylock") and output.suffix == ".toml":
+        return "pylock"
+    return "requirements"
+
+
+def target_of(
+    python_version: str | None,
+    python_platform: str | None,
+    only_binary: Iterable[str] = (),
+    no_binary: Iterable[str] = (),
+) -> Target:
+    """The target environment and binary policy from their options."""
+    try:
+        environment = TargetEnvironment.create(python_version, python_platform)
+    except (UnknownPlatform, InvalidPythonVersion) as exc:
+        raise InputError(str(exc)) from exc
+    binary = BinaryPolicy(only_binary=binary_names(only_binary), no_binary=binary_names(no_binary))
+    return Target(environment, binary)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOverrides:
+    """Command-line flags that override the stored rules for one run (DESIGN.md)."""
+
+    strategy: IndexStrategy | None = None
+    indexes: tuple[str, ...] = ()
+    default_index: str | None = None
+    prerelease: PrereleaseMode | None = None
+    prerelease_packages: Mapping[str, PrereleaseMode] = field(default_factory=dict)
+    exclude_newer: Cutoff = None
+    exclude_newer_packages: Mapping[str, Cutoff] = field(default_factory=dict)
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        strategy: str | None = None,
+        indexes: Sequence[str] = (),
+        default_index: str | None = None,
+        prerelease: str | None = None,
+        prerelease_packages: Iterable[str] = (),
+        exclude_newer: str | None = None,
+        exclude_newer_packages: Iterable[str] = (),
+    ) -> RuleOverrides:
+        """The overrides from their option text (``NAME=VALUE`` pairs included)."""
+        cutoffs = option_pairs(exclude_newer_packages, "--exclude-newer-package")
+        return cls(
+            strategy=IndexStrategy(strategy) if strategy else None,
+            indexes=tuple(indexes),
+            default_index=default_index,
+            prerelease=PrereleaseMode(prerelease) if prerelease else None,
+            prerelease_packages=prerelease_modes(prerelease_packages),
+            exclude_newer=parse_cutoff(exclude_newer) if exclude_newer else None,
+            exclude_newer_packages={n: parse_cutoff(v) for n, v in cutoffs.items()},
+        )
+
+    def apply(self, rules: RuleSet) -> RuleSet:
+        changes: dict[str, object] = {}
+        if self.strategy is not None:
+            changes["strategy"] = self.strategy
+        if self.prerelease is not None:
+            changes["prerelease"] = self.prerelease
+        if self.prerelease_packages:
+            changes["prerelease_packages"] = {
+                **rules.prerelease_packages,
+                **self.prerelease_packages,
+            }
+        if self.exclude_newer is not None:
+            changes["exclude_newer"] = self.exclude_newer
+        if self.exclude_newer_packages:
+            changes["exclude_newer_packages"] = {
+                **rules.exclude_newer_packages,
+                **self.exclude_newer_packages,
+            }
+        if changes:
+            rules = rules.with_changes(**changes)
+        if self.indexes or self.default_index:
+            rules = _with_indexes(rules, self.indexes, self.default_index)
+        return rules
+
+
+def _with_indexes(rules: RuleSet, indexes: Sequence[str], default_index: str | None) -> RuleSet:
+    """``--index NAME…`` (only these, in this order) and ``--default-index NAME``."""
+    known = {i.name: i for i in rules.indexes}
+    for name in [*indexes, *([default_index] if default_index else [])]:
+        if name not in known:
+            raise RuleError(
+                f"unknown index {name!r}",
+                hint="known indexes: " + (", ".join(sorted(known)) or "none"),
+            )
+    chosen = [known[n] for n in dict.fromkeys(indexes)] if indexes else list(rules.indexes)
+    if default_index is not None:
+        if default_index not in {i.name for i in chosen}:
+            chosen.append(known[default_index])
+        chosen = [
+            IndexRule(
+                i.name, i.url, i.name == default_index, i.explicit, i.not_here, i.exclude_newer
+            )
+            for i in chosen
+        ]
+    return rules.with_changes(indexes=tuple(chosen))
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveRequest:
+    """One ``resolve`` run, typed.
+
+    ``preferences`` are the pins of the existing ``-o`` lock that are to be kept (empty with
+    ``--upgrade``); ``command`` is the command line the lock header records.
+    """
+
+    inputs: ParsedInputs
+    target: Target
+    overrides: ParsedInputs = field(default_factory=ParsedInputs)
+    database: str | None = None
+    snapshot: str = "latest"
+    rules_digest: str | None = None
+    rule_overrides: RuleOverrides = field(default_factory=RuleOverrides)
+    resolution: ResolutionMode = "highest"
+    preferences: Mapping[str, Version] = field(default_factory=dict)
+    format: LockFormat = "requirements"
+    command: str = "resolve"
+
+    def with_inputs(self, inputs: ParsedInputs) -> ResolveRequest:
+        return replace(self, inputs=inputs)
