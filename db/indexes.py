@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from db.errors import SneakernetError
-from db.records import IndexConfig
+from db.records import IndexConfig, not_here_statuses, not_here_text
 from db.schema import index
 
 __all__ = [
@@ -30,7 +30,7 @@ class IndexError_(SneakernetError):
 
 def _row_to_config(row: object) -> IndexConfig:
     r = row._mapping  # type: ignore[attr-defined]
-    not_here = tuple(int(s) for s in r["not_here"].split(",") if s)
+    not_here = not_here_statuses(r["not_here"])
     return IndexConfig(
         id=r["id"],
         name=r["name"],
@@ -94,7 +94,7 @@ def add_index(
         # One default index: the newest --default replaces the previous one's role.
         conn.execute(update(index).where(index.c.is_default.is_(True)).values(is_default=False))
     priority = (conn.execute(select(func.max(index.c.priority))).scalar() or 0) + 1
-    statuses = ",".join(str(s) for s in sorted(set(not_here)))
+    statuses = not_here_text(not_here)
     result = conn.execute(
         index.insert().values(
             name=name,
@@ -143,7 +143,7 @@ def apply_rule_indexes(conn: Connection, entries: Sequence[Mapping[str, Any]]) -
             values.update(
                 is_default=bool(entry.get("default")),
                 explicit=bool(entry.get("explicit")),
-                not_here=",".join(str(s) for s in sorted(set(entry.get("not-here", ())))),
+                not_here=not_here_text(entry.get("not-here", ())),
                 # The table spells the opt-out "false" (db/schema.py).
                 exclude_newer="false" if cutoff is False else cutoff,
             )

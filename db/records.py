@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ALWAYS_NOT_HERE",
     "CoreMetadata",
     "DistFile",
     "FetchedPage",
@@ -20,9 +22,32 @@ __all__ = [
     "ProjectPage",
     "canonical_json",
     "canonical_name",
+    "means_not_here",
+    "not_here_statuses",
+    "not_here_text",
 ]
 
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
+
+#: Statuses that always mean "this index does not have the project": 404 Not Found and 410
+#: Gone (MIRROR.md; SEMANTICS §1). An index's policy may add others (403 on PyTorch's).
+ALWAYS_NOT_HERE = (404, 410)
+
+
+def means_not_here(status: int, not_here: Iterable[int] = ()) -> bool:
+    """Whether an index answering ``status`` says it does not have the project, given the
+    extra statuses its policy lists; every layer asks this one function."""
+    return status in ALWAYS_NOT_HERE or status in not_here
+
+
+def not_here_statuses(text: str | None) -> tuple[int, ...]:
+    """The stored form of a not-here list (``"401,403"``) as sorted statuses."""
+    return tuple(sorted({int(s) for s in (text or "").split(",") if s.strip()}))
+
+
+def not_here_text(statuses: Iterable[int]) -> str:
+    """The stored form of a not-here list: sorted, comma-separated, no duplicates."""
+    return ",".join(str(s) for s in sorted(set(statuses)))
 
 
 def canonical_json(value: object) -> str:
@@ -115,8 +140,7 @@ class IndexConfig:
     exclude_newer: str | None
 
     def means_not_here(self, status: int) -> bool:
-        """404 always means "not here"; other statuses only when the index's policy says so."""
-        return status in (404, 410) or status in self.not_here
+        return means_not_here(status, self.not_here)
 
     def as_json(self) -> dict[str, object]:
         return {

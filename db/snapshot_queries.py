@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, delete, func, select
 
 from db.errors import UnknownSnapshot
+from db.records import means_not_here, not_here_statuses
 from db.schema import (
     blob,
     file,
@@ -197,11 +198,10 @@ def _files_by_page(conn: Connection, snap_id: int) -> tuple[_PageFiles, set[_Pag
     page_keys: dict[int, _PageKey] = {}
     for p in pages:
         key = (p.name, p.project)
-        not_here = {404, 410} | {int(s) for s in p.not_here.split(",") if s}
         if p.error is None and p.status == 200:
             page_keys[p.id] = key
             out[key] = {}
-        elif p.error is not None or p.status not in not_here:
+        elif p.error is not None or not means_not_here(p.status, not_here_statuses(p.not_here)):
             unknown.add(key)
     rows = conn.execute(
         select(file.c.page_id, file.c.filename, file.c.version, file.c.yanked)

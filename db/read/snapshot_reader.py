@@ -26,7 +26,7 @@ from db.paths import (
     revision_of,
 )
 from db.read.file_list import FileHead, FileList, FileLoader, FileMetadata, FileRecord
-from db.records import IndexConfig, canonical_name
+from db.records import IndexConfig, canonical_name, not_here_statuses
 from db.rules.rows import rule_document as _rule_document
 
 __all__ = [
@@ -65,7 +65,7 @@ class PageRecord:
     @property
     def not_here(self) -> bool:
         """The index said it does not have the project (404, 410, or its not-here list)."""
-        return not self.failed and self.status in {404, 410, *self.index.not_here}
+        return not self.failed and self.index.means_not_here(self.status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +189,7 @@ class SnapshotReader:
                     priority=int(r[4]),
                     is_default=bool(r[5]),
                     explicit=bool(r[6]),
-                    not_here=tuple(sorted(int(s) for s in str(r[7]).split(",") if s.strip())),
+                    not_here=not_here_statuses(r[7]),
                     exclude_newer=r[8],
                 )
                 for r in rows

@@ -23,6 +23,7 @@ from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
 
+from db.records import means_not_here
 from resolve.policy.prerelease import PrereleaseMode, PrereleasePolicy
 
 __all__ = [
@@ -88,7 +89,7 @@ class IndexRule:
     exclude_newer: Cutoff = None
 
     def means_not_here(self, status: int) -> bool:
-        return status in (404, 410) or status in self.not_here
+        return means_not_here(status, self.not_here)
 
 
 @dataclass(frozen=True, slots=True)
