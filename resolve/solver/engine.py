@@ -14,7 +14,7 @@ from packaging.version import Version
 
 from resolve.solver.incompatibility import NoSolution, NoVersions, Root
 from resolve.solver.provider import Prioritizer, Provider, Requirement, Unavailable
-from resolve.solver.reporter import Reporter
+from resolve.solver.reporter import BaseReporter, Reporter
 from resolve.solver.store import Store, TermMasks
 from resolve.solver.versionset import Universe, VersionSet
 
@@ -34,7 +34,7 @@ class Engine:
         self, provider: Provider, root: str, version: Version, reporter: Reporter | None = None
     ) -> None:
         self._provider = provider
-        self._reporter = reporter or Reporter()
+        self._reporter: Reporter = BaseReporter() if reporter is None else reporter
         self.decisions = 0
         self.backtracks = 0
         self._root = root

@@ -14,7 +14,7 @@ from packaging.version import Version
 from resolve.solver.engine import Engine
 from resolve.solver.incompatibility import Incompatibility, NoSolution, Term
 from resolve.solver.provider import Dependencies, Prioritizer, Provider, Requirement, Unavailable
-from resolve.solver.reporter import Reporter
+from resolve.solver.reporter import BaseReporter, Reporter
 
 __all__ = [
     "Dependencies",
@@ -54,10 +54,11 @@ def solve(
 
     ``root`` is an opaque name that must not clash with a real package; ``version``
     defaults to ``0``. Raises ``NoSolution`` with the derivation tree when nothing works.
-    ``reporter`` hears every decision and backtrack.
+    ``reporter`` hears the start, every decision, rejection and backtrack, and the end.
     """
-    reporter = reporter or Reporter()
+    reporter = BaseReporter() if reporter is None else reporter
     engine = Engine(provider, root, Version("0") if version is None else version, reporter)
+    reporter.starting()
     try:
         decided = engine.run()
     finally:
