@@ -24,7 +24,7 @@ from packaging.version import Version
 from db.errors import SneakernetError
 from resolve.clikit import ErrorRenderingCommand, fail, warn
 from resolve.inputs.collect import collect_inputs
-from resolve.inputs.requirements import InputError
+from resolve.inputs.requirements import InputError, ParsedInputs
 from resolve.lock.writers import render_lock
 from resolve.options import ResolveRequest, RuleOverrides, lock_format, target_of
 from resolve.pipeline import Session
@@ -32,7 +32,7 @@ from resolve.policy.preferences import read_preferences
 from resolve.report.derivation import render, sentences
 from resolve.report.explain_versions import Explanation, explain_project
 from resolve.rules.model import RuleError
-from resolve.solver.reporter import Reporter
+from resolve.solver.reporter import BaseReporter
 
 __all__ = ["main"]
 
@@ -208,8 +208,25 @@ def command(**options: Any) -> None:
     sys.exit(code)
 
 
-def _request(options: dict[str, Any]) -> ResolveRequest:
-    """Click's values → the typed request, once; every option error is raised here."""
+def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
+    """Click's values → the typed request, once. Every option error is raised here, before the
+    snapshot is opened: rule flags, target, overrides file, then the ``-o`` lock's pins."""
+    rule_overrides = RuleOverrides.parse(
+        strategy=options["index_strategy"],
+        indexes=options["index_names"],
+        default_index=options["default_index"],
+        prerelease=options["prerelease"],
+        prerelease_packages=options["prerelease_package"],
+        exclude_newer=options["exclude_newer"],
+        exclude_newer_packages=options["exclude_newer_package"],
+    )
+    target = target_of(
+        options["python_version"],
+        options["python_platform"],
+        options["only_binary"],
+        options["no_binary"],
+    )
+    overrides = collect_inputs((), options["override_files"])
     output: Path | None = options["output_file"]
     preferences: dict[str, Version] = {}
     if output is not None and not options["upgrade"]:
@@ -217,32 +234,13 @@ def _request(options: dict[str, Any]) -> ResolveRequest:
         for name in options["upgrade_package"]:
             preferences.pop(canonicalize_name(name), None)
     return ResolveRequest(
-        inputs=collect_inputs(
-            options["requirements"],
-            options["requirement_files"],
-            options["constraint_files"],
-            extras=options["extras"],
-            groups=options["groups"],
-        ),
-        target=target_of(
-            options["python_version"],
-            options["python_platform"],
-            options["only_binary"],
-            options["no_binary"],
-        ),
-        overrides=collect_inputs((), options["override_files"]),
+        inputs=inputs,
+        target=target,
+        overrides=overrides,
         database=options["db"],
         snapshot=options["snapshot"],
         rules_digest=options["rules_digest"],
-        rule_overrides=RuleOverrides.parse(
-            strategy=options["index_strategy"],
-            indexes=options["index_names"],
-            default_index=options["default_index"],
-            prerelease=options["prerelease"],
-            prerelease_packages=options["prerelease_package"],
-            exclude_newer=options["exclude_newer"],
-            exclude_newer_packages=options["exclude_newer_package"],
-        ),
+        rule_overrides=rule_overrides,
         resolution=options["resolution"],
         preferences=preferences,
         format=lock_format(options["format_"], output),
@@ -252,24 +250,31 @@ def _request(options: dict[str, Any]) -> ResolveRequest:
 
 def _run(options: dict[str, Any]) -> int:
     started = time.perf_counter()
-    request = _request(options)
+    inputs = collect_inputs(
+        options["requirements"],
+        options["requirement_files"],
+        options["constraint_files"],
+        extras=options["extras"],
+        groups=options["groups"],
+    )
     if options["explain"]:
-        with Session.open(request) as session:
+        with Session.open(_request(options, inputs)) as session:
             explanation = explain_project(session, canonicalize_name(options["explain"]))
         _print_explanation(explanation, as_json=options["as_json"])
         return 0
-    if not request.inputs.requirements:
+    if not inputs.requirements:
         raise InputError(
             "nothing to resolve: give requirements, -r FILE or a pyproject.toml",
             detail="example: resolve -r requirements.in -o requirements.txt",
         )
-    for option in request.inputs.options:
+    for option in inputs.options:
         where = (
             "indexes come from the rules (see `mirror rules show`)"
             if option.name in _INDEX_OPTIONS
             else "pass the matching `resolve` option instead"
         )
         warn(f"{option.source}: `{_redacted(option.text)}` is not applied; {where}")
+    request = _request(options, inputs)
     reporter = _VerboseReporter() if options["verbose"] else None
     with Session.open(request) as session:
         outcome = session.resolve(reporter=reporter)
@@ -320,7 +325,7 @@ def _print_explanation(explanation: Explanation, *, as_json: bool) -> None:
         click.echo(f"\n{render(failure.no_solution, hints=failure.hints)}")
 
 
-class _VerboseReporter(Reporter):
+class _VerboseReporter(BaseReporter):
     """``-v``: the solver's steps on stderr, as they happen."""
 
     def deciding(self, package: str, version: Version, level: int) -> None:

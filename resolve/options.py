@@ -10,7 +10,7 @@ renders; nothing here knows click.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -49,13 +49,10 @@ def option_pairs(values: Iterable[str], option: str) -> dict[str, str]:
     return found
 
 
-def prerelease_modes(values: Iterable[str]) -> dict[str, PrereleaseMode]:
-    """``--prerelease-package NAME=MODE`` values."""
+def prerelease_modes(pairs: Mapping[str, str]) -> dict[str, PrereleaseMode]:
+    """``--prerelease-package NAME=MODE`` pairs (from :func:`option_pairs`) → modes."""
     try:
-        return {
-            name: PrereleaseMode(mode)
-            for name, mode in option_pairs(values, "--prerelease-package").items()
-        }
+        return {name: PrereleaseMode(mode) for name, mode in pairs.items()}
     except ValueError as exc:
         raise RuleError(
             f"--prerelease-package: {exc}",
@@ -127,19 +124,25 @@ class RuleOverrides:
         exclude_newer: str | None = None,
         exclude_newer_packages: Iterable[str] = (),
     ) -> RuleOverrides:
-        """The overrides from their option text (``NAME=VALUE`` pairs included)."""
+        """The overrides from their option text (``NAME=VALUE`` pairs included).
+
+        Every pair's syntax is checked before any value's meaning, as ``resolve`` always did.
+        """
+        modes = option_pairs(prerelease_packages, "--prerelease-package")
         cutoffs = option_pairs(exclude_newer_packages, "--exclude-newer-package")
         return cls(
             strategy=IndexStrategy(strategy) if strategy else None,
             indexes=tuple(indexes),
             default_index=default_index,
             prerelease=PrereleaseMode(prerelease) if prerelease else None,
-            prerelease_packages=prerelease_modes(prerelease_packages),
+            prerelease_packages=prerelease_modes(modes),
             exclude_newer=parse_cutoff(exclude_newer) if exclude_newer else None,
             exclude_newer_packages={n: parse_cutoff(v) for n, v in cutoffs.items()},
         )
 
     def apply(self, rules: RuleSet) -> RuleSet:
+        """``rules`` with these flags applied, for this run only; an unknown ``--index`` or
+        ``--default-index`` name is a :class:`RuleError` naming the known ones."""
         changes: dict[str, object] = {}
         if self.strategy is not None:
             changes["strategy"] = self.strategy
@@ -205,6 +208,3 @@ class ResolveRequest:
     preferences: Mapping[str, Version] = field(default_factory=dict)
     format: LockFormat = "requirements"
     command: str = "resolve"
-
-    def with_inputs(self, inputs: ParsedInputs) -> ResolveRequest:
-        return replace(self, inputs=inputs)

@@ -43,6 +43,7 @@ class Explanation:
     failure: Failure | None
 
     def as_json(self) -> dict[str, object]:
+        """The document ``--explain NAME --json`` prints (the failure, if any, is left out)."""
         return {
             "project": self.project,
             "snapshot": self.snapshot,

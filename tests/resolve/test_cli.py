@@ -381,6 +381,10 @@ def test_an_index_added_after_the_snapshot(mirror: Mirror, serve: Serve) -> None
     stderr = failed(mirror, "foo", *TARGET)
     (hint,) = hint_lines(stderr)
     assert hint.startswith("hint: index extra was not asked about foo when this snapshot was made")
+    # With --format json the hints are data on stdout too; stderr is the same report.
+    as_json = invoke(mirror, "foo", "--format", "json", *TARGET)
+    assert (as_json.exit_code, as_json.stderr) == (1, stderr)
+    assert json.loads(as_json.stdout)["hints"] == [hint.removeprefix("hint: ")]
     command = sync_hint(stderr)
     assert command == ["mirror", "sync", "foo", "--closure"]
 
