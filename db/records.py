@@ -29,8 +29,10 @@ __all__ = [
 
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
 
-#: Statuses that always mean "this index does not have the project": 404 Not Found and 410
-#: Gone (MIRROR.md; SEMANTICS §1). An index's policy may add others (403 on PyTorch's).
+#: Statuses that always mean "this index does not have the project" (MIRROR.md, "Statuses are
+#: data"; SEMANTICS.md §1): 404 Not Found, and 410 Gone (RFC 9110 §15.5.11: removed for good).
+#: PEP 503 defines the pages an index serves, not the status of a missing one, so an index's
+#: policy may add others (403 on indexes that answer so, like PyTorch's).
 ALWAYS_NOT_HERE = (404, 410)
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.errors import DatabaseError, SneakernetError
+from db.records import not_here_statuses
 
 __all__ = [
     "PACKAGE_KINDS",
@@ -141,7 +142,7 @@ def document_from_indexes(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
                 "url": str(url),
                 "default": bool(is_default),
                 "explicit": bool(explicit),
-                "not-here": sorted(int(s) for s in str(not_here).split(",") if s.strip()),
+                "not-here": list(not_here_statuses(not_here)),
                 # The index table spells the opt-out "false" (db/schema.py).
                 "exclude-newer": False if cutoff == "false" else cutoff,
             }
