@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import unquote
 
-from packaging.version import InvalidVersion, Version
-
 from db.records import canonical_name
+from db.versions import parse_version
 
 __all__ = [
     "SDIST_SUFFIXES",
@@ -95,14 +93,10 @@ class UnsupportedFilename:
 _LEGACY_BINARY_SUFFIXES = frozenset({"egg", "exe", "msi", "rpm", "dmg"})
 
 
-@lru_cache(maxsize=4096)  # a release's files, and most projects, repeat the same few versions
 def is_valid_version(version: str) -> bool:
-    """Whether PEP 440 accepts ``version`` (after its own normalisation)."""
-    try:
-        Version(version)
-    except InvalidVersion:
-        return False
-    return True
+    """Whether PEP 440 accepts ``version`` (after its own normalisation); the parse is
+    :func:`db.versions.parse_version`'s, cached (a release's files repeat a few versions)."""
+    return parse_version(version) is not None
 
 
 def parse_filename(filename: str, project: str | None = None) -> ParsedFilename | None:

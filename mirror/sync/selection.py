@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from db.records import DistFile
+from db.versions import parse_version
 
 __all__ = ["VersionPolicy", "choose_metadata_files", "parse_version_policy"]
 
@@ -50,27 +50,19 @@ def _file_preference(dist: DistFile) -> tuple[int, int, str]:
     return (rank, int(dist.yanked), dist.filename)
 
 
-@lru_cache(maxsize=4096)
-def _version_key(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
 def choose_metadata_files(
     files: Sequence[DistFile], policy: VersionPolicy, pinned: Iterable[str] = ()
 ) -> list[DistFile]:
     """One file per selected version, best source first; versions newest first."""
     by_version: dict[Version, list[DistFile]] = {}
     for dist in files:
-        version = _version_key(dist.version) if dist.version_valid else None
+        version = parse_version(dist.version) if dist.version_valid else None
         if version is not None:
             by_version.setdefault(version, []).append(dist)
     ordered = sorted(by_version, reverse=True)
     wanted = set(ordered if policy.latest is None else ordered[: policy.latest])
     for pin in pinned:
-        version = _version_key(pin)
+        version = parse_version(pin)
         if version is None:
             continue
         # `==1.2.3` also matches local versions `1.2.3+cu121` (PEP 440, local version rules).

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from db.read.snapshot_reader import FileList, PageRecord, ProjectRecord
+from db.versions import parse_version
 from resolve.candidates.judge import (
     BinaryPolicy,
     Candidate,
@@ -317,7 +317,7 @@ def _versions(files: FileList) -> tuple[list[tuple[Version, list[int]]], list[in
     grouped: dict[Version, list[int]] = {}
     merged = False
     for text, positions in by_text.items():
-        version = _parse_version(text)
+        version = parse_version(text)
         if version is None:
             invalid += positions
         elif version in grouped:  # two spellings of one version ("1.0", "1.0.0")
@@ -330,13 +330,3 @@ def _versions(files: FileList) -> tuple[list[tuple[Version, list[int]]], list[in
             positions.sort()
     invalid.sort()
     return sorted(grouped.items(), key=itemgetter(0)), invalid
-
-
-@lru_cache(maxsize=1 << 16)
-def _parse_version(text: str) -> Version | None:
-    """Version text → Version, None if not PEP 440. Cached across projects: a dependency
-    graph's releases share a small set of version strings (Versions are immutable)."""
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None

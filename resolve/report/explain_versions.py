@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from db.read.snapshot_reader import PageRecord
+from db.versions import parse_version, version_sort_key
 from resolve.candidates.project import Exclusion, ProjectCandidates, Reason
 from resolve.inputs.requirements import InputRequirement, ParsedInputs, parse_requirement
 from resolve.pipeline import Failure, Session
@@ -99,13 +100,6 @@ def explain_project(session: Session, name: str) -> Explanation:
     )
 
 
-def _version_key(text: str) -> tuple[int, Version | str]:
-    try:
-        return (1, Version(text))
-    except InvalidVersion:
-        return (0, text)
-
-
 def explain_rows(
     project: ProjectCandidates,
     pages: tuple[PageRecord, ...],
@@ -127,7 +121,7 @@ def explain_rows(
         listed: dict[str, int] = {}
         for f in page.files:
             listed[f.version] = listed.get(f.version, 0) + 1
-        for text in sorted(listed, key=_version_key, reverse=True):
+        for text in sorted(listed, key=version_sort_key, reverse=True):
             verdict, reason = _verdict(
                 project, index, text, picked, mode, exclusions.get((index, text), []), kept_out
             )
@@ -144,9 +138,8 @@ def _verdict(
     excluded: list[Exclusion],
     kept_out: str,
 ) -> tuple[str, str]:
-    try:
-        version = Version(text)
-    except InvalidVersion:
+    version = parse_version(text)
+    if version is None:
         return "excluded", "not a valid PEP 440 version"
     candidate = project.versions.get(version)
     if candidate is not None and candidate.index.name == index:

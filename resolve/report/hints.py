@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from db.versions import version_sort_key
 from resolve.candidates.project import ProjectCandidates, Reason
 from resolve.inputs.requirements import InputRequirement
 from resolve.policy.prerelease import PrereleaseMode
@@ -248,14 +249,7 @@ def _exist(versions: Iterable[str]) -> str:
 
 
 def _versions(versions: Iterable[str]) -> str:
-    unique = sorted(set(versions), key=_sort_key)
+    unique = sorted(set(versions), key=version_sort_key)
     if len(unique) > _LISTED:
         return ", ".join(unique[-_LISTED:]) + f" and {len(unique) - _LISTED} older"
     return ", ".join(unique)
-
-
-def _sort_key(text: str) -> tuple[int, Version | str]:
-    try:
-        return (1, Version(text))
-    except ValueError:
-        return (0, text)
