@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import sqlite3
 import sys
@@ -22,6 +21,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from db.errors import SneakernetError
+from db.urls import redact_credentials
 from resolve.clikit import ErrorRenderingCommand, fail, warn
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
@@ -273,7 +273,8 @@ def _run(options: dict[str, Any]) -> int:
             if option.name in _INDEX_OPTIONS
             else "pass the matching `resolve` option instead"
         )
-        warn(f"{option.source}: `{_redacted(option.text)}` is not applied; {where}")
+        # A `${TOKEN}` in the file has been expanded by now: never print the credential.
+        warn(f"{option.source}: `{redact_credentials(option.text)}` is not applied; {where}")
     request = _request(options, inputs)
     reporter = _VerboseReporter() if options["verbose"] else None
     with Session.open(request) as session:
@@ -344,19 +345,6 @@ class _VerboseReporter(BaseReporter):
 _INDEX_OPTIONS = frozenset(
     ["--index-url", "--extra-index-url", "--no-index", "--find-links", "--trusted-host"]
 )
-# The user-info part of a URL: `${TOKEN}` in a requirements file has been expanded by now.
-_USERINFO = re.compile(r"(?<=://)([^/@\s]*)@")
-
-
-def _redacted(text: str) -> str:
-    """``https://user:secret@host`` → ``https://user:****@host``; a lone token → ``****``
-    (pip's redact_auth_from_url), so a warning never prints a credential."""
-
-    def mask(match: re.Match[str]) -> str:
-        user, colon, _ = match.group(1).partition(":")
-        return f"{user}:****@" if colon else "****@"
-
-    return _USERINFO.sub(mask, text)
 
 
 def _write_atomically(path: Path, text: str) -> None:

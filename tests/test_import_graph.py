@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("db", "mirror", "resolve")
 # What resolve may take from db: the one read interface, the plain values and errors, and the
 # text every layer reads alike (version text, URL text).
-RESOLVE_MAY_READ = ("db.read", "db.records", "db.errors", "db.paths", "db.versions")
+RESOLVE_MAY_READ = ("db.read", "db.records", "db.errors", "db.paths", "db.versions", "db.urls")
 RESOLVE_NEVER = ("mirror", "aiohttp", "sqlalchemy", "alembic", "rich")
 MAX_LINES = 450
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from db.indexes import list_indexes, ordered_for_lookup, remove_index
+from db.urls import strip_credentials
 from mirror.cli.common import AppContext, echo_json, handle_errors, json_option, pass_app
-from mirror.index_api.urls import strip_credentials
 from mirror.rules.index_entry import validate_index_name, validate_index_url
 from mirror.rules.store import add_index_version, commit, load_rules, rule_errors
 from resolve.rules.edit import without_index

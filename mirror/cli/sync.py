@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from db.errors import SneakernetError
 from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
 from db.snapshot_queries import list_snapshots
+from db.urls import strip_credentials
 from db.write.snapshot_writer import SnapshotWriter
 from mirror import event_loop
 from mirror.cli.common import (
@@ -25,7 +26,6 @@ from mirror.cli.common import (
     warn,
 )
 from mirror.cli.progress import make_progress
-from mirror.index_api.urls import strip_credentials
 from mirror.pipconfig import pip_indexes
 from mirror.rules.store import add_index_version
 from mirror.sources.factory import open_sources

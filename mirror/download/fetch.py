@@ -25,9 +25,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
+from db.urls import strip_credentials
 from mirror.download.plan import DownloadItem
 from mirror.http.client import FetchFailed, IndexClient
-from mirror.index_api.urls import strip_credentials
 
 __all__ = ["CHUNK_SIZE", "DownloadProgress", "DownloadResult", "Outcome", "download_all"]
 

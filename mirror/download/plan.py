@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from db.errors import SneakernetError
 from db.read.snapshot_reader import SnapshotReader
 from db.records import IndexConfig
+from db.urls import strip_credentials
 from mirror.index_api.filenames import UnsupportedFilename, check_filename
-from mirror.index_api.urls import strip_credentials
 from resolve.lock.reader import LockFile
 
 __all__ = [

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from yarl import URL
 
+from db.urls import strip_credentials
+
 __all__ = [
     "Credentials",
     "Origin",
@@ -75,14 +77,17 @@ def origin_of(url: str | URL) -> Origin:
 def split_credentials(url: str) -> tuple[str, Credentials | None]:
     """``url`` without userinfo, and the credentials that were in it (if any).
 
-    The stored form of a URL comes from ``mirror.index_api.urls.strip_credentials``; this one also
-    returns what it removed, percent-decoded, for the Authorization header.
+    The URL is :func:`db.urls.strip_credentials`'s, the same text that is stored for the index,
+    so a base URL is the same with credentials or without; what was removed comes back
+    percent-decoded, for the Authorization header.
     """
-    parsed = URL(url)
-    if parsed.user is None and parsed.password is None:
+    clean = strip_credentials(url)
+    if clean == url:
         return url, None
-    creds = Credentials(parsed.user or "", parsed.password or "", "url")
-    return str(parsed.with_user(None)), creds
+    parsed = URL(url)
+    if parsed.user is None and parsed.password is None:  # an empty userinfo: "https://@host/"
+        return clean, None
+    return clean, Credentials(parsed.user or "", parsed.password or "", "url")
 
 
 def env_prefix(index_name: str) -> str:

@@ -19,9 +19,10 @@ from urllib.parse import urljoin, urlsplit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from db.records import DistFile, canonical_name
+from db.urls import strip_credentials
 from mirror.index_api.filenames import ParsedFilename, UnsupportedFilename, check_filename
 from mirror.index_api.raw import RawFile
-from mirror.index_api.urls import join_url, strip_credentials
+from mirror.index_api.urls import join_url
 
 __all__ = ["FileValidator", "normalise_upload_time"]
 

@@ -1,5 +1,5 @@
-"""URL text helpers for index pages: resolving file links, keeping credentials out, and the
-local path a ``file://`` URL names.
+"""URL text helpers for index pages: resolving file links, and the local path a ``file://`` URL
+names. Keeping credentials out is :mod:`db.urls`'s, shared by every layer.
 
 Both are textual: they never raise on odd input (``urljoin`` itself may, for a malformed IPv6
 host) and leave the rest of a URL byte-for-byte as the page wrote it.
@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-__all__ = ["join_url", "path_from_file_url", "strip_credentials"]
+__all__ = ["join_url", "path_from_file_url"]
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*@")
 # An absolute URL, or an absolute path, made only of characters urljoin passes through as they
 # are: no dot segment or empty segment (RFC 3986 §5.2.4 and urljoin remove them), no query,
 # fragment or params (urljoin re-assembles those and may drop an empty one), no IPv6 brackets
@@ -35,15 +34,6 @@ def join_url(base: str, href: str) -> str:
         if _PLAIN_PATH.fullmatch(href) and (origin := _ORIGIN.match(base)) is not None:
             return origin[0] + href
     return urljoin(base, href)
-
-
-def strip_credentials(url: str) -> str:
-    """``url`` without ``user:password@``: credentials are never stored (MIRROR.md, "Auth").
-
-    Textual, so it never raises and leaves the rest of the URL byte-for-byte as it was; the last
-    ``@`` before the path ends the userinfo, as in RFC 3986 (a password may hold a raw ``@``).
-    """
-    return _USERINFO.sub(r"\1//", url, count=1)
 
 
 def path_from_file_url(url: str) -> Path:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from db.errors import SneakernetError
 from db.indexes import add_index, list_indexes, remove_index
-from mirror.index_api.urls import strip_credentials
+from db.urls import strip_credentials
 from mirror.rules.index_entry import validate_index_name, validate_index_url
 from mirror.rules.store import Change, commit, load_rules
 from resolve.rules.foreign import parse_pip_config, parse_uv

@@ -8,13 +8,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from db.errors import SneakernetError
+from db.urls import redact_credentials
 
 __all__ = ["validate_index_name", "validate_index_url"]
 
 # uv's rule for index names: they appear in `rules pin`, in lock files and in the
 # SNEAKERNET_INDEX_<NAME>_* variables, so no spaces, tabs or empty names.
 _INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_USERINFO = re.compile(r"//[^/?#]*@")
 
 
 def validate_index_name(name: str) -> str:
@@ -37,7 +37,7 @@ def validate_index_url(url: str) -> str:
             )
         return path.resolve().as_uri() + "/"
     hint = "give an http(s):// or file:// URL, e.g. http://127.0.0.1:8080/simple/"
-    shown = _USERINFO.sub("//***@", url)  # errors end up in CI logs: no credentials there
+    shown = redact_credentials(url)  # errors end up in CI logs: no credentials there
     if any(ch.isspace() or not ch.isprintable() for ch in url):
         raise SneakernetError(
             f"malformed index URL {shown!r}: it contains spaces or control characters",

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from db.indexes import IndexConfig
+from db.urls import strip_credentials
 from mirror.http.client import ClientConfig, IndexClient
-from mirror.index_api.urls import strip_credentials
 from mirror.pipconfig import pip_indexes
 from mirror.sources.http import HttpFlatSource, HttpSimpleSource
 from mirror.sources.local import LocalFlatSource, LocalSimpleSource

@@ -105,7 +105,7 @@ def test_login_page_is_a_failed_page(tmp_path: Path) -> None:
         ("http:///simple/", "no host"),
         ("file://", "no path"),
         ("http://127.0.0.1/my index/", "spaces"),
-        ("http://user:hunter2@127.0.0.1:70000/", "malformed index URL 'http://***@127.0.0.1"),
+        ("http://user:hunter2@127.0.0.1:70000/", "malformed index URL 'http://user:****@127.0.0.1"),
     ],
 )
 def test_malformed_index_url(db: Path, url: str, needle: str) -> None:
