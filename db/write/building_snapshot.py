@@ -17,7 +17,7 @@ from db.file_rows import dist_from_row
 from db.records import DistFile, PreviousPage
 from db.schema import file, metadata, page, snapshot_metadata, snapshot_page
 
-__all__ = ["BuildingSnapshot", "PreviousPage"]
+__all__ = ["BuildingSnapshot"]
 
 
 class BuildingSnapshot:

@@ -21,13 +21,13 @@ from db.blobs import blob_row
 from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError
 from db.file_rows import file_row
-from db.records import CoreMetadata, FetchedPage, PreviousPage, canonical_json
+from db.records import CoreMetadata, FetchedPage, canonical_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 from db.write.building_snapshot import BuildingSnapshot
 from db.write.bulk import insert_returning_id, insert_rows, select_one
 from db.write.commit_batches import BatchCommitter, RowInsert
 
-__all__ = ["FetchedPage", "PreviousPage", "SnapshotWriter"]
+__all__ = ["SnapshotWriter"]
 
 
 class SnapshotWriter(BuildingSnapshot):
