@@ -11,6 +11,7 @@ distribution itself is read instead, and the reason is kept.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -26,9 +27,28 @@ from mirror.metadata.sdist import (
     sdist_metadata,
     verify_hash,
 )
-from mirror.sources.protocol import MetadataOutcome
 
-__all__ = ["RemoteReader", "metadata_from_local_file", "metadata_from_remote"]
+__all__ = [
+    "MetadataOutcome",
+    "RemoteReader",
+    "metadata_from_local_file",
+    "metadata_from_remote",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataOutcome:
+    """Core metadata for one file, or why there is none.
+
+    ``source``: pep658 | range | download | sdist-static when ``parsed`` is set;
+    needs-build (an sdist whose dependencies are dynamic) or invalid (with ``error``) otherwise.
+    """
+
+    source: str
+    raw: bytes | None = None
+    parsed: CoreMetadata | None = None
+    error: str | None = None
+    bytes_fetched: int = 0
 
 
 class RemoteReader(Protocol):

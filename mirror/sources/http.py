@@ -11,9 +11,9 @@ from mirror.http.client import IndexClient
 from mirror.http.ranges import ClientRangeFetcher
 from mirror.http.responses import FetchFailed, PageResponse
 from mirror.index_api.project_page import PageError, parse_project_page
-from mirror.metadata.fetch import metadata_from_remote
+from mirror.metadata.fetch import MetadataOutcome, metadata_from_remote
 from mirror.metadata.sdist import RangeNotSupported, metadata_from_wheel_range
-from mirror.sources.protocol import MetadataOutcome, NotModified
+from mirror.sources.protocol import NotModified
 
 __all__ = ["HttpFlatSource", "HttpSimpleSource"]
 

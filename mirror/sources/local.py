@@ -17,8 +17,8 @@ from db.records import DistFile, FetchedPage, PreviousPage, canonical_name
 from mirror.index_api.filenames import parse_filename
 from mirror.index_api.project_page import PageError, parse_project_page
 from mirror.index_api.urls import path_from_file_url
-from mirror.metadata.fetch import metadata_from_local_file
-from mirror.sources.protocol import MetadataOutcome, NotModified
+from mirror.metadata.fetch import MetadataOutcome, metadata_from_local_file
+from mirror.sources.protocol import NotModified
 
 __all__ = ["LocalFlatSource", "LocalSimpleSource"]
 

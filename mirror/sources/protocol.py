@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from db.records import CoreMetadata, DistFile, FetchedPage, PreviousPage
+from db.records import DistFile, FetchedPage, PreviousPage
+from mirror.metadata.fetch import MetadataOutcome
 
-__all__ = ["IndexSource", "MetadataOutcome", "NotModified"]
+__all__ = ["IndexSource", "NotModified"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,21 +19,6 @@ class NotModified:
 
     etag: str | None
     last_modified: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class MetadataOutcome:
-    """Core metadata for one file, or why there is none.
-
-    ``source``: pep658 | range | download | sdist-static when ``parsed`` is set;
-    needs-build (an sdist whose dependencies are dynamic) or invalid (with ``error``) otherwise.
-    """
-
-    source: str
-    raw: bytes | None = None
-    parsed: CoreMetadata | None = None
-    error: str | None = None
-    bytes_fetched: int = 0
 
 
 class IndexSource(Protocol):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from db.indexes import IndexConfig
 from db.records import DistFile, FetchedPage, PreviousPage
 from db.write.snapshot_writer import SnapshotWriter
-from mirror.sources.protocol import IndexSource, MetadataOutcome, NotModified
+from mirror.metadata.fetch import MetadataOutcome
+from mirror.sources.protocol import IndexSource, NotModified
 from mirror.sync.closure import ClosureState
 from mirror.sync.selection import VersionPolicy, choose_metadata_files
 
