@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from db.errors import SneakernetError
 from db.records import canonical_name
+from resolve.inputs.reqfile import parse_requirements_text
 from resolve.inputs.requirements import InputError, InputRequirement
 
 __all__ = [
@@ -171,8 +172,6 @@ _REQUIREMENTS_HINT = (
 
 
 def _parse_requirements(text: str, path: Path) -> LockFile:
-    from resolve.inputs.reqfile import parse_requirements_text
-
     try:
         # No ${VAR} expansion: a lock is data, its meaning must not depend on the environment.
         parsed = parse_requirements_text(text, path, environ={})

@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from resolve.inputs.reqfile import parse_requirements_text
 from resolve.inputs.requirements import InputError
 
 __all__ = ["read_preferences"]
@@ -61,8 +62,6 @@ def _documents(path: Path, text: str, kind: str) -> dict[str, Version]:
 def _requirements(path: Path, text: str) -> dict[str, Version]:
     """Pins of a requirements.txt lock, read with the same pip-syntax reader as every other
     requirements file (continuations, ``--hash`` options, comments)."""
-    from resolve.inputs.reqfile import parse_requirements_text
-
     found: dict[str, Version] = {}
     for item in parse_requirements_text(text, path).requirements:
         specs = list(item.requirement.specifier)
