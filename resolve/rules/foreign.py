@@ -14,13 +14,18 @@ order given (SEMANTICS.md §1); ``[install]`` beats ``[global]``, as in pip; ``p
 
 from __future__ import annotations
 
-import configparser
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from resolve.policy.prerelease import PrereleaseMode
 from resolve.rules.edit import package_name, parse_mode, parse_strategy
+from resolve.rules.pip_config import (
+    INSTALL_SECTIONS,
+    parse_pip_config_file,
+    pip_settings,
+    pip_true,
+)
 from resolve.rules.toml_file import Imported, ImportedIndex, Source, TomlTable, make_pin
 
 __all__ = ["parse_pip_config", "parse_uv"]
@@ -168,34 +173,20 @@ def _uv_prerelease(uv: TomlTable, imported: Imported) -> None:
 
 
 def parse_pip_config(source: Source) -> Imported:
-    """A pip configuration file (pip.conf / pip.ini)."""
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(source.text, source=str(source.path))
-    except configparser.Error as exc:
-        line = getattr(exc, "lineno", None)
-        errors = getattr(exc, "errors", None)
-        if line is None and errors:
-            line = errors[0][0]
-        first = str(exc).splitlines()[0]
-        raise source.error(f"invalid pip configuration: {first}", line=line) from exc
+    """A pip configuration file (pip.conf / pip.ini), read by the parser and the precedence
+    rule that `mirror sync` uses for the user's own pip configuration."""
+    parsed = parse_pip_config_file(source)
     imported = Imported(kind="pip")
-    settings: dict[str, str] = {}
-    for section in parser.sections():
-        # pip spells keys with "-" or "_" alike; [install] beats [global], as in pip.
-        values = {key.replace("_", "-"): value for key, value in parser.items(section)}
-        if section not in ("global", "install"):
+    for section, values in parsed.sections.items():
+        if section not in INSTALL_SECTIONS:
             imported.notes.append(f"[{section}] {', '.join(values)}: not index rules, ignored")
-    for section in ("global", "install"):
-        if parser.has_section(section):
-            settings.update({k.replace("_", "-"): v for k, v in parser.items(section)})
+    settings = pip_settings([parsed])
     _note_settings(imported, settings, "", _PIP_RULES, _PIP_NOT_RULES)
     _pip_style(
         imported,
         settings.get("extra-index-url", "").split(),
         settings.get("index-url", "").split()[:1],
     )
-    # pip's reading of booleans (strtobool).
-    if settings.get("pre", "").strip().lower() in ("1", "true", "yes", "on", "y", "t"):
+    if pip_true(settings.get("pre")):
         imported.changes["prerelease"] = PrereleaseMode.ALLOW
     return imported
