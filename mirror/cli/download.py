@@ -174,10 +174,11 @@ def download_command(
 ) -> None:
     """Download the files LOCK names into DIR, each checked against its sha256.
 
-    LOCK is a requirements.txt or pylock.toml written by `resolve`. A pylock.toml gives each
-    file's URL; a requirements.txt gives only hashes, which are looked up in the snapshot its
-    header names (in --db). A file already in DIR with the right hash is kept; an interrupted
-    download resumes from its `.NAME.part` file when run again.
+    LOCK is a requirements.txt, pylock.toml or JSON lock written by `resolve` (told apart by
+    content). A pylock.toml or JSON lock gives each file's URL; a requirements.txt gives only
+    hashes, which are looked up in the snapshot its header names (in --db). A file already in
+    DIR with the right hash is kept; an interrupted download resumes from its `.NAME.part`
+    file when run again.
 
     \b
     Example:

@@ -1,50 +1,56 @@
-"""Reading the locks `resolve` writes, for `mirror download`: typed pins and their files.
+"""The one reader of the locks `resolve` writes, for `mirror download` and for the pins an
+existing `resolve -o FILE` lock keeps (:mod:`resolve.policy.preferences`).
 
-Two formats, told apart by the file name (a ``.toml`` file is a pylock, anything else a
-requirements file):
+:func:`lock_format` tells the formats apart by content, alike for every caller (``--format``
+need not match the file's name):
 
-- requirements.txt in pip's hash-checking mode: ``name==version`` pins, each with
-  ``--hash=sha256:HEX`` options (pip's "Hash-checking Mode"), read with the same line grammar
-  as every other requirements file (:mod:`resolve.inputs.reqfile`: continuations, comments).
-  It names no files and no URLs, only hashes: :attr:`LockedFile.filename` and ``url`` are None,
-  and the files are found in the snapshot the header names (``#   snapshot: NAME (sha256 DIGEST)``).
-- pylock.toml (PEP 751): ``packages[].wheels[]`` and ``packages[].sdist`` with ``name``,
-  ``url``, ``size`` and ``hashes``; ``packages[].index`` is the origin index.
+- JSON, an object: ``packages[].files[]`` (``filename``, ``url``, ``size``, ``hashes``) and
+  ``packages[].index.url``, the origin index;
+- pylock.toml (PEP 751), text with its ``lock-version`` key, or TOML under its ``*.toml`` name:
+  ``packages[].wheels[]`` and ``.sdist`` (``name``, ``url``, ``size``, ``hashes``), and
+  ``packages[].index``;
+- otherwise requirements.txt in pip's hash-checking mode: ``name==version`` pins with
+  ``--hash=sha256:HEX`` options, read with every requirements file's grammar
+  (:mod:`resolve.inputs.reqfile`). It names hashes only (``filename`` and ``url`` are None):
+  the files are found in the snapshot its header names.
 
-Errors name the file, the line and the token at fault (DESIGN.md, "Conventions").
+The snapshot is read as :mod:`resolve.lock.header` spells it, from the data where the format
+has a place for it. ``need_files=False`` reads names and versions only (a pin list without
+hashes still gives preferences). Errors name the file, the line and the token at fault
+(DESIGN.md, "Conventions").
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from db.errors import SneakernetError
 from db.records import canonical_name
 from resolve.inputs.reqfile import parse_requirements_text
 from resolve.inputs.requirements import InputError, InputRequirement
+from resolve.lock.header import SnapshotHeader
 
 __all__ = [
     "LockFile",
     "LockPin",
     "LockedFile",
     "LockfileError",
-    "SnapshotHeader",
+    "lock_format",
     "parse_lock_text",
     "read_lock",
 ]
 
-LockFormat = Literal["requirements", "pylock"]
+LockFormat = Literal["requirements", "pylock", "json"]
 
-# The header line `resolve` writes (resolve/lock.py): "#   snapshot: NAME (sha256 DIGEST)".
-_SNAPSHOT_LINE = re.compile(
-    r"^#\s*snapshot:\s*(?P<name>\S.*?)\s+\(sha256\s+(?P<digest>[0-9a-fA-F]{64})\)\s*$"
-)
+# PEP 751's one required top-level key: no requirements file has such a line.
+_PYLOCK_KEY = re.compile(r"^lock-version\s*=", re.MULTILINE)
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -77,14 +83,6 @@ class LockfileError(SneakernetError):
             detail=detail,
         )
         return cls(error.render(), hint=hint)
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotHeader:
-    """The snapshot a lock was resolved from, as its header names it."""
-
-    name: str
-    digest: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,36 +121,44 @@ class LockFile:
     ignored: tuple[str, ...] = ()
 
 
-def read_lock(path: Path) -> LockFile:
+def read_lock(path: Path, *, need_files: bool = True) -> LockFile:
     """Read and parse ``path`` (see the module docstring for the formats)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise SneakernetError(
+        raise LockfileError(
             f"cannot read the lock {path}: {reason}",
-            hint="give a requirements.txt or pylock.toml written by `resolve`",
+            hint="give a requirements.txt, pylock.toml or JSON lock written by `resolve`",
         ) from exc
-    return parse_lock_text(text, path)
+    return parse_lock_text(text, path, need_files=need_files)
 
 
-def parse_lock_text(text: str, path: Path) -> LockFile:
-    # PEP 751 names lock files pylock.toml or pylock.<name>.toml; any TOML file is read as one.
-    if path.suffix.lower() == ".toml":
-        return _parse_pylock(text, path)
-    return _parse_requirements(text, path)
+def lock_format(text: str, path: Path) -> LockFormat:
+    """Which of the three formats ``text`` (read from ``path``) is written in: by content,
+    since ``resolve -o pylock.toml --format requirements`` is a requirements lock."""
+    if text.lstrip().startswith("{"):
+        return "json"
+    if _PYLOCK_KEY.search(text):
+        return "pylock"
+    if path.suffix.lower() == ".toml" and _is_toml_data(text):
+        return "pylock"  # PEP 751's name, and TOML without the key: its error will say so
+    return "requirements"
 
 
-def _snapshot_header(text: str) -> SnapshotHeader | None:
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            if line.strip():
-                break  # the header ends at the first line that is not a comment
-            continue
-        match = _SNAPSHOT_LINE.match(line.strip())
-        if match:
-            return SnapshotHeader(match["name"], match["digest"].lower())
-    return None
+def _is_toml_data(text: str) -> bool:
+    """Whether ``text`` is TOML with something in it (comments alone are an empty pin list)."""
+    try:
+        return bool(tomllib.loads(text))
+    except tomllib.TOMLDecodeError:
+        return False
+
+
+def parse_lock_text(text: str, path: Path, *, need_files: bool = True) -> LockFile:
+    kind = lock_format(text, path)
+    if kind == "requirements":
+        return _parse_requirements(text, path, need_files)
+    return _parse_document(text, path, kind, need_files)
 
 
 def _line_of(lines: list[str], needle: str, start: int = 1) -> int | None:
@@ -171,7 +177,7 @@ _REQUIREMENTS_HINT = (
 )
 
 
-def _parse_requirements(text: str, path: Path) -> LockFile:
+def _parse_requirements(text: str, path: Path, need_files: bool) -> LockFile:
     try:
         # No ${VAR} expansion: a lock is data, its meaning must not depend on the environment.
         parsed = parse_requirements_text(text, path, environ={})
@@ -181,7 +187,7 @@ def _parse_requirements(text: str, path: Path) -> LockFile:
     pins: list[LockPin] = []
     seen: dict[str, LockPin] = {}
     for item in parsed.requirements:
-        pin = _requirement_pin(item, path, lines)
+        pin = _requirement_pin(item, path, lines, need_files)
         key = canonical_name(pin.name)
         if key in seen:
             raise LockfileError.at(
@@ -196,10 +202,13 @@ def _parse_requirements(text: str, path: Path) -> LockFile:
         pins.append(pin)
     # Names only: an option's value may be an index URL with credentials in it.
     ignored = tuple(f"{o.source}: {o.name}" for o in parsed.options)
-    return LockFile(path, "requirements", tuple(pins), _snapshot_header(text), ignored)
+    header = SnapshotHeader.from_comments(text)
+    return LockFile(path, "requirements", tuple(pins), header, ignored)
 
 
-def _requirement_pin(item: InputRequirement, path: Path, lines: list[str]) -> LockPin:
+def _requirement_pin(
+    item: InputRequirement, path: Path, lines: list[str], need_files: bool
+) -> LockPin:
     requirement = item.requirement
     number = item.source.line or 1
     specs = list(requirement.specifier)
@@ -214,6 +223,8 @@ def _requirement_pin(item: InputRequirement, path: Path, lines: list[str]) -> Lo
             hint=_REQUIREMENTS_HINT,
         )
     version = specs[0].version
+    if not need_files:
+        return LockPin(requirement.name, version, (), line=number)
     files: list[LockedFile] = []
     for written in item.hashes:
         algorithm, _, digest = written.partition(":")
@@ -243,18 +254,62 @@ def _requirement_pin(item: InputRequirement, path: Path, lines: list[str]) -> Lo
     return LockPin(requirement.name, version, tuple(files), line=number)
 
 
-# --- pylock.toml (PEP 751) --------------------------------------------------------------------
+# --- pylock.toml (PEP 751) and JSON ----------------------------------------------------------
 
 _PYLOCK_HINT = (
     "PEP 751 lists each file as a table with 'name', 'url', 'size' and "
     "'hashes = {sha256 = \"…\"}', as `resolve --format pylock` writes it"
 )
+_JSON_HINT = (
+    "a JSON lock lists each package's 'files', each with 'filename', 'url', 'size' and "
+    "'hashes': {'sha256': …}, as `resolve --format json` writes it"
+)
 
 
-def _parse_pylock(text: str, path: Path) -> LockFile:
+def _parse_document(text: str, path: Path, kind: LockFormat, need_files: bool) -> LockFile:
     lines = text.splitlines()
+    hint = _PYLOCK_HINT if kind == "pylock" else _JSON_HINT
+    document = _load(text, path, lines, kind, hint)
+    if kind == "pylock":
+        version = document.get("lock-version")
+        if not isinstance(version, str) or not version.startswith("1."):
+            # PEP 751: a tool must refuse a lock-version it does not support.
+            raise LockfileError.at(
+                f"unsupported lock-version {version!r}",
+                path,
+                lines,
+                line=_line_of(lines, "lock-version"),
+                token=str(version),
+                hint="this version of sneakernet reads pylock.toml lock-version 1.x",
+            )
+    packages = document.get("packages", [])
+    if not isinstance(packages, list):
+        shape = "tables" if kind == "pylock" else "objects"
+        message = f"'packages' must be an array of {shape}"
+        raise LockfileError.at(message, path, lines, line=_line_of(lines, "packages"), hint=hint)
+    reader = _Packages(path, lines, kind, hint, need_files)
+    pins = tuple(reader.pin(entry) for entry in packages)
+    if kind == "pylock":
+        header = SnapshotHeader.from_pylock(document) or SnapshotHeader.from_comments(text)
+    else:
+        header = SnapshotHeader.from_json(document.get("snapshot"))
+    return LockFile(path, kind, pins, header)
+
+
+def _load(text: str, path: Path, lines: list[str], kind: LockFormat, hint: str) -> dict[str, Any]:
+    """The document as TOML or JSON; a syntax error points at its line."""
+    if kind == "json":
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LockfileError.at(
+                f"not valid JSON: {exc.msg}", path, lines, line=exc.lineno, hint=hint
+            ) from exc
+        if not isinstance(document, dict):
+            raise LockfileError.at("a JSON lock is an object", path, lines, line=1, hint=hint)
+        return document
     try:
-        document = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         position = _TOML_POSITION.search(str(exc))
         raise LockfileError.at(
@@ -262,66 +317,62 @@ def _parse_pylock(text: str, path: Path) -> LockFile:
             path,
             lines,
             line=int(position[1]) if position else None,
-            hint=_PYLOCK_HINT,
+            hint=hint,
         ) from exc
-    version = document.get("lock-version")
-    if not isinstance(version, str) or not version.startswith("1."):
-        # PEP 751: a tool must refuse a lock-version it does not support.
-        raise LockfileError.at(
-            f"unsupported lock-version {version!r}",
-            path,
-            lines,
-            line=_line_of(lines, "lock-version"),
-            token=str(version),
-            hint="this version of sneakernet reads pylock.toml lock-version 1.x",
-        )
-    packages = document.get("packages", [])
-    if not isinstance(packages, list):
-        raise LockfileError.at(
-            "'packages' must be an array of tables",
-            path,
-            lines,
-            line=_line_of(lines, "packages"),
-            hint=_PYLOCK_HINT,
-        )
-    pins = [_Pylock(path, lines).pin(entry) for entry in packages]
-    return LockFile(path, "pylock", tuple(pins), _snapshot_header(text))
 
 
 @dataclass(frozen=True, slots=True)
-class _Pylock:
-    """TOML keeps no positions once parsed: errors find their line by the value they name."""
+class _Packages:
+    """The ``packages`` of a pylock.toml or a JSON lock. Neither parser keeps positions:
+    errors find their line by the value they name."""
 
     path: Path
     lines: list[str]
+    kind: LockFormat
+    hint: str
+    need_files: bool
 
     def error(self, message: str, token: str, line: int | None) -> LockfileError:
         return LockfileError.at(
-            message, self.path, self.lines, line=line, token=token, hint=_PYLOCK_HINT
+            message, self.path, self.lines, line=line, token=token, hint=self.hint
         )
 
     def pin(self, entry: object) -> LockPin:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
-            line = _line_of(self.lines, "[[packages]]")
-            raise self.error("a [[packages]] entry has no name", "[[packages]]", line)
+            token = "[[packages]]" if self.kind == "pylock" else "packages"
+            raise self.error(f"a {token} entry has no name", token, _line_of(self.lines, token))
         name: str = entry["name"]
         line = _line_of(self.lines, f'"{name}"')
         version = entry.get("version")
         if not isinstance(version, str):
             raise self.error(f"package {name} has no version", name, line)
+        index = entry.get("index")
+        if isinstance(index, Mapping):  # JSON: {"name": …, "url": …}
+            index = index.get("url")
+        index = index if isinstance(index, str) else None
+        if not self.need_files:
+            return LockPin(name, version, (), line, index)
+        tables = self._file_tables(entry, name, line)
+        files = tuple(self.file(table, name, line) for table in tables)
+        return LockPin(name, version, files, line, index)
+
+    def _file_tables(self, entry: Mapping[str, Any], name: str, line: int | None) -> list[object]:
+        if self.kind == "json":
+            tables = entry.get("files")
+            if not isinstance(tables, list) or not tables:
+                raise self.error(f"package {name} lists no files", name, line)
+            return tables
         for kind in ("vcs", "directory", "archive"):
             if kind in entry:
                 raise self.error(
                     f"package {name}: a '{kind}' source cannot be downloaded", name, line
                 )
-        tables: list[object] = list(entry.get("wheels", []))
+        found: list[object] = list(entry.get("wheels", []))
         if "sdist" in entry:
-            tables.append(entry["sdist"])
-        if not tables:
+            found.append(entry["sdist"])
+        if not found:
             raise self.error(f"package {name} lists no wheels and no sdist", name, line)
-        files = tuple(self.file(table, name, line) for table in tables)
-        index = entry.get("index")
-        return LockPin(name, version, files, line, index if isinstance(index, str) else None)
+        return found
 
     def file(self, table: object, package: str, start: int | None) -> LockedFile:
         if not isinstance(table, Mapping):
@@ -334,7 +385,7 @@ class _Pylock:
             token = f'"{path}"' if path is not None else package
             raise self.error(message, token, _line_of(self.lines, token, start or 1) or start)
         # PEP 751: "name" may be left out; the file name is then the URL's last path segment.
-        filename = table.get("name")
+        filename = table.get("name" if self.kind == "pylock" else "filename")
         if not isinstance(filename, str):
             filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         line = _line_of(self.lines, f'"{filename}"', start or 1) or _line_of(self.lines, url)

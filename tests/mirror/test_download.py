@@ -197,6 +197,27 @@ def test_pylock_from_the_snapshot_rows(setup: Setup, tmp_path: Path) -> None:
     assert listing(setup.dest) == [BAR, WHEEL]
 
 
+def test_a_json_lock_downloads_like_a_pylock(setup: Setup, tmp_path: Path) -> None:
+    """`resolve --format json` names each file's URL too; the one lock reader reads it."""
+
+    def package(name: str, version: str, row: FileRow) -> dict[str, Any]:
+        entry = {"filename": row.filename, "url": row.url, "size": row.size}
+        return {
+            "name": name,
+            "version": version,
+            "files": [{**entry, "hashes": {"sha256": row.sha256}}],
+        }
+
+    packages = [package("foo", "1.0", setup.rows[WHEEL]), package("bar", "2.0", setup.rows[BAR])]
+    setup.lock = tmp_path / "lock.txt"  # the content decides, not the name
+    setup.lock.write_text(json.dumps({"packages": packages}, indent=2))
+
+    summary = setup.download("--json")
+
+    assert summary["format"] == "json"
+    assert listing(setup.dest) == [BAR, WHEEL]
+
+
 # --- already present, resumed, replaced -------------------------------------------------------
 
 

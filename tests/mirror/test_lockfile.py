@@ -1,5 +1,6 @@
-"""Reading locks for `mirror download`: requirements.txt (pip's hash-checking mode) and
-pylock.toml (PEP 751), with errors that name the file, the line and the token."""
+"""The one lock reader, for `mirror download` and `resolve -o` preferences: requirements.txt
+(pip's hash-checking mode), pylock.toml (PEP 751) and JSON, told apart by content, with errors
+that name the file, the line and the token."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from db.errors import SneakernetError
+from resolve.lock.header import SnapshotHeader
 from resolve.lock.reader import (
     LockedFile,
     LockfileError,
-    SnapshotHeader,
+    lock_format,
     parse_lock_text,
     read_lock,
 )
@@ -253,7 +255,18 @@ def test_a_lock_that_cannot_be_read(tmp_path: Path) -> None:
 # --- what `resolve` writes reads back ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("fmt", "name"), [("requirements", "req.txt"), ("pylock", "pylock.toml")])
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("requirements", "req.txt"),
+        ("pylock", "pylock.toml"),
+        ("json", "lock.json"),
+        # --format need not match the name: the content decides.
+        ("requirements", "pylock.toml"),
+        ("pylock", "locked.out"),
+        ("json", "requirements.txt"),
+    ],
+)
 def test_locks_written_by_resolve_read_back(fmt: str, name: str) -> None:
     from packaging.version import Version
 
@@ -295,14 +308,85 @@ def test_locks_written_by_resolve_read_back(fmt: str, name: str) -> None:
         "3.12.0",
     )
 
-    parsed = parse_lock_text(render_lock(lock, fmt), Path(name))
+    text = render_lock(lock, fmt)
+    parsed = parse_lock_text(text, Path(name))
 
+    assert parsed.format == fmt
     assert parsed.snapshot == SnapshotHeader("2026-11-24T10-00-00", DIGEST)
     (pin,) = parsed.pins
     assert (pin.name, pin.version) == ("anyio", "4.6.2")
     assert sorted(f.sha256 for f in pin.files) == [A, B]
-    if fmt == "pylock":
+    if fmt != "requirements":
+        # The snapshot is read from the lock's data, not only from its header comment.
+        without_comments = "\n".join(line for line in text.splitlines() if line[:1] != "#")
+        assert parse_lock_text(without_comments, Path(name)).snapshot == parsed.snapshot
         assert pin.index == "http://127.0.0.1:8080/simple/"
         assert {(f.filename, f.url, f.size) for f in pin.files} == {
             (r.filename, r.url, 123) for r in files
         }
+
+
+# --- one detection, one header spelling, pins without files -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expected"),
+    [
+        ('{"packages": []}', "lock.txt", "json"),
+        ('\n  {"packages": []}', "x", "json"),
+        ('# header\nlock-version = "1.0"\n', "lock.txt", "pylock"),
+        ("packages = []\n", "pylock.toml", "pylock"),  # TOML without the key: PEP 751's name
+        (f"foo==1.0 --hash=sha256:{A}\n", "pylock.toml", "requirements"),
+        ("# nothing locked yet\n", "pylock.toml", "requirements"),
+        ("", "pylock.toml", "requirements"),
+        (f"foo==1.0 --hash=sha256:{A}\n", "lock.json", "requirements"),
+    ],
+)
+def test_the_format_is_told_by_content(text: str, name: str, expected: str) -> None:
+    assert lock_format(text, Path(name)) == expected
+
+
+def test_a_toml_file_without_lock_version_says_so() -> None:
+    message = error_of("packages = []\n", "pylock.toml")
+
+    assert message.startswith("pylock.toml: unsupported lock-version None")
+
+
+@pytest.mark.parametrize("name", ["2026-11-24T10-00-00", "nightly (pinned) build", "a  b"])
+def test_the_snapshot_header_reads_back(name: str) -> None:
+    header = SnapshotHeader(name, DIGEST)
+
+    assert SnapshotHeader.from_comments(f"# first\n#   {header.line()}\nfoo==1\n") == header
+    assert SnapshotHeader.from_comments(f"foo==1\n# {header.line()}\n") is None  # not a header
+    assert SnapshotHeader.from_pylock({"tool": {"sneakernet": header.tool_table()}}) == header
+    assert SnapshotHeader.from_json(header.json()) == header
+    assert SnapshotHeader.from_json({"name": name, "digest": "abc"}) is None
+
+
+def test_pins_without_files_for_preferences() -> None:
+    """``need_files=False`` (resolve -o): names and versions only, hashes or not."""
+    text = "Foo==1.0\nbar===2.0 --hash=sha256:abc\n"
+    lock = parse_lock_text(text, Path("r.txt"), need_files=False)
+    assert [(p.name, p.version, p.files, p.line) for p in lock.pins] == [
+        ("Foo", "1.0", (), 1),
+        ("bar", "2.0", (), 2),
+    ]
+    with pytest.raises(LockfileError, match=r"Foo==1\.0 has no --hash=sha256"):
+        parse_lock_text("Foo==1.0\n", Path("r.txt"))
+    local = PYLOCK.replace(
+        'url = "http://127.0.0.1:8080/files/idna-3.10-py3-none-any.whl"',
+        'path = "dist/idna-3.10-py3-none-any.whl"',
+    )
+    lock = parse_lock_text(local, Path("pylock.toml"), need_files=False)
+    assert [str(p) for p in lock.pins] == ["anyio==4.6.2", "idna==3.10"]
+    with pytest.raises(LockfileError, match="b is not pinned to one version"):
+        parse_lock_text("a==1.0\nb>=1\n", Path("r.txt"), need_files=False)
+
+
+def test_json_lock_errors_name_the_line() -> None:
+    assert error_of('{"packages": [\n  {"name": "foo"}\n]}', "lock.json").startswith(
+        "lock.json:2: package foo has no version"
+    )
+    assert error_of('{"packages": [}', "lock.json").startswith("lock.json:1: not valid JSON")
+    text = '{"packages": [\n  {"name": "foo", "version": "1.0", "files": []}\n]}'
+    assert error_of(text, "lock.json").startswith("lock.json:2: package foo lists no files")

@@ -9,7 +9,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
+from resolve.lock.reader import LockfileError
+from resolve.policy.preferences import read_preferences
 from tests.conftest import Mirror, Serve
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
@@ -109,7 +112,7 @@ def test_a_kept_pin_that_was_yanked_since(releases: tuple[Mirror, FixtureIndex])
     ("content", "message"),
     [
         ("this is not a lock\n", "requirements.txt:1: invalid requirement 'this is not a lock'"),
-        ("a==1.0\nb>=1\n", "requirements.txt:2: the existing lock has a requirement that is not"),
+        ("a==1.0\nb>=1\n", "requirements.txt:2: b is not pinned to one version"),
     ],
 )
 def test_an_unreadable_existing_lock_is_an_error(
@@ -138,3 +141,35 @@ def test_resolution_modes(
     text = resolved(mirror, "a", *TARGET, "--resolution", resolution)
     assert pins(text) == expected
     assert ("--resolution" in text) == (resolution != "highest")
+
+
+# --- the preferences are read by the one lock reader ------------------------------------------
+
+
+def test_preferences_of_each_format(tmp_path: Path) -> None:
+    """What `mirror download` reads, `-o` reads, whatever the file is called; no hashes needed."""
+    assert read_preferences(tmp_path / "absent.txt") == {}
+    plain = tmp_path / "pylock.toml"  # a requirements lock under a pylock's name
+    plain.write_text("# pins\nFoo_Bar==1.0\n")
+    assert read_preferences(plain) == {"foo-bar": Version("1.0")}
+    document = tmp_path / "lock.txt"
+    document.write_text('{"packages": [{"name": "Foo", "version": "2.0rc1", "files": []}]}')
+    assert read_preferences(document) == {"foo": Version("2.0rc1")}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("foo===not.pep.440!\n", "requirements.txt:1: foo 'not.pep.440!' is not a PEP 440 version"),
+        ('{"packages": [}', "requirements.txt:1: not valid JSON"),
+    ],
+)
+def test_an_unusable_preference_names_the_lock(
+    tmp_path: Path, content: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("requirements.txt").write_text(content)
+    with pytest.raises(LockfileError) as caught:
+        read_preferences(Path("requirements.txt"))
+    assert caught.value.message.startswith(message)
+    assert caught.value.hint is not None and "another -o FILE" in caught.value.hint

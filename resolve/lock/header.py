@@ -1,0 +1,84 @@
+"""The snapshot a lock was resolved from, spelled once for the writers and the reader.
+
+Every lock names its snapshot (DESIGN.md "Snapshots"), so that `mirror download` finds the
+files of a requirements.txt, which names only hashes, in the snapshot it came from. Each
+format says it in its own way, and each way is written and read here:
+
+- a header comment in every format, ``snapshot: NAME (sha256 DIGEST)`` (the only place a
+  requirements.txt has for it);
+- ``[tool.sneakernet]`` in a pylock.toml (PEP 751's table for tools), as ``snapshot`` and
+  ``snapshot-digest``;
+- the ``snapshot`` object of a JSON lock, as ``name`` and ``digest``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["PYLOCK_TOOL", "SnapshotHeader"]
+
+_LABEL = "snapshot"
+#: The ``[tool.NAME]`` table of a pylock.toml that holds sneakernet's own data.
+PYLOCK_TOOL = "sneakernet"
+_LINE = re.compile(
+    rf"^#\s*{_LABEL}:\s*(?P<name>\S.*?)\s+\(sha256\s+(?P<digest>[0-9a-fA-F]{{64}})\)\s*$"
+)
+_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotHeader:
+    """The snapshot a lock was resolved from: its name and content digest (lower-case hex)."""
+
+    name: str
+    digest: str
+
+    def line(self) -> str:
+        """The header comment's text, without the ``#``."""
+        return f"{_LABEL}: {self.name} (sha256 {self.digest})"
+
+    def tool_table(self) -> dict[str, str]:
+        """The keys of ``[tool.sneakernet]`` in a pylock.toml that name the snapshot (PEP 751:
+        a tool's own data lives under ``[tool.NAME]``)."""
+        return {_LABEL: self.name, f"{_LABEL}-digest": self.digest}
+
+    def json(self) -> dict[str, str]:
+        """The ``snapshot`` object of a JSON lock."""
+        return {"name": self.name, "digest": self.digest}
+
+    @classmethod
+    def from_comments(cls, text: str) -> SnapshotHeader | None:
+        """The header comment among the comment lines that open ``text``, if any."""
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                if line.strip():
+                    break  # the header ends at the first line that is not a comment
+                continue
+            found = _LINE.match(line.strip())
+            if found:
+                return cls(found["name"], found["digest"].lower())
+        return None
+
+    @classmethod
+    def from_pylock(cls, document: Mapping[str, object]) -> SnapshotHeader | None:
+        """The snapshot a pylock.toml's ``[tool.sneakernet]`` names, if it names one."""
+        tool = document.get("tool")
+        table = tool.get(PYLOCK_TOOL) if isinstance(tool, Mapping) else None
+        if not isinstance(table, Mapping):
+            return None
+        return cls._checked(table.get(_LABEL), table.get(f"{_LABEL}-digest"))
+
+    @classmethod
+    def from_json(cls, value: object) -> SnapshotHeader | None:
+        """The snapshot a JSON lock's ``snapshot`` object names, if it names one."""
+        if not isinstance(value, Mapping):
+            return None
+        return cls._checked(value.get("name"), value.get("digest"))
+
+    @classmethod
+    def _checked(cls, name: object, digest: object) -> SnapshotHeader | None:
+        if isinstance(name, str) and name and isinstance(digest, str) and _DIGEST.fullmatch(digest):
+            return cls(name, digest.lower())
+        return None
