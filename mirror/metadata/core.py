@@ -19,9 +19,10 @@ import re
 from collections.abc import Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from db.records import CoreMetadata, canonical_name
+from db.versions import parse_version
 
 __all__ = [
     "MetadataError",
@@ -159,11 +160,11 @@ def parse_core_metadata(data: bytes) -> CoreMetadata:
 
 
 def _same_version(a: str, b: str) -> bool:
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
-        # Not PEP 440: compare raw, allowing for PEP 427's escaping of "-" as "_" in filenames.
-        return a == b or a.replace("-", "_") == b.replace("-", "_")
+    parsed_a, parsed_b = parse_version(a), parse_version(b)
+    if parsed_a is not None and parsed_b is not None:
+        return parsed_a == parsed_b
+    # Not PEP 440: compare raw, allowing for PEP 427's escaping of "-" as "_" in filenames.
+    return a == b or a.replace("-", "_") == b.replace("-", "_")
 
 
 def check_matches(meta: CoreMetadata, project: str, version: str) -> None:
@@ -225,10 +226,8 @@ def declares_dynamic(meta: CoreMetadata) -> bool:
 
     Before 2.2 the absence of ``Dynamic`` says nothing: any field may change at build time.
     """
-    try:
-        return Version(meta.metadata_version.strip()) >= _FIRST_STATIC
-    except InvalidVersion:
-        return False
+    version = parse_version(meta.metadata_version.strip())
+    return version is not None and version >= _FIRST_STATIC
 
 
 def is_static(meta: CoreMetadata) -> bool:
