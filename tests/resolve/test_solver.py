@@ -60,14 +60,18 @@ def test_performing_conflict_resolution() -> None:
     assert pins(index, {"foo": ">=1.0.0"}) == {"foo": "1.0.0"}
 
 
+# pub's partial-satisfier example: foo 1.1.0 is tried, conflicts, and is backed out of.
+PARTIAL_SATISFIER: Index = {
+    "foo": {"1.0.0": {}, "1.1.0": {"left": ">=1.0.0,<2", "right": ">=1.0.0,<2"}},
+    "left": {"1.0.0": {"shared": ">=1.0.0"}},
+    "right": {"1.0.0": {"shared": "<2.0.0"}},
+    "shared": {"1.0.0": {"target": ">=1.0.0,<2"}, "2.0.0": {}},
+    "target": {"1.0.0": {}, "2.0.0": {}},
+}
+
+
 def test_conflict_resolution_with_a_partial_satisfier() -> None:
-    index: Index = {
-        "foo": {"1.0.0": {}, "1.1.0": {"left": ">=1.0.0,<2", "right": ">=1.0.0,<2"}},
-        "left": {"1.0.0": {"shared": ">=1.0.0"}},
-        "right": {"1.0.0": {"shared": "<2.0.0"}},
-        "shared": {"1.0.0": {"target": ">=1.0.0,<2"}, "2.0.0": {}},
-        "target": {"1.0.0": {}, "2.0.0": {}},
-    }
+    index = PARTIAL_SATISFIER
     requires = {"foo": ">=1.0.0,<2", "target": ">=2.0.0,<3"}
     assert pins(index, requires) == {"foo": "1.0.0", "target": "2.0.0"}
 
@@ -431,11 +435,7 @@ class _Recorder(BaseReporter):
 def test_the_reporter_hears_decisions_backtracks_and_rejections() -> None:
     """pub's partial-satisfier example: foo 1.1.0 is tried, conflicts, and is backed out of."""
     index: Index = {
-        "foo": {"1.0.0": {}, "1.1.0": {"left": ">=1.0.0,<2", "right": ">=1.0.0,<2"}},
-        "left": {"1.0.0": {"shared": ">=1.0.0"}},
-        "right": {"1.0.0": {"shared": "<2.0.0"}},
-        "shared": {"1.0.0": {"target": ">=1.0.0,<2"}, "2.0.0": {}},
-        "target": {"1.0.0": {}, "2.0.0": {}},
+        **PARTIAL_SATISFIER,
         "broken": {"1.0": Release(unavailable="no wheel"), "0.9": {}},
     }
     recorder = _Recorder()
