@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["DatabaseError", "SneakernetError", "UnknownSnapshot"]
+__all__ = ["DatabaseError", "SnapshotIncomplete", "SneakernetError", "UnknownSnapshot"]
 
 
 class SneakernetError(Exception):
     """An error a user can act on: a message and a hint, rendered as ``error:`` / ``hint:``.
 
     ``exit_code`` follows DESIGN.md: 1 no solution, 2 usage or input error, 3 network or
-    index error.
+    index error, 4 the snapshot lacks data the command needs.
     """
 
     exit_code = 2
@@ -26,3 +26,10 @@ class DatabaseError(SneakernetError):
 
 class UnknownSnapshot(DatabaseError):
     """No complete snapshot answers to the name, ``latest`` or digest prefix given."""
+
+
+class SnapshotIncomplete(SneakernetError):
+    """The snapshot lacks data the command needs (a project never synced, core metadata not
+    fetched): answering anyway could give a different answer than the indexes would have."""
+
+    exit_code = 4

@@ -20,13 +20,13 @@ import click
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from db.errors import SneakernetError
+from db.errors import SnapshotIncomplete, SneakernetError
 from db.urls import redact_credentials
 from resolve.clikit import ErrorRenderingCommand, fail, warn
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
 from resolve.lock.writers import render_lock
-from resolve.options import ResolveRequest, RuleOverrides, lock_format, target_of
+from resolve.options import ResolveRequest, RuleOverrides, lock_format, target_flags, target_of
 from resolve.pipeline import Session
 from resolve.policy.preferences import read_preferences
 from resolve.report.derivation import render, sentences
@@ -138,6 +138,11 @@ _PRERELEASE = ("if-necessary", "allow", "disallow", "explicit", "pep440")
     default="highest",
     show_default=True,
 )
+@click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Resolve past data the snapshot lacks (as if absent) instead of stopping with exit 4.",
+)
 @click.option("-U", "--upgrade", is_flag=True, help="Ignore the pins of the existing -o lock.")
 @click.option(
     "-P",
@@ -245,6 +250,8 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         preferences=preferences,
         format=lock_format(options["format_"], output),
         command=_command_line(options),
+        target_flags=target_flags(options["python_version"], options["python_platform"]),
+        allow_incomplete=options["allow_incomplete"],
     )
 
 
@@ -282,6 +289,19 @@ def _run(options: dict[str, Any]) -> int:
         snapshot = session.reader.snapshot
     for message in outcome.warnings:
         warn(message)
+    if outcome.incomplete is not None:
+        incomplete = outcome.incomplete
+        if not request.allow_incomplete:
+            if request.format == "json":
+                document = {
+                    "error": "incomplete snapshot",
+                    "missing": list(incomplete.missing),
+                    "snapshot": {"name": snapshot.name, "digest": snapshot.digest},
+                    "hints": [incomplete.hint],
+                }
+                click.echo(json.dumps(document, indent=2, sort_keys=True))
+            raise SnapshotIncomplete(incomplete.message(), hint=incomplete.hint)
+        warn(f"{incomplete.message()}; resolved as if it did not exist (--allow-incomplete)")
     if outcome.failure is not None:
         report = render(outcome.failure.no_solution, hints=outcome.failure.hints)
         click.echo(
@@ -406,6 +426,8 @@ def _command_line(options: dict[str, Any]) -> str:
                 words += [flag, str(one)]
     if options["resolution"] != "highest":
         words += ["--resolution", options["resolution"]]
+    if options["allow_incomplete"]:
+        words.append("--allow-incomplete")
     return shlex.join(words)
 
 

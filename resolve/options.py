@@ -32,6 +32,7 @@ __all__ = [
     "lock_format",
     "option_pairs",
     "prerelease_modes",
+    "target_flags",
     "target_of",
 ]
 
@@ -83,6 +84,16 @@ def lock_format(explicit: str | None, output: Path | None) -> LockFormat:
     if output is not None and output.name.startswith("pylock") and output.suffix == ".toml":
         return "pylock"
     return "requirements"
+
+
+def target_flags(python_version: str | None, python_platform: str | None) -> tuple[str, ...]:
+    """The target's options as a command line gives them (for a ``mirror sync`` hint)."""
+    flags: list[str] = []
+    if python_version:
+        flags += ["--python-version", python_version]
+    if python_platform:
+        flags += ["--python-platform", python_platform]
+    return tuple(flags)
 
 
 def target_of(
@@ -194,7 +205,9 @@ class ResolveRequest:
     """One ``resolve`` run, typed.
 
     ``preferences`` are the pins of the existing ``-o`` lock that are to be kept (empty with
-    ``--upgrade``); ``command`` is the command line the lock header records.
+    ``--upgrade``); ``command`` is the command line the lock header records; ``target_flags``
+    the target's options as given, for the ``mirror sync`` a hint proposes;
+    ``allow_incomplete`` resolves past missing data instead of stopping (SEMANTICS §7).
     """
 
     inputs: ParsedInputs
@@ -208,3 +221,5 @@ class ResolveRequest:
     preferences: Mapping[str, Version] = field(default_factory=dict)
     format: LockFormat = "requirements"
     command: str = "resolve"
+    target_flags: tuple[str, ...] = ()
+    allow_incomplete: bool = False

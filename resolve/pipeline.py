@@ -9,7 +9,7 @@ renders it, as text or as JSON.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from packaging.utils import canonicalize_name
@@ -21,7 +21,12 @@ from resolve.candidates.provider import Request, ResolutionMode, SnapshotProvide
 from resolve.inputs.requirements import InputRequirement, ParsedInputs
 from resolve.lock.writers import Lock, LockedPackage
 from resolve.options import ResolveRequest
-from resolve.report.hints import failure_hints, involved_packages
+from resolve.report.hints import (
+    failure_hints,
+    incomplete_hint,
+    involved_packages,
+    missing_data,
+)
 from resolve.rules.model import RuleSet
 from resolve.solver.incompatibility import NoSolution
 from resolve.solver.names import ROOT, split_extra
@@ -30,6 +35,7 @@ from resolve.solver.solve import Resolution, solve
 
 __all__ = [
     "Failure",
+    "Incomplete",
     "Outcome",
     "Session",
     "resolve_once",
@@ -47,13 +53,26 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class Incomplete:
+    """What the snapshot lacked that this resolution needed (SEMANTICS §7): one phrase per
+    missing thing, and the ``hint:`` with the ``mirror sync`` that fetches it."""
+
+    missing: tuple[str, ...]
+    hint: str
+
+    def message(self) -> str:
+        return "the snapshot lacks data this resolution needs: " + "; ".join(self.missing)
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """A lock, or the failure; and what the snapshot lacked either way (the closure check
-    fetches it)."""
+    """A lock, or the failure; and what the snapshot lacked either way (``resolve`` stops on
+    it unless told otherwise; the closure check fetches it)."""
 
     lock: Lock | None
     failure: Failure | None
     warnings: tuple[str, ...] = ()
+    incomplete: Incomplete | None = None
     missing_projects: frozenset[str] = frozenset()
     missing_metadata: frozenset[tuple[str, str]] = frozenset()
     provider: SnapshotProvider | None = field(default=None, compare=False)
@@ -109,6 +128,7 @@ class Session:
             preferences=request.preferences,
             resolution=request.resolution,
             command=request.command,
+            target_flags=request.target_flags,
             reporter=reporter,
         )
 
@@ -134,6 +154,7 @@ def resolve_once(
     preferences: Mapping[str, Version] | None = None,
     resolution: ResolutionMode = "highest",
     command: str = "resolve",
+    target_flags: Sequence[str] = (),
     reporter: Reporter | None = None,
 ) -> Outcome:
     request = Request(
@@ -147,6 +168,7 @@ def resolve_once(
     try:
         result = solve(provider, ROOT, reporter=reporter)
     except NoSolution as failure:
+        incomplete = _incomplete(provider, requirements, target_flags)
         involved = involved_packages(failure.incompatibility)
         modes = {name: provider.policy.effective(name) for name in involved}
         hints = failure_hints(
@@ -156,22 +178,44 @@ def resolve_once(
             modes,
             needed_metadata=provider.missing_metadata,
             roots=requirements,
+            target_flags=target_flags,
         )
         return Outcome(
             lock=None,
             failure=Failure(failure, tuple(hints)),
+            incomplete=incomplete,
             missing_projects=frozenset(provider.missing_projects),
             missing_metadata=frozenset(provider.missing_metadata),
             provider=provider,
         )
+    incomplete = _incomplete(provider, requirements, target_flags)
     lock, warnings = _lock(reader, rules, target, provider, result, requirements, command)
+    if incomplete is not None:
+        lock = replace(lock, incomplete=incomplete.missing)
     return Outcome(
         lock=lock,
         failure=None,
         warnings=tuple(warnings),
+        incomplete=incomplete,
         missing_projects=frozenset(provider.missing_projects),
         missing_metadata=frozenset(provider.missing_metadata),
         provider=provider,
+    )
+
+
+def _incomplete(
+    provider: SnapshotProvider,
+    requirements: Sequence[InputRequirement],
+    target_flags: Sequence[str],
+) -> Incomplete | None:
+    """What the solver asked the snapshot for and did not get, whatever the result: a lock
+    found without it may differ from the one the indexes would have given."""
+    projects, metadata = provider.missing_projects, provider.missing_metadata
+    if not projects and not metadata:
+        return None
+    return Incomplete(
+        tuple(missing_data(provider.projects, projects, metadata)),
+        incomplete_hint(requirements, projects, metadata, target_flags),
     )
 
 

@@ -39,6 +39,7 @@ from resolve.candidates.judge import (
 from resolve.rules.model import IndexRule, IndexStrategy, RuleSet
 
 __all__ = [
+    "INCOMPLETE",
     "BinaryPolicy",
     "Candidate",
     "Exclusion",
@@ -50,6 +51,12 @@ __all__ = [
     "build_candidates",
     "select_pages",
 ]
+
+
+#: The problems that mean the snapshot lacks the answer, not that an index gave one: the
+#: project was never synced, an index was not asked about it, or its page failed. Resolving
+#: past them could give another lock than the indexes would have (SEMANTICS §7).
+INCOMPLETE = frozenset({"not-in-snapshot", "not-synced", "failed"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ pinned exactly or kept from a previous lock (PEP 592, SEMANTICS §4), and the de
 follows the resolution mode, the lock's preferences, the pre-release policy and, under
 ``unsafe-first-match``, the index order.
 
-The provider also records what the snapshot lacked (projects never synced, versions whose
-core metadata is missing) so that ``mirror sync --closure`` can fetch exactly that.
+The provider also records what the snapshot lacked (projects never synced, or whose page an
+index was not asked for or failed to give at sync time; versions whose core metadata is
+missing): ``resolve`` stops on it (SEMANTICS §7) and ``mirror sync --closure`` fetches it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from db.read.snapshot_reader import ProjectRecord
-from resolve.candidates.project import ProjectCandidates, Reason, Target, build_candidates
+from resolve.candidates.project import (
+    INCOMPLETE,
+    ProjectCandidates,
+    Reason,
+    Target,
+    build_candidates,
+)
 from resolve.policy.prerelease import (
     PrereleaseMode,
     choose_version,
@@ -77,7 +84,7 @@ class SnapshotProvider:
         self._marker_cache: dict[tuple[str, str], bool] = {}
         #: (project, version) whose core metadata the solver needed but the snapshot lacks.
         self.missing_metadata: set[tuple[str, str]] = set()
-        #: Projects the solver asked about that no index was asked about in the snapshot.
+        #: Projects the solver asked about whose pages the snapshot lacks (INCOMPLETE).
         self.missing_projects: set[str] = set()
         #: Yanked versions used anyway, with the yank reason (SEMANTICS E3, E5).
         self.yanked_used: dict[str, tuple[Version, str]] = {}
@@ -106,9 +113,9 @@ class SnapshotProvider:
         found = self.projects.get(name)
         if found is None:
             record = self._load(name)
-            if not record.in_snapshot:
-                self.missing_projects.add(name)
             found = build_candidates(record, self.rules, self.target, self.markers)
+            if any(problem.kind in INCOMPLETE for problem in found.problems):
+                self.missing_projects.add(name)
             self.projects[name] = found
         return found
 

@@ -50,6 +50,8 @@ class Lock:
     command: str
     target: str
     python_version: str
+    #: What the snapshot lacked, when resolved with ``--allow-incomplete`` (SEMANTICS §7).
+    incomplete: tuple[str, ...] = ()
 
     @property
     def snapshot(self) -> SnapshotHeader:
@@ -64,6 +66,7 @@ class Lock:
             f"  {self.snapshot.line()}",
             f"  rules: sha256 {self.rules_digest}",
             f"  target: {self.target}",
+            *([f"  incomplete: {'; '.join(self.incomplete)}"] if self.incomplete else []),
         ]
 
 
@@ -120,6 +123,7 @@ def _pylock(lock: Lock) -> str:
                 "rules-digest": lock.rules_digest,
                 "command": lock.command,
                 "target": lock.target,
+                **({"incomplete": list(lock.incomplete)} if lock.incomplete else {}),
             }
         },
     }
@@ -168,6 +172,7 @@ def _json(lock: Lock) -> Mapping[str, Any]:
         "rules": lock.rules_digest,
         "target": lock.target,
         "command": lock.command,
+        **({"incomplete": list(lock.incomplete)} if lock.incomplete else {}),
         "packages": [
             {
                 "name": p.name,

@@ -16,14 +16,20 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from db.versions import version_sort_key
-from resolve.candidates.project import ProjectCandidates, Reason
+from resolve.candidates.project import INCOMPLETE, ProjectCandidates, Reason
 from resolve.inputs.requirements import InputRequirement
 from resolve.policy.prerelease import PrereleaseMode
 from resolve.rules.model import RuleSet
 from resolve.solver.incompatibility import Dependency, Derived, Incompatibility
 from resolve.solver.names import ROOT, split_extra
 
-__all__ = ["failure_hints", "involved_packages", "sync_command"]
+__all__ = [
+    "failure_hints",
+    "incomplete_hint",
+    "involved_packages",
+    "missing_data",
+    "sync_command",
+]
 
 _LISTED = 5
 
@@ -54,13 +60,15 @@ def failure_hints(
     policy_mode: dict[str, PrereleaseMode],
     needed_metadata: Collection[tuple[str, str]] | None = None,
     roots: Sequence[InputRequirement] = (),
+    target_flags: Sequence[str] = (),
 ) -> list[str]:
     """Hints for ``packages`` (as :func:`involved_packages` lists them), in that order.
 
     ``needed_metadata`` is the (project, version) pairs whose missing core metadata the solver
     ran into; when given, the ``mirror sync`` hint names those only, not every old version
     that a ``--versions latest:N`` sync left without metadata. ``roots`` are the requirements
-    resolved, for the ``mirror sync`` commands (see :func:`sync_command`).
+    resolved and ``target_flags`` the target's options, for the ``mirror sync`` commands (see
+    :func:`sync_command`).
     """
     hints: list[str] = []
     missing: list[str] = []
@@ -72,7 +80,7 @@ def failure_hints(
             if problem.kind == "not-in-snapshot":
                 missing.append(name)
             else:
-                command = sync_command(roots, [name])
+                command = sync_command(roots, [name], target_flags)
                 hints.append(
                     _problem_hint(name, problem.kind, problem.index, problem.detail, command)
                 )
@@ -101,17 +109,63 @@ def failure_hints(
             )
             if part
         )
-        hints.insert(0, f"{what}: fetch with `{sync_command(roots, [*missing, *pins])}`")
+        command = sync_command(roots, [*missing, *pins], target_flags)
+        hints.insert(0, f"{what}: fetch with `{command}`")
     return hints
 
 
-def sync_command(roots: Sequence[InputRequirement], wanted: Iterable[str]) -> str:
+def missing_data(
+    projects: dict[str, ProjectCandidates],
+    missing_projects: Collection[str],
+    missing_metadata: Collection[tuple[str, str]],
+) -> list[str]:
+    """What the snapshot lacked, one phrase each: the projects (and why), then the versions
+    whose core metadata it lacks, sorted so the report and the lock header are stable."""
+    phrases: list[str] = []
+    for name in sorted(missing_projects):
+        project = projects.get(name)
+        problems = project.problems if project is not None else ()
+        problem = next((p for p in problems if p.kind in INCOMPLETE), None)
+        if problem is None or problem.kind == "not-in-snapshot":
+            phrases.append(f"{name} (not in the snapshot)")
+        elif problem.kind == "not-synced":
+            phrases.append(f"{name} (index {problem.index} was not asked about it)")
+        else:
+            phrases.append(f"{name} (index {problem.index} failed at sync time: {problem.detail})")
+    ordered = sorted(missing_metadata, key=lambda p: (p[0], version_sort_key(p[1])))
+    if ordered:
+        phrases.append("core metadata of " + ", ".join(f"{n}=={v}" for n, v in ordered))
+    return phrases
+
+
+def incomplete_hint(
+    roots: Sequence[InputRequirement],
+    missing_projects: Collection[str],
+    missing_metadata: Collection[tuple[str, str]],
+    target_flags: Sequence[str],
+) -> str:
+    """The ``hint:`` of an incomplete snapshot: the sync that fetches what it lacks, and the
+    opt-out (SEMANTICS §7)."""
+    ordered = sorted(missing_metadata, key=lambda p: (p[0], version_sort_key(p[1])))
+    pins = [f"{n}=={v}" for n, v in ordered]
+    command = sync_command(roots, [*sorted(missing_projects), *pins], target_flags)
+    return (
+        f"fetch it with `{command}`, then resolve again; or pass --allow-incomplete to "
+        "resolve as if the missing data did not exist"
+    )
+
+
+def sync_command(
+    roots: Sequence[InputRequirement], wanted: Iterable[str], target_flags: Sequence[str] = ()
+) -> str:
     """The ``mirror sync`` that fetches ``wanted`` (project names, ``name==version`` pins).
 
     A snapshot holds only what its own sync fetched, and ``resolve`` reads the newest one, so
     syncing ``wanted`` alone would leave out everything else the resolution needs: the command
     also names the requirements (their files as ``-r FILE``) and follows their dependencies
-    with ``--closure`` (MIRROR.md "Sync behaviour").
+    with ``--closure`` (MIRROR.md "Sync behaviour") for the same target (``target_flags``,
+    ``--python-version`` and ``--python-platform`` as given to ``resolve``): without them
+    the closure would be worked out for another interpreter and miss what this one needs.
     """
     words: list[str] = []
     named: set[str] = set()
@@ -125,7 +179,8 @@ def sync_command(roots: Sequence[InputRequirement], wanted: Iterable[str]) -> st
         else:
             words.append(str(root.requirement))
     words += [w for w in dict.fromkeys(wanted) if w not in named and w not in words]
-    return shlex.join(["mirror", "sync", *words, *(["--closure"] if roots else [])])
+    closure = ["--closure"] if roots else []
+    return shlex.join(["mirror", "sync", *words, *closure, *target_flags])
 
 
 def _problem_hint(name: str, kind: str, index: str | None, detail: str, command: str) -> str:

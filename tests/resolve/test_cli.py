@@ -264,12 +264,15 @@ def test_a_project_missing_from_the_snapshot(mirror: Mirror, serve: Serve) -> No
     add_indexes(mirror, serve, pypi=index)
     mirror.sync("legacy", "attrs", "--quiet")
 
-    stderr = failed(mirror, "legacy", "late", *TARGET)
-    assert "late not in the snapshot" in stderr
+    stderr = failed(mirror, "legacy", "late", *TARGET, code=4)
+    assert stderr.startswith(
+        "error: the snapshot lacks data this resolution needs: late (not in the snapshot)\n"
+    )
     # A snapshot holds only what its sync fetched: the command names every requirement and
-    # follows their dependencies, or the next snapshot would lack click and legacy.
+    # follows their dependencies for the same target, or the next snapshot would lack click
+    # and legacy, or what this target alone needs.
     command = sync_hint(stderr)
-    assert command == ["mirror", "sync", "legacy", "late", "--closure"]
+    assert command == ["mirror", "sync", "legacy", "late", "--closure", *TARGET]
 
     mirror.run(*command[1:], "--quiet")
     assert pins(resolved(mirror, "legacy", "late", *TARGET)) == {
@@ -288,10 +291,19 @@ def test_a_dependency_missing_from_the_snapshot(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "requirements.in").write_text("flask[signals]\n")
 
-    stderr = failed(mirror, "-r", "requirements.in", "click<8", *TARGET)
-    assert "blinker not in the snapshot" in stderr
+    stderr = failed(mirror, "-r", "requirements.in", "click<8", *TARGET, code=4)
+    assert "blinker (not in the snapshot)" in stderr
     command = sync_hint(stderr)
-    assert command == ["mirror", "sync", "click<8", "-r", "requirements.in", "blinker", "--closure"]
+    assert command == [
+        "mirror",
+        "sync",
+        "click<8",
+        "-r",
+        "requirements.in",
+        "blinker",
+        "--closure",
+        *TARGET,
+    ]
 
     mirror.run(*command[1:], "--quiet")
     lock = pins(resolved(mirror, "-r", "requirements.in", "click<8", *TARGET))
@@ -306,17 +318,17 @@ def test_versions_without_metadata(mirror: Mirror, serve: Serve) -> None:
     mirror.sync("old", "attrs", "--quiet")  # the default: metadata of the latest versions only
 
     # Exactly the versions the resolution needed, not every old one.
-    assert sync_hint(failed(mirror, "old==2.0", *TARGET)) == [
+    assert sync_hint(failed(mirror, "old==2.0", *TARGET, code=4)) == [
         "mirror",
         "sync",
         "old==2.0",
         "--closure",
+        *TARGET,
     ]
-    stderr = failed(mirror, "old<3", *TARGET)
-    assert "core metadata of old==1.0, old==2.0" in stderr
-    assert "metadata not in the snapshot" in stderr
+    stderr = failed(mirror, "old<3", *TARGET, code=4)
+    assert "needs: core metadata of old==1.0, old==2.0\n" in stderr
     command = sync_hint(stderr)
-    assert command == ["mirror", "sync", "old<3", "old==1.0", "old==2.0", "--closure"]
+    assert command == ["mirror", "sync", "old<3", "old==1.0", "old==2.0", "--closure", *TARGET]
 
     mirror.run(*command[1:], "--quiet")
     assert pins(resolved(mirror, "old<3", *TARGET)) == {"attrs": "23.0", "old": "2.0"}
@@ -341,10 +353,15 @@ def test_a_page_that_failed_at_sync(mirror: Mirror, serve: Serve, fast_retries: 
     mirror.sync("foo", "--quiet", code=3)
 
     for strategy in ("first-index", "unsafe-first-match", "unsafe-best-match"):
-        stderr = failed(mirror, "foo", "--index-strategy", strategy, *TARGET)
+        stderr = failed(mirror, "foo", "--index-strategy", strategy, *TARGET, code=4)
+        assert "needs: foo (index extra failed at sync time: HTTP 503" in stderr
         (hint,) = hint_lines(stderr)  # nothing suggests a strategy: none falls through
-        assert hint.startswith("hint: index extra failed for foo at sync time (HTTP 503")
-        assert "sync again with `mirror sync foo --closure`" in hint
+        assert hint.startswith(
+            f"hint: fetch it with `mirror sync foo --closure {shlex.join(TARGET)}`"
+        )
+        # Resolving past it anyway still never falls through to the next index.
+        stderr = failed(mirror, "foo", "--index-strategy", strategy, "--allow-incomplete", *TARGET)
+        assert "hint: index extra failed for foo at sync time (HTTP 503" in stderr
 
 
 def test_a_refusal_on_an_extra_index(mirror: Mirror, serve: Serve) -> None:
@@ -378,15 +395,17 @@ def test_an_index_added_after_the_snapshot(mirror: Mirror, serve: Serve) -> None
     mirror.sync("foo", "bar", "--quiet")
     mirror.add_index("extra", serve(extra))
 
-    stderr = failed(mirror, "foo", *TARGET)
+    stderr = failed(mirror, "foo", *TARGET, code=4)
+    assert "needs: foo (index extra was not asked about it)\n" in stderr
     (hint,) = hint_lines(stderr)
-    assert hint.startswith("hint: index extra was not asked about foo when this snapshot was made")
-    # With --format json the hints are data on stdout too; stderr is the same report.
+    # With --format json the error is data on stdout too; stderr is the same report.
     as_json = invoke(mirror, "foo", "--format", "json", *TARGET)
-    assert (as_json.exit_code, as_json.stderr) == (1, stderr)
-    assert json.loads(as_json.stdout)["hints"] == [hint.removeprefix("hint: ")]
+    assert (as_json.exit_code, as_json.stderr) == (4, stderr)
+    document = json.loads(as_json.stdout)
+    assert document["missing"] == ["foo (index extra was not asked about it)"]
+    assert document["hints"] == [hint.removeprefix("hint: ")]
     command = sync_hint(stderr)
-    assert command == ["mirror", "sync", "foo", "--closure"]
+    assert command == ["mirror", "sync", "foo", "--closure", *TARGET]
 
     mirror.run(*command[1:], "--quiet")
     assert pins(resolved(mirror, "foo", *TARGET)) == {"foo": "1.0"}

@@ -144,9 +144,9 @@ def test_row_order_never_shows(
 
 
 def test_the_requests_cover_both_outcomes(snapshot: Mirror) -> None:
-    """The property above compares successes and failures alike."""
+    """The property above compares successes, failures and incomplete snapshots alike."""
     codes = {outcome(snapshot, *request, *TARGET)[0] for request in REQUESTS}
-    assert codes == {0, 1}
+    assert codes == {0, 1, 4}
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ stack (aiohttp, SQLAlchemy, alembic)."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -108,8 +109,10 @@ def test_a_failure_offline_still_explains(
     carried: Mirror, offline: dict[str, str], tmp_path: Path
 ) -> None:
     run = run_console(carried, "legacy", "not-synced", *TARGET, cwd=tmp_path, **offline)
-    assert run.returncode == 1, run.stderr
+    assert run.returncode == 4, run.stderr
     assert hint_lines(run.stderr) == [
-        "hint: not-synced not in the snapshot: fetch with `mirror sync legacy not-synced --closure`"
+        "hint: fetch it with `mirror sync legacy not-synced --closure "
+        f"{shlex.join(TARGET)}`, then resolve again; or pass --allow-incomplete to resolve as "
+        "if the missing data did not exist"
     ]
     assert not (tmp_path / "network.log").exists()

@@ -70,6 +70,7 @@ class Case:
     expect: Mapping[str, str] | None = None
     origin: Mapping[str, str] = field(default_factory=dict)
     error: bool = False
+    code: int = 0  # the exit code: 1 for an error unless the scenario says (4: incomplete)
     report: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()  # text the output must not contain
@@ -97,6 +98,7 @@ class Scenario:
                     expect=raw.get("expect"),
                     origin=raw.get("origin", {}),
                     error=bool(raw.get("error", False)),
+                    code=int(raw.get("code", 1 if raw.get("error") else 0)),
                     report=tuple(raw.get("report", ())),
                     hints=tuple(raw.get("hints", ())),
                     absent=tuple(raw.get("absent", ())),

@@ -45,10 +45,8 @@ def _check(case: Case, scenario: Scenario, mirror: Mirror, workdir: Path) -> Non
         written = Path(options[options.index("-o") + 1]).read_text()
         outcome = dataclasses.replace(outcome, stdout=written)
     output = outcome.stdout + outcome.stderr
-    if case.error:
-        assert outcome.exit_code == 1, output
-    else:
-        assert outcome.exit_code == 0, output
+    assert outcome.exit_code == case.code, output
+    if not case.error:
         if case.expect is not None:
             assert outcome.pins == dict(case.expect)
         for name, index in case.origin.items():
