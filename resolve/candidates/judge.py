@@ -162,8 +162,9 @@ def judge_version(
         excluded.append(Exclusion(rule.name, label, f.filename, reason, detail))
 
     # One core metadata file stands for the whole release on its index (MIRROR.md "Core
-    # metadata": metadata is assumed consistent across a release's files), so a wheel whose
-    # own metadata was not fetched borrows it.
+    # metadata": metadata is assumed consistent across a release's wheels), so a wheel whose
+    # own metadata was not fetched borrows it. An sdist never does (SEMANTICS §5): its
+    # metadata may be dynamic, and installing it runs its own build.
     shared = next(
         (f.metadata for f in files if f.metadata is not None and f.metadata.available), None
     )
@@ -193,7 +194,9 @@ def judge_version(
         return Candidate(version, rule, rank, tuple(visible), None, (reason, reasons[reason]))
     best = min(pool, key=lambda pair: (pair[0], pair[1].filename))[1]
     yanked = None if live else (best.yanked_reason or "")
-    metadata = best.metadata if best.metadata is not None and best.metadata.available else shared
+    metadata = best.metadata
+    if best.is_wheel and (metadata is None or not metadata.available):
+        metadata = shared
     if yanked is not None:
         for f in visible:
             if f.yanked:
@@ -221,7 +224,7 @@ def _fit(
             return Reason.BINARY_POLICY, "sdists are excluded by --only-binary"
         rank = _SDIST_RANK
     metadata = f.metadata
-    if shared is not None and (metadata is None or not metadata.available):
+    if f.is_wheel and shared is not None and (metadata is None or not metadata.available):
         metadata = shared
     if metadata is None:
         return Reason.METADATA_MISSING, "metadata not in the snapshot"
