@@ -29,6 +29,7 @@ from resolve.lock.writers import render_lock
 from resolve.options import ResolveRequest, RuleOverrides, lock_format, target_flags, target_of
 from resolve.pipeline import Session
 from resolve.policy.preferences import read_preferences
+from resolve.policy.prerelease import MODE_NAMES
 from resolve.report.derivation import render, sentences
 from resolve.report.explain_versions import Explanation, explain_project
 from resolve.rules.model import RuleError
@@ -37,7 +38,6 @@ from resolve.solver.reporter import BaseReporter
 __all__ = ["main"]
 
 _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
-_PRERELEASE = ("if-necessary", "allow", "disallow", "explicit", "pep440")
 
 
 @click.command(
@@ -116,7 +116,7 @@ _PRERELEASE = ("if-necessary", "allow", "disallow", "explicit", "pep440")
     help="Use only these indexes, in this order.",
 )
 @click.option("--default-index", metavar="NAME", help="The index consulted last.")
-@click.option("--prerelease", type=click.Choice(_PRERELEASE), help="Pre-release mode.")
+@click.option("--prerelease", type=click.Choice(MODE_NAMES), help="Pre-release mode.")
 @click.option(
     "--prerelease-package",
     multiple=True,

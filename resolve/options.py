@@ -20,7 +20,7 @@ from packaging.version import Version
 from resolve.candidates.judge import BinaryPolicy, Target
 from resolve.candidates.provider import ResolutionMode
 from resolve.inputs.requirements import InputError, ParsedInputs
-from resolve.policy.prerelease import PrereleaseMode
+from resolve.policy.prerelease import MODE_NAMES, PrereleaseMode
 from resolve.rules.model import Cutoff, IndexRule, IndexStrategy, RuleError, RuleSet, parse_cutoff
 from resolve.targets.environment import InvalidPythonVersion, TargetEnvironment, UnknownPlatform
 
@@ -57,7 +57,7 @@ def prerelease_modes(pairs: Mapping[str, str]) -> dict[str, PrereleaseMode]:
     except ValueError as exc:
         raise RuleError(
             f"--prerelease-package: {exc}",
-            hint="modes: " + ", ".join(m.value for m in PrereleaseMode),
+            hint="modes: " + ", ".join(MODE_NAMES),
         ) from exc
 
 

@@ -36,7 +36,7 @@ from resolve.policy.prerelease import (
     PrereleaseMode,
     choose_version,
     names_prerelease,
-    requirement_mask,
+    requirement_set,
 )
 from resolve.rules.model import IndexStrategy, RuleSet
 from resolve.solver.names import ROOT, pin_base, split_extra, virtual
@@ -97,6 +97,15 @@ class SnapshotProvider:
             canonicalize_name(r.name) for r in roots if names_prerelease(r.specifier)
         )
         self.policy = rules.prerelease_policy(explicit)
+        # Packages whose pre-releases the user's own requirements, constraints or overrides
+        # name (SEMANTICS §3). A dependency's requirement that names one admits them in its
+        # own set only: what a set admits never depends on the order requirements are read.
+        self._named = explicit | {
+            name
+            for group in (self._constraints, self._overrides)
+            for name, requirements in group.items()
+            if any(names_prerelease(r.specifier) for r in requirements)
+        }
         self._direct = {canonicalize_name(r.name) for r in roots}
         # Exact root pins admit a yanked version (PEP 592: "==" without a wildcard, "===").
         self._exact: dict[str, list[Specifier]] = {}
@@ -178,7 +187,7 @@ class SnapshotProvider:
         lowest = request.resolution == "lowest" or (
             request.resolution == "lowest-direct" and base in self._direct
         )
-        mode = self.policy.effective(base)
+        mode = self.policy.mode(base)
         preferred = request.preferences.get(base)
         if self.rules.strategy is not IndexStrategy.UNSAFE_FIRST_MATCH:
             return choose_version(mode, allowed, lowest=lowest, preferred=preferred)
@@ -248,13 +257,37 @@ class SnapshotProvider:
             if constraint is not None:
                 for one in constraint:
                     spec &= one.specifier
-            mode = self.policy.mode(base)
-            if mode is PrereleaseMode.PEP440:
-                universe = self.versions(package)
-                found[package] = VersionSet(universe, requirement_mask(mode, universe, spec))
-            else:
-                found[package] = str(spec)
+            found[package] = self._policy_set(base, str(spec))
         return found
+
+    def _policy_set(self, base: str, spec: str) -> SolverRequirement:
+        """One requirement's set under the package's pre-release mode (SEMANTICS §3)."""
+        mode = self.policy.mode(base)
+        if mode is PrereleaseMode.ALLOW:
+            return spec
+        named = base in (self.policy.explicit if mode is PrereleaseMode.EXPLICIT else self._named)
+        return requirement_set(
+            mode,
+            self.versions(base),
+            spec,
+            named=named,
+            has_stable=lambda mask: self._has_usable(base, mask),
+        )
+
+    def _has_usable(self, base: str, mask: int) -> bool:
+        """Whether ``mask`` holds a version usable on the target: installable here and not
+        yanked (unless pinned). A version whose metadata the snapshot lacks counts: it would
+        be usable online, and resolving on past it is what SEMANTICS §7 forbids."""
+        universe = self.versions(base)
+        versions = self.project(base).versions
+        for version in VersionSet(universe, mask).descending():
+            candidate = versions[version]
+            unavailable = candidate.unavailable
+            if unavailable is not None and unavailable[0] is not Reason.METADATA_MISSING:
+                continue
+            if candidate.yanked is None or self._yank_allowed(base, version):
+                return True
+        return False
 
 
 def _by_name(requirements: Iterable[Requirement]) -> dict[str, list[Requirement]]:

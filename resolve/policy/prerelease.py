@@ -1,40 +1,48 @@
-"""Pre-release policy (SEMANTICS §3) and version choice, shared by every provider.
+"""Pre-release policy (SEMANTICS §3), decided per requirement before solving.
 
-Version sets say which candidates a requirement *matches*; these functions decide which of
-the currently allowed candidates may be *picked*, and in which order. They are pure, so the
-in-memory provider used by the tests and the snapshot provider apply the same rules.
+Each requirement's set of versions is narrowed by the policy when the requirement is read
+(:func:`requirement_set`), from its own specifier and the package's candidates for the target,
+never from the set left after conflicts: backtracking never opens pre-releases, and the
+solver only ever chooses among versions every requirement on a package allows.
 
 Modes:
 
-- ``if-necessary`` (default): per package, the best stable candidate in the allowed set;
-  a pre-release only when the allowed set holds no stable one.
+- ``if-necessary`` (default; uv's ``if-necessary-or-explicit`` is the same mode): a
+  requirement admits its pre-releases when it names one, when the user's own requirements
+  name one of the package (``named``), or when it matches no usable stable candidate.
 - ``allow``: pre-releases compete with stable releases.
 - ``disallow``: never a pre-release.
 - ``explicit``: pre-releases only for packages whose root requirement names one (``!=``
   does not count); there they compete as under ``allow``.
-- ``pep440``: pip's behaviour: each specifier admits pre-releases when it names one, or when
-  no final release matches it. That is a property of each requirement, so it is applied when
-  the requirement is turned into a set (:func:`requirement_mask`), not at decision time.
+- ``pep440``: pip's behaviour: a specifier admits pre-releases when it names one (or the
+  user's requirements on the package do), or when no final release matches it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from packaging.specifiers import SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
+from resolve.solver.provider import Narrowed
 from resolve.solver.versionset import Universe, VersionSet
 
 __all__ = [
+    "MODE_NAMES",
     "PrereleaseMode",
     "PrereleasePolicy",
     "choose_version",
+    "excluded_note",
     "names_prerelease",
     "requirement_mask",
+    "requirement_set",
 ]
+
+#: uv's name for ``if-necessary``, accepted wherever a mode is (flags, rules, uv config).
+UV_IF_NECESSARY = "if-necessary-or-explicit"
 
 
 class PrereleaseMode(StrEnum):
@@ -44,17 +52,27 @@ class PrereleaseMode(StrEnum):
     EXPLICIT = "explicit"
     PEP440 = "pep440"
 
+    @classmethod
+    def _missing_(cls, value: object) -> PrereleaseMode | None:
+        return cls.IF_NECESSARY if value == UV_IF_NECESSARY else None
+
+
+#: Every spelling a mode may be given in, for choices and messages.
+MODE_NAMES = (*(m.value for m in PrereleaseMode), UV_IF_NECESSARY)
+
 
 def names_prerelease(spec: SpecifierSet | str) -> bool:
-    """Whether a specifier mentions a pre-release, ignoring ``!=`` (SEMANTICS §2)."""
+    """Whether a specifier mentions a pre-release, ignoring ``!=`` and wildcards
+    (SEMANTICS §2); ``===1.0a1`` names one when its text is a pre-release version."""
     specs = SpecifierSet(spec) if isinstance(spec, str) else spec
     for one in specs:
         if one.operator == "!=" or one.version.endswith(".*"):
             continue
-        if one.operator == "===":
+        try:
+            if Version(one.version).is_prerelease:
+                return True
+        except InvalidVersion:  # "===" compares text: "===foo" names no version at all
             continue
-        if Version(one.version).is_prerelease:
-            return True
     return False
 
 
@@ -81,26 +99,65 @@ class PrereleasePolicy:
         return mode
 
 
-def requirement_mask(mode: PrereleaseMode, universe: Universe, spec: SpecifierSet | str) -> int:
-    """The set a requirement contributes to the solver under ``mode``.
+def requirement_mask(
+    mode: PrereleaseMode,
+    universe: Universe,
+    spec: SpecifierSet | str,
+    *,
+    named: bool = False,
+    has_stable: Callable[[int], bool] = bool,
+) -> int:
+    """The versions a requirement admits under ``mode``: what ``spec`` matches, less the
+    pre-releases the policy keeps out.
 
-    Only ``pep440`` differs from plain matching: it drops pre-releases unless the specifier
-    names one or no final release matches (``SpecifierSet.filter`` with no explicit flag).
+    ``named`` says that the user's requirements name a pre-release of the package (under
+    ``explicit``: a root requirement does). ``has_stable(mask)`` says whether ``mask`` holds a
+    stable candidate usable on the target; ``if-necessary`` admits pre-releases only when the
+    requirement matches none (``pep440`` asks only whether any final release matches, as pip).
     """
     mask = universe.mask(spec)
-    if mode is not PrereleaseMode.PEP440 or not mask & universe.prereleases:
+    pre = mask & universe.prereleases
+    if not pre or mode is PrereleaseMode.ALLOW:
         return mask
-    if names_prerelease(spec):
+    finals = mask & ~pre
+    if mode is PrereleaseMode.DISALLOW:
+        return finals
+    if mode is PrereleaseMode.EXPLICIT:
+        return mask if named else finals
+    if named or names_prerelease(spec):
         return mask
-    finals = mask & ~universe.prereleases
-    return finals if finals else mask
+    if mode is PrereleaseMode.PEP440:
+        return finals if finals else mask
+    return finals if has_stable(finals) else mask
 
 
-def _pick(mask: int, universe: Universe, lowest: bool) -> Version | None:
-    if not mask:
-        return None
-    i = (mask & -mask).bit_length() - 1 if lowest else mask.bit_length() - 1
-    return universe.versions[i]
+def requirement_set(
+    mode: PrereleaseMode,
+    universe: Universe,
+    spec: str,
+    *,
+    named: bool = False,
+    has_stable: Callable[[int], bool] = bool,
+) -> str | Narrowed:
+    """The solver requirement for ``spec``: its text when the policy keeps every version it
+    matches (the solver's cached path), else the narrowed set with the text and a note that
+    says which versions the policy kept out, for the report."""
+    kept = requirement_mask(mode, universe, spec, named=named, has_stable=has_stable)
+    matched = universe.mask(spec)
+    if kept == matched:
+        return spec
+    note = excluded_note(mode, VersionSet(universe, matched & ~kept))
+    return Narrowed(VersionSet(universe, kept), spec, note)
+
+
+def excluded_note(mode: PrereleaseMode, excluded: VersionSet, listed: int = 3) -> str:
+    """The report's note: "2.0b1 is a pre-release, not allowed by policy `if-necessary`"."""
+    versions = [str(v) for v in excluded]
+    shown = ", ".join(versions[-listed:])
+    if len(versions) > listed:  # the newest ones, as the hints list them
+        shown += f" and {len(versions) - listed} older"
+    what = "is a pre-release" if len(versions) == 1 else "are pre-releases"
+    return f"{shown} {what}, not allowed by policy `{mode}`"
 
 
 def choose_version(
@@ -110,29 +167,21 @@ def choose_version(
     lowest: bool = False,
     preferred: Version | None = None,
 ) -> Version | None:
-    """Pick from ``allowed`` under ``mode`` (already resolved with ``effective``).
+    """Pick from ``allowed``: ``preferred`` (from an existing lock) when it is allowed, else
+    the highest (or lowest) version, stable first under ``if-necessary`` (SEMANTICS D4, D5).
 
-    ``preferred`` (from an existing lock) wins whenever it is allowed and the mode admits
-    pre-releases at all. Returns None when the mode admits nothing in ``allowed``; the
-    solver records that as "no versions of P match S", and the caller's hints explain why.
+    Every requirement's set was narrowed by the policy already (:func:`requirement_set`), so
+    a pre-release in ``allowed`` is one every requirement on the package admits.
     """
-    universe = allowed.universe
-    mask = allowed.mask
-    competes = mode is PrereleaseMode.ALLOW or mode is PrereleaseMode.PEP440
-    if (
-        preferred is not None
-        and preferred in allowed
-        and (not preferred.is_prerelease or competes or mode is PrereleaseMode.IF_NECESSARY)
-    ):
+    if preferred is not None and preferred in allowed:
         return preferred
-    if competes:
-        # pep440 sets were filtered when the requirements were read (requirement_mask).
-        return _pick(mask, universe, lowest)
-    # Scan from the preferred end: the first stable candidate is usually the first one
-    # looked at, so no per-universe pre-release mask is needed.
-    for version in allowed if lowest else allowed.descending():
-        if not version.is_prerelease:
-            return version
-    if mode is PrereleaseMode.IF_NECESSARY:
-        return _pick(mask, universe, lowest)
-    return None
+    mask = allowed.mask
+    if not mask:
+        return None
+    if mode is PrereleaseMode.IF_NECESSARY and mask & allowed.universe.prereleases:
+        # Scan from the preferred end: the first stable one is usually the first looked at.
+        for version in allowed if lowest else allowed.descending():
+            if not version.is_prerelease:
+                return version
+    i = (mask & -mask).bit_length() - 1 if lowest else mask.bit_length() - 1
+    return allowed.universe.versions[i]

@@ -101,7 +101,8 @@ class _Sentences:
             if term.positive:
                 continue
             if isinstance(cause, Dependency) and cause.requirement is not None:
-                found.append(f"{self.display(term.package)}{cause.requirement.strip()}")
+                wanted = f"{self.display(term.package)}{cause.requirement.strip()}"
+                found.append(f"{wanted} ({cause.note})" if cause.note else wanted)
             else:
                 found.append(self.term(term))
         return found
@@ -113,7 +114,10 @@ class _Sentences:
             # The requirement matched no candidate, so its term was dropped.
             name = self.display(cause.dependency)
             wanted = f"{name}{(cause.requirement or '').strip()}"
-            which = "matches no versions" if cause.requirement else "has no versions"
+            if cause.note:  # there are versions; the policy kept them out (SEMANTICS §3)
+                which = f"matches no versions the policy allows ({cause.note})"
+            else:
+                which = "matches no versions" if cause.requirement else "has no versions"
             return f"{self.depends(list(terms), wanted)} which {which}"
         if isinstance(cause, NoVersions):
             term = terms[0]

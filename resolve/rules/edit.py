@@ -15,7 +15,7 @@ from typing import Any
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import InvalidName, canonicalize_name
 
-from resolve.policy.prerelease import PrereleaseMode
+from resolve.policy.prerelease import MODE_NAMES, PrereleaseMode
 from resolve.rules.model import (
     Cutoff,
     IndexRule,
@@ -134,7 +134,7 @@ def parse_strategy(value: str) -> IndexStrategy:
 
 
 def parse_mode(value: str, what: str = "prerelease") -> PrereleaseMode:
-    return PrereleaseMode(_choice(value, f"{what} mode", [m.value for m in PrereleaseMode]))
+    return PrereleaseMode(_choice(value, f"{what} mode", MODE_NAMES))
 
 
 def parse_optional_cutoff(value: str | bool) -> Cutoff:

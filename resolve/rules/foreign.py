@@ -161,14 +161,7 @@ def _uv_prerelease(uv: TomlTable, imported: Imported) -> None:
     mode = uv.text("prerelease")
     if mode is None:
         return
-    if mode == "if-necessary-or-explicit":
-        # uv's default: the per-requirement part is what `pep440` and `explicit` do in part.
-        imported.notes.append(
-            f"{uv.where}prerelease = {mode!r}: not imported (no exact equivalent; choose one "
-            "with `mirror rules set prerelease if-necessary|explicit|pep440`)"
-        )
-        return
-    with uv.source.at(mode):
+    with uv.source.at(mode):  # uv's "if-necessary-or-explicit" is our if-necessary
         imported.changes["prerelease"] = parse_mode(mode)
 
 

@@ -13,7 +13,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from resolve.solver.incompatibility import NoSolution, NoVersions, Root
-from resolve.solver.provider import Prioritizer, Provider, Requirement, Unavailable
+from resolve.solver.provider import Narrowed, Prioritizer, Provider, Requirement, Unavailable
 from resolve.solver.reporter import BaseReporter, Reporter
 from resolve.solver.store import Store, TermMasks
 from resolve.solver.versionset import Universe, VersionSet
@@ -23,8 +23,8 @@ __all__ = ["Engine"]
 # One entry of a package's assignment history:
 # (position in the trail, decision level, term, accumulated intersection, cause id or -1).
 _Assignment = tuple[int, int, int, int, int]
-# A dependency of one candidate: (package, allowed mask, requirement text).
-_Dep = tuple[str, int, str | None]
+# A dependency of one candidate: (package, allowed mask, requirement text, policy note).
+_Dep = tuple[str, int, str | None, str | None]
 
 
 class Engine:
@@ -79,21 +79,31 @@ class Engine:
             self._register(package, universe)
         return universe
 
-    def _requirement(self, package: str, requirement: Requirement) -> tuple[int, str | None]:
+    def _requirement(
+        self, package: str, requirement: Requirement
+    ) -> tuple[int, str | None, str | None]:
+        """(mask, requirement text, policy note) of one dependency."""
         universe = self._universe(package)
         if isinstance(requirement, str):
-            return universe.mask(requirement), requirement
+            return universe.mask(requirement), requirement, None
         if isinstance(requirement, SpecifierSet):
             text = str(requirement)
-            return universe.mask(text), text
+            return universe.mask(text), text, None
         if isinstance(requirement, Version):
-            return universe.pin(requirement), f"=={requirement}"
+            return universe.pin(requirement), f"=={requirement}", None
+        if isinstance(requirement, Narrowed):
+            return self._own_set(package, requirement.versions), requirement.text, requirement.note
         if isinstance(requirement, VersionSet):
-            other = requirement.universe
-            if other is not universe and other.versions != universe.versions:
-                raise ValueError(f"{package}: version set over a different candidate list")
-            return requirement.mask, None
+            return self._own_set(package, requirement), None, None
         raise TypeError(f"{package}: unsupported requirement {requirement!r}")
+
+    def _own_set(self, package: str, versions: VersionSet) -> int:
+        """The mask of a set the provider built, checked to be over the same candidates."""
+        universe = self.universes[package]
+        other = versions.universe
+        if other is not universe and other.versions != universe.versions:
+            raise ValueError(f"{package}: version set over a different candidate list")
+        return versions.mask
 
     def _dependencies(self, package: str, index: int) -> list[_Dep] | Unavailable:
         key = (package, index)
@@ -106,9 +116,9 @@ class Engine:
             else:
                 found = []
                 for name in sorted(raw):  # sorted: never depend on the provider's dict order
-                    allowed, text = self._requirement(name, raw[name])
+                    allowed, text, note = self._requirement(name, raw[name])
                     if name != package:
-                        found.append((name, allowed, text))
+                        found.append((name, allowed, text, note))
                     elif not allowed >> index & 1:
                         found = Unavailable(f"it depends on itself at {text or 'another version'}")
                         break
@@ -225,9 +235,11 @@ class Engine:
         acc, full, store = self.acc, self._full, self.store
         ids = []
         ruled_out = False
-        for dependency, allowed, text in dependencies:
+        for dependency, allowed, text, note in dependencies:
             negated = full[dependency] ^ allowed
-            ids.append(store.dependency(package, 1 << index, dependency, allowed, negated, text))
+            ids.append(
+                store.dependency(package, 1 << index, dependency, allowed, negated, text, note)
+            )
             mask = acc[dependency]
             if mask & negated == mask:
                 ruled_out = True

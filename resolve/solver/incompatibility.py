@@ -53,12 +53,14 @@ class Dependency:
 
     ``requirement`` is the specifier text as the provider gave it (``None`` for a set the
     provider computed itself); reports prefer it to a range derived from the bitmask.
+    ``note`` says which matching versions policy kept out of the set, if any.
     When it matches no candidate the incompatibility has only the depender's term.
     """
 
     package: str
     dependency: str
     requirement: str | None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

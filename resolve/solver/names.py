@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from resolve.solver.provider import Narrowed, Requirement
 from resolve.solver.versionset import Universe, VersionSet
 
 __all__ = ["ROOT", "base_name", "pin_base", "split_extra", "virtual"]
@@ -37,7 +37,7 @@ def virtual(name: str, extra: str) -> str:
 
 
 def pin_base(
-    found: MutableMapping[str, SpecifierSet | str | Version | VersionSet],
+    found: MutableMapping[str, Requirement],
     universe: Universe,
     base: str,
     version: Version,
@@ -49,5 +49,7 @@ def pin_base(
     if own is None:
         found[base] = version
         return
+    if isinstance(own, Narrowed):
+        own = own.versions
     mask = own.mask if isinstance(own, VersionSet) else universe.mask(str(own))
     found[base] = VersionSet(universe, mask & universe.pin(version))

@@ -16,7 +16,26 @@ from packaging.version import Version
 
 from resolve.solver.versionset import VersionSet
 
-__all__ = ["Dependencies", "Prioritizer", "Provider", "Requirement", "Unavailable"]
+__all__ = [
+    "Dependencies",
+    "Narrowed",
+    "Prioritizer",
+    "Provider",
+    "Requirement",
+    "Unavailable",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Narrowed:
+    """A requirement whose set the provider narrowed by policy: the versions it admits, the
+    requirement's own text, and a note on what the policy kept out, for the report ("2.0b1
+    is a pre-release, not allowed by policy `if-necessary`")."""
+
+    versions: VersionSet
+    text: str
+    note: str
+
 
 #: What a dependency may be constrained to:
 #:
@@ -25,8 +44,9 @@ __all__ = ["Dependencies", "Prioritizer", "Provider", "Requirement", "Unavailabl
 #: - ``Version``: exactly that candidate, local label included (how ``name[extra]`` pins its
 #:   base package to its own version);
 #: - ``VersionSet``: a set the provider computed itself over the same candidate list, e.g.
-#:   with a pre-release filter (see :func:`resolve.policy.prerelease.requirement_mask`).
-Requirement: TypeAlias = SpecifierSet | str | Version | VersionSet
+#:   with a pre-release filter (see :func:`resolve.policy.prerelease.requirement_mask`);
+#: - ``Narrowed``: such a set with the requirement's text and why it is narrower.
+Requirement: TypeAlias = SpecifierSet | str | Version | VersionSet | Narrowed
 
 #: Dependencies of one version: package -> requirement. Order does not matter; the solver
 #: sorts by package name. One entry per package: the provider intersects repeated

@@ -70,7 +70,7 @@ def solve(
         dependencies = engine.dependencies[(package, decided[package])]
         if isinstance(dependencies, Unavailable):  # pragma: no cover - never decided
             continue
-        for name, _, _ in dependencies:
+        for name, *_ in dependencies:
             if name in via:
                 via[name].append(package)
     return Resolution(pins, {p: tuple(v) for p, v in via.items()})

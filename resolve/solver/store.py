@@ -44,7 +44,7 @@ class Store:
         # Merge keys -> live id. Merging "a==1 depends on b>=2" and "a==2 depends on b>=2"
         # into "a in {1, 2} depends on b>=2" (pubgrub-rs does the same) lets one conflict rule
         # out many versions at once and reads better in reports.
-        self._deps: dict[tuple[str, str, int, str | None], int] = {}
+        self._deps: dict[tuple[str, str, int, str | None, str | None], int] = {}
         self._unavailable: dict[tuple[str, Unavailable], int] = {}
 
     def add(self, terms: TermMasks, cause: InternalCause, *, attach: bool = True) -> int:
@@ -68,13 +68,20 @@ class Store:
         return self.add(terms, cause)
 
     def dependency(
-        self, package: str, bit: int, dependency: str, allowed: int, negated: int, text: str | None
+        self,
+        package: str,
+        bit: int,
+        dependency: str,
+        allowed: int,
+        negated: int,
+        text: str | None,
+        note: str | None = None,
     ) -> int:
         """``package`` at the version ``bit`` depends on ``dependency`` in ``allowed``."""
-        key = (package, dependency, allowed, text)
+        key = (package, dependency, allowed, text, note)
         old = self._deps.get(key)
         if old is None:
-            cause = Dependency(package, dependency, text)
+            cause = Dependency(package, dependency, text, note)
             # A requirement no candidate matches makes its term "any": drop it (pubgrub-rs).
             terms: TermMasks = (
                 ((package, bit), (dependency, negated)) if allowed else ((package, bit),)

@@ -337,7 +337,6 @@ def test_uv_pyproject_import(three: Mirror, tmp_path: Path) -> None:
         "dev-dependencies: not index rules",
         "index[0].authenticate: not imported",
         "sources.mylib: not imported",
-        "'if-necessary-or-explicit': not imported",
         "`mirror index add links http://127.0.0.1:8007/links/ --flat`",
         "pin flatlib: not imported",
     ):

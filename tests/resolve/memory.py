@@ -13,7 +13,7 @@ functions in :mod:`resolve.policy.prerelease` the snapshot provider uses).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,7 +24,7 @@ from resolve.policy.prerelease import (
     PrereleasePolicy,
     choose_version,
     names_prerelease,
-    requirement_mask,
+    requirement_set,
 )
 from resolve.solver.names import ROOT, pin_base, split_extra
 from resolve.solver.provider import Dependencies, Requirement, Unavailable
@@ -115,19 +115,27 @@ class MemoryProvider:
             self.resolution == "lowest-direct" and base in self._direct
         )
         return choose_version(
-            self.policy.effective(base),
+            self.policy.mode(base),
             allowed,
             lowest=lowest,
             preferred=self._preferences.get(base),
         )
 
+    def _has_usable(self, base: str) -> Callable[[int], bool]:
+        """Whether a mask of ``base``'s versions holds one that is not unavailable."""
+        universe, releases = self.versions(base), self._releases.get(base, {})
+        return lambda mask: any(releases[v].unavailable is None for v in VersionSet(universe, mask))
+
     def _requirements(self, requires: Mapping[str, str]) -> dict[str, Requirement]:
         found: dict[str, Requirement] = {}
         for name, spec in requires.items():
-            mode = self.policy.mode(split_extra(name)[0])
-            if mode is PrereleaseMode.PEP440:
-                universe = self.versions(name)
-                found[name] = VersionSet(universe, requirement_mask(mode, universe, spec))
-            else:
-                found[name] = spec
+            base = split_extra(name)[0]
+            mode = self.policy.mode(base)
+            found[name] = requirement_set(
+                mode,
+                self.versions(name),
+                spec,
+                named=base in self.policy.explicit,
+                has_stable=self._has_usable(base),
+            )
         return found

@@ -105,12 +105,13 @@ def test_no_matching_versions_and_unavailable_reasons() -> None:
     )
 
 
-def test_policy_rejection_reads_as_no_versions() -> None:
+def test_a_policy_rejection_names_the_versions_and_the_policy() -> None:
     with pytest.raises(NoSolution) as caught:
         MemoryProvider({"a": {"1.0a1": {}, "1.0a2": {}}}, {"a": ""}, prerelease="disallow").solve()
     assert render(caught.value) == (
-        "Because none of the versions of a can be chosen and you require a,"
-        " we can conclude that your requirements are unsatisfiable."
+        "Because you require a which matches no versions the policy allows (1.0a1, 1.0a2 are"
+        " pre-releases, not allowed by policy `disallow`), we can conclude that your"
+        " requirements are unsatisfiable."
     )
 
 

@@ -10,7 +10,7 @@ from packaging.version import Version
 
 from resolve.policy.prerelease import PrereleaseMode, PrereleasePolicy
 from resolve.report.derivation import render
-from resolve.solver.incompatibility import Dependency, Derived, NoVersions
+from resolve.solver.incompatibility import Dependency, Derived
 from resolve.solver.reporter import BaseReporter
 from resolve.solver.solve import Dependencies, NoSolution, Unavailable, solve
 from resolve.solver.versionset import VersionSet
@@ -176,11 +176,12 @@ def test_provider_choosing_outside_the_allowed_set_is_an_error() -> None:
         Wrong({"a": {"1.0": {}}}, {"a": ""}).solve()
 
 
-def test_no_versions_when_policy_admits_none() -> None:
+def test_a_requirement_the_policy_admits_nothing_of_says_why() -> None:
     failure = fails({"a": {"1.0a1": {}}}, {"a": ""}, prerelease="disallow")
     cause = failure.incompatibility.cause
-    assert isinstance(cause, Derived)
-    assert isinstance(cause.conflict.cause, NoVersions) or isinstance(cause.other.cause, NoVersions)
+    assert cause == Dependency(
+        ROOT, "a", "", "1.0a1 is a pre-release, not allowed by policy `disallow`"
+    )
 
 
 class _Plain:
@@ -402,7 +403,10 @@ def test_prerelease_scenarios(
 def test_d9_disallow_rejects_the_beta_without_an_override() -> None:
     index: Index = {"a": {"1.0": {"c": "==2.0.0b1"}}, "c": {"1.0": {}, "2.0.0b1": {}}}
     failure = fails(index, {"a": ""}, prerelease="disallow")
-    assert "no versions of c match ==2.0.0b1" in render(failure)
+    assert (
+        "a==1.0 depends on c==2.0.0b1 which matches no versions the policy allows "
+        "(2.0.0b1 is a pre-release, not allowed by policy `disallow`)"
+    ) in render(failure)
     assert pins(index, {"a": ""}, prerelease="pep440") == {"a": "1.0", "c": "2.0.0b1"}
 
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from resolve.policy.prerelease import names_prerelease
 from resolve.report.derivation import render
 from resolve.solver.solve import NoSolution
 from tests.resolve.memory import MemoryProvider, Release, split_extra
@@ -68,8 +69,28 @@ def solve(problem: Problem) -> dict[str, str] | str:
     return {name: str(version) for name, version in result.pins.items()}
 
 
+def admits(index: Index, roots: Mapping[str, str], base: str, spec: str, version: Version) -> bool:
+    """Does one requirement admit ``version`` under ``if-necessary`` (SEMANTICS §3)? Its own
+    matching, and a pre-release only when the requirement or a root requirement on the package
+    names one, or when the requirement matches no usable stable version."""
+    specifier = SpecifierSet(spec)
+    if not specifier.contains(version, prereleases=True):
+        return False
+    if not version.is_prerelease or names_prerelease(spec):
+        return True
+    if any(split_extra(n)[0] == base and names_prerelease(s) for n, s in roots.items()):
+        return True
+    return not any(
+        not Version(v).is_prerelease
+        and release.unavailable is None
+        and specifier.contains(Version(v), prereleases=True)
+        for v, release in index[base].items()
+    )
+
+
 def satisfies(index: Index, requires: Mapping[str, str], chosen: Mapping[str, Version]) -> bool:
-    """Does selecting ``chosen`` (base packages only) meet every requirement in force?"""
+    """Does selecting ``chosen`` (base packages only) meet every requirement in force, under
+    the default pre-release policy?"""
     pending = list(requires.items())
     for name, version in chosen.items():
         release = index[name].get(str(version))
@@ -81,7 +102,7 @@ def satisfies(index: Index, requires: Mapping[str, str], chosen: Mapping[str, Ve
         name, spec = pending.pop()
         base, extra = split_extra(name)
         found = chosen.get(base)
-        if found is None or not SpecifierSet(spec).contains(found, prereleases=True):
+        if found is None or not admits(index, requires, base, spec, found):
             return False
         if extra is not None and name not in extras_done:
             extras_done.add(name)
