@@ -27,6 +27,7 @@ from resolve.report.hints import (
     involved_packages,
     missing_data,
 )
+from resolve.report.kept_pins import unkept_pins
 from resolve.rules.model import RuleSet
 from resolve.solver.incompatibility import NoSolution
 from resolve.solver.names import ROOT, split_extra
@@ -190,6 +191,9 @@ def resolve_once(
         )
     incomplete = _incomplete(provider, requirements, target_flags)
     lock, warnings = _lock(reader, rules, target, provider, result, requirements, command)
+    warnings += unkept_pins(
+        request.preferences, result.pins, provider.projects, request.requirements
+    )
     if incomplete is not None:
         lock = replace(lock, incomplete=incomplete.missing)
     return Outcome(

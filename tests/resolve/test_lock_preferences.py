@@ -86,8 +86,53 @@ def test_a_preference_outside_the_new_range_gives_way(
 ) -> None:
     mirror, _ = releases
     resolved(mirror, "a", *TARGET, "-o", "requirements.txt")
-    assert resolved(mirror, "a<2", *TARGET, "-o", "requirements.txt") == ""
+    result = invoke(mirror, "a<2", *TARGET, "-o", "requirements.txt")
+    assert result.exit_code == 0, result.output
     assert locked(Path("requirements.txt")) == {"a": "1.0", "b": "2.0"}
+    # SEMANTICS §7: a pin that cannot be kept is never replaced without a word.
+    assert result.stderr.splitlines()[0] == (
+        "warning: the existing lock's pin a==2.0 is not kept (a is now 1.0): "
+        "the requirement a<2 excludes it"
+    )
+
+
+def test_every_pin_that_cannot_be_kept_is_reported(
+    releases: tuple[Mirror, FixtureIndex],
+) -> None:
+    mirror, index = releases
+    resolved(mirror, "a", *TARGET, "-o", "requirements.txt")
+    # b 2.0 leaves the index; a new release of c wants an older b.
+    index.project("b").files[:] = [f for f in index.project("b").files if f.release != "2.0"]
+    make_project(index, "c", ["1.0"], deps=["b<2"])
+    mirror.sync("a", "b", "c", "--versions", "all", "--quiet")
+    text = Path("requirements.txt").read_text()
+    Path("requirements.txt").write_text(text + "c==0.9\n")
+
+    result = invoke(mirror, "a", "c", *TARGET, "-o", "requirements.txt")
+    assert result.exit_code == 0, result.output
+    assert locked(Path("requirements.txt")) == {"a": "2.0", "b": "1.0", "c": "1.0"}
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: the existing lock's pin b==2.0 is not kept (b is now 1.0): the snapshot "
+        "offers no b 2.0 that the rules and the target allow",
+        "warning: the existing lock's pin c==0.9 is not kept (c is now 1.0): the snapshot "
+        "offers no c 0.9 that the rules and the target allow",
+    ]
+
+
+def test_a_pin_a_dependency_excludes_says_so(releases: tuple[Mirror, FixtureIndex]) -> None:
+    mirror, index = releases
+    resolved(mirror, "a", *TARGET, "-o", "requirements.txt")
+    make_project(index, "c", ["1.0"], deps=["b<2"])
+    mirror.sync("a", "b", "c", "--versions", "all", "--quiet")
+
+    result = invoke(mirror, "a", "c", *TARGET, "-o", "requirements.txt")
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: the existing lock's pin b==2.0 is not kept (b is now 1.0): a dependency's "
+        "requirement or the pre-release policy excludes it; `resolve --explain b` shows why "
+        "each version is or is not used"
+    ) in result.stderr
 
 
 def test_a_kept_pin_that_was_yanked_since(releases: tuple[Mirror, FixtureIndex]) -> None:
@@ -173,3 +218,22 @@ def test_an_unusable_preference_names_the_lock(
         read_preferences(Path("requirements.txt"))
     assert caught.value.message.startswith(message)
     assert caught.value.hint is not None and "another -o FILE" in caught.value.hint
+
+
+def test_a_kept_pin_without_metadata_is_missing_data(
+    mirror: Mirror, serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pin would be kept online: a snapshot without its metadata stops with exit 4 rather
+    than moving the pin to the newest version it has metadata for."""
+    index = FixtureIndex()
+    make_project(index, "a", ["1.0", "2.0"], deps=["b>=1"])
+    make_project(index, "b", ["1.0", "2.0"])
+    add_indexes(mirror, serve, pypi=index)
+    mirror.sync("a", "b", "--versions", "latest:1", "--quiet")
+    monkeypatch.chdir(tmp_path)
+    Path("requirements.txt").write_text("a==2.0\nb==1.0\n")
+
+    result = invoke(mirror, "a", *TARGET, "-o", "requirements.txt")
+    assert result.exit_code == 4, result.output
+    assert "needs: core metadata of b==1.0\n" in result.stderr
+    assert Path("requirements.txt").read_text() == "a==2.0\nb==1.0\n"
