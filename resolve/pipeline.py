@@ -180,6 +180,7 @@ def resolve_once(
             needed_metadata=provider.missing_metadata,
             roots=requirements,
             target_flags=target_flags,
+            markers=provider.markers,
         )
         return Outcome(
             lock=None,
@@ -249,7 +250,11 @@ def _lock(
     packages: list[LockedPackage] = []
     warnings: list[str] = []
     for package, version in result.pins.items():
-        if split_extra(package)[1] is not None:
+        base, extra = split_extra(package)
+        if extra is not None:
+            if (base, version, extra) in provider.unknown_extras:
+                # pip's wording: the install goes on without the extra's requirements.
+                warnings.append(f"{base} {version} does not provide the extra '{extra}'")
             continue
         candidate = provider.project(package).versions[version]
         yanked = candidate.yanked

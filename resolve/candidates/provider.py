@@ -14,7 +14,7 @@ missing): ``resolve`` stops on it (SEMANTICS §7) and ``mirror sync --closure`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -88,6 +88,8 @@ class SnapshotProvider:
         self.missing_projects: set[str] = set()
         #: Yanked versions used anyway, with the yank reason (SEMANTICS E3, E5).
         self.yanked_used: dict[str, tuple[Version, str]] = {}
+        #: (project, version, extra) asked for where that version does not provide the extra.
+        self.unknown_extras: set[tuple[str, Version, str]] = set()
 
         roots = [r for r in request.requirements if self._applies(r.marker, "")]
         self._roots = roots
@@ -167,6 +169,8 @@ class SnapshotProvider:
                 [r for r in parsed if self._applies(r.marker, "")], extra=None
             )
         else:
+            if not _provides(metadata.provides_extra, parsed, extra):
+                self.unknown_extras.add((base, version, extra))
             found = self._requirements(
                 [
                     r
@@ -288,6 +292,25 @@ class SnapshotProvider:
             if candidate.yanked is None or self._yank_allowed(base, version):
                 return True
         return False
+
+
+def _provides(declared: Iterable[str], requirements: Iterable[Requirement], extra: str) -> bool:
+    """Whether a distribution provides ``extra``: its Provides-Extra (core metadata 2.1)
+    names it (PEP 685: names compare normalised), or, in older metadata without the field, a
+    requirement's marker mentions it."""
+    names = {canonicalize_name(e) for e in declared}
+    if names:
+        return extra in names
+    return any(
+        r.marker is not None and extra in {canonicalize_name(w) for w in _marker_words(r.marker)}
+        for r in requirements
+    )
+
+
+def _marker_words(marker: Marker) -> Iterator[str]:
+    """The quoted values of a marker (``extra == "socks"`` gives ``socks``)."""
+    for part in str(marker).split('"')[1::2]:
+        yield part
 
 
 def _by_name(requirements: Iterable[Requirement]) -> dict[str, list[Requirement]]:

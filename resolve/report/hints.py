@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -58,6 +58,8 @@ def failure_hints(
     projects: dict[str, ProjectCandidates],
     rules: RuleSet,
     policy_mode: dict[str, PrereleaseMode],
+    *,
+    markers: Mapping[str, str],
     needed_metadata: Collection[tuple[str, str]] | None = None,
     roots: Sequence[InputRequirement] = (),
     target_flags: Sequence[str] = (),
@@ -68,7 +70,7 @@ def failure_hints(
     ran into; when given, the ``mirror sync`` hint names those only, not every old version
     that a ``--versions latest:N`` sync left without metadata. ``roots`` are the requirements
     resolved and ``target_flags`` the target's options, for the ``mirror sync`` commands (see
-    :func:`sync_command`).
+    :func:`sync_command`); ``markers`` the target's marker values, for pins with markers.
     """
     hints: list[str] = []
     missing: list[str] = []
@@ -84,7 +86,7 @@ def failure_hints(
                 hints.append(
                     _problem_hint(name, problem.kind, problem.index, problem.detail, command)
                 )
-        hints.extend(_index_hints(project, rules))
+        hints.extend(_index_hints(project, rules, markers))
         hints.extend(_version_hints(project, rules))
         mode = policy_mode.get(name)
         if mode is not None:
@@ -205,7 +207,9 @@ def _problem_hint(name: str, kind: str, index: str | None, detail: str, command:
     )
 
 
-def _index_hints(project: ProjectCandidates, rules: RuleSet) -> Iterator[str]:
+def _index_hints(
+    project: ProjectCandidates, rules: RuleSet, markers: Mapping[str, str]
+) -> Iterator[str]:
     name = project.name
     if not project.versions and not project.problems and project.supplying:
         yield f"index {project.supplying[0]} lists {name} but offers no usable files for it"
@@ -238,7 +242,7 @@ def _index_hints(project: ProjectCandidates, rules: RuleSet) -> Iterator[str]:
                     "would pass over the refusal"
                 )
             continue
-        pin = next((p for p in rules.pins if p.matches(name, {})), None)
+        pin = rules.pin_for(name, markers)  # the target's markers, never this machine's
         rule = rules.index(index)
         if pin is not None:
             yield (

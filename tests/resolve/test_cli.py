@@ -441,3 +441,27 @@ def test_verbose_prints_the_solvers_decisions(shop: Mirror) -> None:
     assert any(step.startswith("decide flask 3.0") for step in steps)
     assert steps[-1].endswith("backtracks")
     assert "decide" not in invoke(shop, "app[web]", *TARGET).stderr
+
+
+def test_a_pin_with_a_marker_is_hinted_for_the_target(mirror: Mirror, serve: Serve) -> None:
+    """The pin applies on Windows only: resolving for Windows on any machine names it."""
+    corp, pypi = FixtureIndex(), FixtureIndex()
+    make_project(corp, "other", ["1.0"])
+    make_project(pypi, "foo", ["1.0"])
+    add_indexes(mirror, serve, corp=corp, pypi=pypi)
+    mirror.run("rules", "pin", "foo", "corp", "--marker", "sys_platform == 'win32'")
+    mirror.sync("foo", "other", "--quiet")
+
+    assert pins(resolved(mirror, "foo", *TARGET)) == {"foo": "1.0"}
+    stderr = failed(mirror, "foo", "--python-platform", "windows", "--python-version", "3.12")
+    assert (
+        "hint: foo 1.0 exists on index pypi, which the pin `foo` excludes (it allows corp)"
+    ) in stderr
+
+
+def test_an_extra_the_distribution_does_not_provide_is_a_warning(shop: Mirror) -> None:
+    result = invoke(shop, "app[web,nope]", *TARGET)
+    assert result.exit_code == 0, result.output
+    assert pins(result.stdout)["flask"] == "3.0"  # the extra it has still counts
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: app 1.0 does not provide the extra 'nope'"]
