@@ -14,7 +14,7 @@ missing): ``resolve`` stops on it (SEMANTICS §7) and ``mirror sync --closure`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -301,16 +301,12 @@ def _provides(declared: Iterable[str], requirements: Iterable[Requirement], extr
     names = {canonicalize_name(e) for e in declared}
     if names:
         return extra in names
+    # A marker's quoted values are every other piece of its text (``extra == "socks"``).
     return any(
-        r.marker is not None and extra in {canonicalize_name(w) for w in _marker_words(r.marker)}
+        r.marker is not None
+        and extra in {canonicalize_name(w) for w in str(r.marker).split('"')[1::2]}
         for r in requirements
     )
-
-
-def _marker_words(marker: Marker) -> Iterator[str]:
-    """The quoted values of a marker (``extra == "socks"`` gives ``socks``)."""
-    for part in str(marker).split('"')[1::2]:
-        yield part
 
 
 def _by_name(requirements: Iterable[Requirement]) -> dict[str, list[Requirement]]:
