@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import json
 import random
+import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -413,3 +414,34 @@ def test_removing_a_dependency_keeps_a_lock_possible(
     reduced = problem.without(data.draw(st.sampled_from(edges)))
     if publishing.lock(problem) is not None:
         assert publishing.lock(reduced) is not None
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(REQUESTS[:4]), st.randoms(use_true_random=False), st.floats(0.05, 0.6))
+def test_deleted_metadata_gives_the_same_lock_or_exit_4(
+    snapshot: Mirror, request: tuple[str, ...], rng: random.Random, share: float
+) -> None:
+    """SEMANTICS §7: delete random core metadata rows from the complete snapshot; `resolve`
+    gives the complete snapshot's answer (lock or report) or exit 4, never a third answer."""
+    args = (*request, *TARGET, "--format", "json")
+    complete = outcome(snapshot, *args)
+    with tempfile.TemporaryDirectory() as home:
+        damaged = Mirror(Path(home) / "mirror.db", snapshot.env)
+        damaged.db.write_bytes(snapshot.db.read_bytes())
+        with contextlib.closing(sqlite3.connect(damaged.db)) as db, db:
+            keys = "snapshot_id, index_id, filename"
+            rows = list(db.execute(f"SELECT {keys} FROM snapshot_metadata ORDER BY {keys}"))
+            gone = [r for r in rows if rng.random() < share]
+            db.executemany(
+                "DELETE FROM snapshot_metadata "
+                "WHERE snapshot_id = ? AND index_id = ? AND filename = ?",
+                gone,
+            )
+        code, stdout, stderr = outcome(damaged, *args)
+    event(f"exit {code}")
+    if code == 4:
+        assert "error: the snapshot lacks data this resolution needs: " in stderr
+        assert json.loads(stdout)["missing"]
+    else:
+        assert (code, stdout) == complete[:2], stderr
