@@ -99,15 +99,17 @@ class SnapshotProvider:
             canonicalize_name(r.name) for r in roots if names_prerelease(r.specifier)
         )
         self.policy = rules.prerelease_policy(explicit)
-        # Packages whose pre-releases the user's own requirements, constraints or overrides
-        # name (SEMANTICS §3). A dependency's requirement that names one admits them in its
+        # Packages whose pre-releases the user's own requirements, constraints, overrides or
+        # existing lock name (SEMANTICS §3: a kept pre-release pin is named by the lock). A dependency's requirement that names one admits them in its
         # own set only: what a set admits never depends on the order requirements are read.
-        self._named = explicit | {
+        # Under pep440 (only) the set grows as requirements are read, as pip's does.
+        self._named = set(explicit) | {
             name
             for group in (self._constraints, self._overrides)
             for name, requirements in group.items()
             if any(names_prerelease(r.specifier) for r in requirements)
         }
+        self._named.update(n for n, v in request.preferences.items() if v.is_prerelease)
         self._direct = {canonicalize_name(r.name) for r in roots}
         # Exact root pins admit a yanked version (PEP 592: "==" without a wildcard, "===").
         self._exact: dict[str, list[Specifier]] = {}
@@ -193,8 +195,9 @@ class SnapshotProvider:
         )
         mode = self.policy.mode(base)
         preferred = request.preferences.get(base)
+        named = base in self._named
         if self.rules.strategy is not IndexStrategy.UNSAFE_FIRST_MATCH:
-            return choose_version(mode, allowed, lowest=lowest, preferred=preferred)
+            return choose_version(mode, allowed, lowest=lowest, preferred=preferred, named=named)
         # unsafe-first-match: every version of the first index before any of the next.
         if preferred is not None and preferred in allowed:
             return preferred
@@ -204,7 +207,9 @@ class SnapshotProvider:
         for rank_mask in ranks:
             group = allowed.mask & rank_mask
             if group:
-                chosen = choose_version(mode, VersionSet(allowed.universe, group), lowest=lowest)
+                chosen = choose_version(
+                    mode, VersionSet(allowed.universe, group), lowest=lowest, named=named
+                )
                 if chosen is not None:
                     return chosen
         return None
@@ -261,6 +266,8 @@ class SnapshotProvider:
             if constraint is not None:
                 for one in constraint:
                     spec &= one.specifier
+            if self.policy.mode(base) is PrereleaseMode.PEP440 and names_prerelease(spec):
+                self._named.add(base)  # pip merges every specifier it has seen on a package
             found[package] = self._policy_set(base, str(spec))
         return found
 

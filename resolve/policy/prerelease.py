@@ -14,8 +14,10 @@ Modes:
 - ``disallow``: never a pre-release.
 - ``explicit``: pre-releases only for packages whose root requirement names one (``!=``
   does not count); there they compete as under ``allow``.
-- ``pep440``: pip's behaviour: a specifier admits pre-releases when it names one (or the
-  user's requirements on the package do), or when no final release matches it.
+- ``pep440``: pip's behaviour: every specifier on a package counts as one merged set, which
+  admits pre-releases when any of them names one, or when it matches no final release. pip
+  decides that when it picks a version, from the requirements it has seen; so does this
+  mode (:func:`choose_version` with ``named``), and only this mode.
 """
 
 from __future__ import annotations
@@ -113,7 +115,8 @@ def requirement_mask(
     ``named`` says that the user's requirements name a pre-release of the package (under
     ``explicit``: a root requirement does). ``has_stable(mask)`` says whether ``mask`` holds a
     stable candidate usable on the target; ``if-necessary`` admits pre-releases only when the
-    requirement matches none (``pep440`` asks only whether any final release matches, as pip).
+    requirement matches none. ``pep440`` narrows nothing here: its merged set is decided when
+    a version is chosen.
     """
     mask = universe.mask(spec)
     pre = mask & universe.prereleases
@@ -124,10 +127,8 @@ def requirement_mask(
         return finals
     if mode is PrereleaseMode.EXPLICIT:
         return mask if named else finals
-    if named or names_prerelease(spec):
+    if mode is PrereleaseMode.PEP440 or named or names_prerelease(spec):
         return mask
-    if mode is PrereleaseMode.PEP440:
-        return finals if finals else mask
     return finals if has_stable(finals) else mask
 
 
@@ -166,19 +167,25 @@ def choose_version(
     *,
     lowest: bool = False,
     preferred: Version | None = None,
+    named: bool = False,
 ) -> Version | None:
     """Pick from ``allowed``: ``preferred`` (from an existing lock) when it is allowed, else
     the highest (or lowest) version, stable first under ``if-necessary`` (SEMANTICS D4, D5).
 
     Every requirement's set was narrowed by the policy already (:func:`requirement_set`), so
-    a pre-release in ``allowed`` is one every requirement on the package admits.
+    a pre-release in ``allowed`` is one every requirement on the package admits; except under
+    ``pep440``, where a pre-release is chosen only when a requirement seen on the package
+    names one (``named``) or no final release is left, as pip does.
     """
     if preferred is not None and preferred in allowed:
         return preferred
     mask = allowed.mask
     if not mask:
         return None
-    if mode is PrereleaseMode.IF_NECESSARY and mask & allowed.universe.prereleases:
+    stable_first = mode is PrereleaseMode.IF_NECESSARY or (
+        mode is PrereleaseMode.PEP440 and not named
+    )
+    if stable_first and mask & allowed.universe.prereleases:
         # Scan from the preferred end: the first stable one is usually the first looked at.
         for version in allowed if lowest else allowed.descending():
             if not version.is_prerelease:

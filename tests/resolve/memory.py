@@ -75,6 +75,7 @@ class MemoryProvider:
         self.policy = PrereleasePolicy(
             prerelease.default, prerelease.overrides, frozenset(explicit)
         )
+        self._named = set(explicit)
         self.resolution = resolution
         self._direct = {split_extra(n)[0] for n in self.requires}
         self._preferences = {n: Version(v) for n, v in (preferences or {}).items()}
@@ -119,6 +120,7 @@ class MemoryProvider:
             allowed,
             lowest=lowest,
             preferred=self._preferences.get(base),
+            named=base in self._named,
         )
 
     def _has_usable(self, base: str) -> Callable[[int], bool]:
@@ -131,6 +133,8 @@ class MemoryProvider:
         for name, spec in requires.items():
             base = split_extra(name)[0]
             mode = self.policy.mode(base)
+            if mode is PrereleaseMode.PEP440 and names_prerelease(spec):
+                self._named.add(base)  # pip merges every specifier it has seen
             found[name] = requirement_set(
                 mode,
                 self.versions(name),

@@ -469,3 +469,16 @@ def test_the_reporter_hears_decisions_backtracks_and_rejections() -> None:
         "foo": "1.0.0",
         "target": "2.0.0",
     }
+
+
+def test_pep440_merges_every_specifier_on_a_package_as_pip_does() -> None:
+    """A dependency naming a pre-release opens them for the package, as pip's merged
+    specifier does; without it, a final release is preferred."""
+    index: Index = {
+        "a": {"1.0": {}, "2.0b1": {}},
+        "b": {"1.0": {"a": ">=2.0b1"}},
+    }
+    assert pins(index, {"a": ">=1", "b": ""}, prerelease="pep440") == {"a": "2.0b1", "b": "1.0"}
+    assert pins(index, {"a": ">=1"}, prerelease="pep440") == {"a": "1.0"}
+    # The default policy is per requirement: the root's `a>=1` matches a stable release.
+    assert "not allowed by policy `if-necessary`" in render(fails(index, {"a": ">=1", "b": ""}))
