@@ -30,7 +30,7 @@ from bench.synthetic_graph import GENERATOR_VERSION, Graph, build_graph
 from bench.synthetic_index import JSON_CONTENT_TYPE, etag, graph_pages
 
 # Bump when the way snapshots are written here changes (the cache key includes it).
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 BASE_URL = "http://127.0.0.1:8765/simple/"
 TARGET = ("--python-version", "3.12", "--python-platform", "x86_64-manylinux_2_28")
 # Libraries the resolve path must not import (DESIGN.md: resolve reads with stdlib sqlite3 and
@@ -102,7 +102,10 @@ async def _write_snapshot(graph: Graph, url: str) -> dict[str, object]:
             stats.pages_fetched += 1
             stats.bytes_fetched += len(body)
             reader = _MemoryFiles(files)
-            for dist in choose_metadata_files(parsed.files, policy):
+            # Every version as a pin: the sdists' own metadata too, which the closure's
+            # further rounds fetch for the versions a resolution needs (SEMANTICS §5).
+            pins = {f.version for f in parsed.files}
+            for dist in choose_metadata_files(parsed.files, policy, pins):
                 outcome = await metadata_from_remote(dist, reader)
                 writer.record_metadata(
                     index.id,

@@ -1,8 +1,11 @@
 """Which files of a project page get their core metadata fetched.
 
 The resolver needs one core metadata file per (index, version) (MIRROR.md, "Core metadata" 4:
-metadata is assumed consistent across a release's files). Which versions: all of them, or the
-newest N plus every version an exact pin names.
+metadata is assumed consistent across a release's wheels). Which versions: all of them, or the
+newest N plus every version an exact pin names. An sdist never borrows a wheel's metadata
+(SEMANTICS §5), so a pinned version's sdist gets its own fetched too: a pin is how
+``resolve`` asks for the metadata a target without a fitting wheel needs (the hint of an
+incomplete snapshot, and ``mirror sync --closure``'s further rounds).
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ def _file_preference(dist: DistFile) -> tuple[int, int, str]:
 def choose_metadata_files(
     files: Sequence[DistFile], policy: VersionPolicy, pinned: Iterable[str] = ()
 ) -> list[DistFile]:
-    """One file per selected version, best source first; versions newest first."""
+    """One file per selected version, best source first, and a pinned version's sdist
+    besides; versions newest first."""
     by_version: dict[Version, list[DistFile]] = {}
     for dist in files:
         version = parse_version(dist.version) if dist.version_valid else None
@@ -61,10 +65,22 @@ def choose_metadata_files(
             by_version.setdefault(version, []).append(dist)
     ordered = sorted(by_version, reverse=True)
     wanted = set(ordered if policy.latest is None else ordered[: policy.latest])
+    pinned_versions: set[Version] = set()
     for pin in pinned:
         version = parse_version(pin)
         if version is None:
             continue
         # `==1.2.3` also matches local versions `1.2.3+cu121` (PEP 440, local version rules).
-        wanted.update(v for v in ordered if v == version or v.public == str(version))
-    return [min(by_version[v], key=_file_preference) for v in ordered if v in wanted]
+        pinned_versions.update(v for v in ordered if v == version or v.public == str(version))
+    wanted |= pinned_versions
+    chosen: list[DistFile] = []
+    for version in ordered:
+        if version not in wanted:
+            continue
+        best = min(by_version[version], key=_file_preference)
+        chosen.append(best)
+        if version in pinned_versions and best.is_wheel:
+            sdists = [d for d in by_version[version] if not d.is_wheel]
+            if sdists:
+                chosen.append(min(sdists, key=_file_preference))
+    return chosen

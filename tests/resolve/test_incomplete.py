@@ -12,8 +12,17 @@ import shlex
 import tomllib
 
 from tests.conftest import Mirror, Serve
+from tests.fixtures.dists import build_sdist, build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
-from tests.resolve.endtoend import add_indexes, failed, hint_lines, invoke, pins, resolved
+from tests.resolve.endtoend import (
+    TARGET,
+    add_indexes,
+    failed,
+    hint_lines,
+    invoke,
+    pins,
+    resolved,
+)
 
 WINDOWS_310 = ("--python-version", "3.10", "--python-platform", "windows")
 
@@ -107,3 +116,35 @@ def test_a_project_no_index_has_is_not_missing_data(mirror: Mirror, serve: Serve
     stderr = failed(mirror, "nowhere", code=1)
     assert "nowhere was not found on any index the rules allow (pypi: 404)" in stderr
     assert "lacks data" not in stderr
+
+
+def test_an_sdist_needs_its_own_metadata_and_the_hint_fetches_it(
+    mirror: Mirror, serve: Serve
+) -> None:
+    """SEMANTICS §5: an sdist never borrows a wheel's metadata. For a target only the sdist
+    fits, the snapshot lacks it until a sync pins the version; then static metadata is used
+    and metadata that needs a build makes the version unavailable."""
+    index = FixtureIndex()
+    for name, dynamic in (("static", False), ("dynamic", True)):
+        project = index.add_project(name)
+        windows = build_wheel(name, "1.0", tag="cp312-cp312-win_amd64", requires_dist=["attrs"])
+        project.add(windows, version="1.0")
+        sdist = build_sdist(
+            name, "1.0", requires_dist=["attrs"], dynamic=["Requires-Dist"] if dynamic else ()
+        )
+        project.add(sdist, version="1.0")
+    make_project(index, "attrs", ["23.0"])
+    add_indexes(mirror, serve, pypi=index)
+    mirror.sync("static", "dynamic", "attrs", "--quiet")
+
+    stderr = failed(mirror, "static", *TARGET, code=4)
+    assert "needs: core metadata of static==1.0\n" in stderr
+    mirror.run(*sync_hint(stderr), "--quiet")
+    assert pins(resolved(mirror, "static", *TARGET)) == {"attrs": "23.0", "static": "1.0"}
+
+    mirror.sync("static", "dynamic", "attrs", "--quiet")
+    stderr = failed(mirror, "dynamic", *TARGET, code=4)
+    assert "needs: core metadata of dynamic==1.0\n" in stderr
+    mirror.run(*sync_hint(stderr), "--quiet")
+    stderr = failed(mirror, "dynamic", *TARGET)
+    assert "dynamic==1.0 is unavailable (metadata needs a build)" in stderr
