@@ -100,9 +100,10 @@ class SnapshotProvider:
         )
         self.policy = rules.prerelease_policy(explicit)
         # Packages whose pre-releases the user's own requirements, constraints, overrides or
-        # existing lock name (SEMANTICS §3: a kept pre-release pin is named by the lock). A dependency's requirement that names one admits them in its
-        # own set only: what a set admits never depends on the order requirements are read.
-        # Under pep440 (only) the set grows as requirements are read, as pip's does.
+        # existing lock name (SEMANTICS §3; a kept pre-release pin is named by the lock). A
+        # dependency's requirement that names one admits them in its own set only: what a
+        # set admits never depends on the order requirements are read. Under pep440 (only)
+        # the set grows as requirements are read, as pip's does.
         self._named = set(explicit) | {
             name
             for group in (self._constraints, self._overrides)
