@@ -23,6 +23,7 @@ from db.errors import SneakernetError
 from db.file_rows import file_row
 from db.records import CoreMetadata, FetchedPage, canonical_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
+from db.snapshot_names import made_up_name
 from db.write.building_snapshot import BuildingSnapshot
 from db.write.bulk import insert_returning_id, insert_rows, select_one
 from db.write.commit_batches import BatchCommitter, RowInsert
@@ -63,7 +64,7 @@ class SnapshotWriter(BuildingSnapshot):
             if resumable is not None:
                 return cls(engine, resumable.id, previous_id)
             created = now_utc()
-            name = name or _default_name(conn, created)
+            name = name or made_up_name(created, lambda n: _name_taken(conn, n))
             taken = conn.execute(select(snapshot.c.state).where(snapshot.c.name == name)).first()
             if taken is not None:
                 raise SneakernetError(
@@ -299,10 +300,5 @@ class SnapshotWriter(BuildingSnapshot):
             conn.execute(delete(snapshot).where(snapshot.c.id == self.snapshot_id))
 
 
-def _default_name(conn: Connection, created: str) -> str:
-    base = created[:19].replace(":", "").replace("-", "")  # 20261124T101500
-    name, n = base, 1
-    while conn.execute(select(snapshot.c.id).where(snapshot.c.name == name)).first():
-        n += 1
-        name = f"{base}-{n}"
-    return name
+def _name_taken(conn: Connection, name: str) -> bool:
+    return conn.execute(select(snapshot.c.id).where(snapshot.c.name == name)).first() is not None

@@ -102,7 +102,7 @@ def _plan_requirements(app: AppContext, lock: LockFile) -> tuple[list[DownloadIt
         if header is None:
             raise
         raise UnknownSnapshot(
-            f"{lock.path} was resolved from snapshot {header.name} (sha256 {header.digest}), "
+            f"{lock.path} was resolved from {header.describe()}, "
             f"which the database {app.db or 'mirror.db'} does not hold",
             hint="pass the database it came from with --db (or $MIRROR_DB), or bring the "
             "snapshot in with `mirror import`",

@@ -16,6 +16,7 @@ the caller to fall back to downloading the whole file (:func:`metadata_from_whee
 from __future__ import annotations
 
 import io
+import lzma
 import struct
 import zipfile
 import zlib
@@ -374,6 +375,9 @@ def metadata_from_wheel_bytes(
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
         raise MetadataError(f"not a valid wheel: {error}") from None
+    except (OSError, lzma.LZMAError) as error:
+        # A damaged bzip2 or LZMA member (zip methods 12 and 14): bz2 says OSError.
+        raise MetadataError(f"not a valid wheel: damaged compressed member ({error})") from None
     except (ValueError, OverflowError, struct.error) as error:
         # zipfile trusts the offsets it reads: damaged ones surface as seek and size errors.
         raise MetadataError(f"not a valid wheel: corrupt zip structure ({error})") from None

@@ -4,11 +4,16 @@ Every lock names its snapshot (DESIGN.md "Snapshots"), so that `mirror download`
 files of a requirements.txt, which names only hashes, in the snapshot it came from. Each
 format says it in its own way, and each way is written and read here:
 
-- a header comment in every format, ``snapshot: NAME (sha256 DIGEST)`` (the only place a
+- a header comment in every format, ``snapshot: NAME (sha256 DIGEST)``, or
+  ``snapshot: sha256 DIGEST`` when the snapshot has no name the user chose (the only place a
   requirements.txt has for it);
 - ``[tool.sneakernet]`` in a pylock.toml (PEP 751's table for tools), as ``snapshot`` and
   ``snapshot-digest``;
-- the ``snapshot`` object of a JSON lock, as ``name`` and ``digest``.
+- the ``snapshot`` object of a JSON lock, as ``name`` (null when unnamed) and ``digest``.
+
+Only the digest identifies a snapshot across machines: a made-up name is a local label
+(:mod:`db.snapshot_names`), and naming it would make two databases with the same content give
+different locks.
 """
 
 from __future__ import annotations
@@ -23,28 +28,37 @@ _LABEL = "snapshot"
 #: The ``[tool.NAME]`` table of a pylock.toml that holds sneakernet's own data.
 PYLOCK_TOOL = "sneakernet"
 _LINE = re.compile(
-    rf"^#\s*{_LABEL}:\s*(?P<name>\S.*?)\s+\(sha256\s+(?P<digest>[0-9a-fA-F]{{64}})\)\s*$"
+    rf"^#\s*{_LABEL}:\s*(?:(?P<name>\S.*?)\s+\(sha256\s+(?P<digest>[0-9a-fA-F]{{64}})\)"
+    rf"|sha256\s+(?P<bare>[0-9a-fA-F]{{64}}))\s*$"
 )
 _DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True, slots=True)
 class SnapshotHeader:
-    """The snapshot a lock was resolved from: its name and content digest (lower-case hex)."""
+    """The snapshot a lock was resolved from: the name its user gave it (None for a made-up
+    one) and its content digest (lower-case hex)."""
 
-    name: str
+    name: str | None
     digest: str
 
     def line(self) -> str:
         """The header comment's text, without the ``#``."""
+        if self.name is None:
+            return f"{_LABEL}: sha256 {self.digest}"
         return f"{_LABEL}: {self.name} (sha256 {self.digest})"
+
+    def describe(self) -> str:
+        """For messages: ``snapshot NAME (sha256 DIGEST)`` or ``snapshot sha256 DIGEST``."""
+        return self.line().replace(":", "", 1)
 
     def tool_table(self) -> dict[str, str]:
         """The keys of ``[tool.sneakernet]`` in a pylock.toml that name the snapshot (PEP 751:
         a tool's own data lives under ``[tool.NAME]``)."""
-        return {_LABEL: self.name, f"{_LABEL}-digest": self.digest}
+        named = {_LABEL: self.name} if self.name is not None else {}
+        return {**named, f"{_LABEL}-digest": self.digest}
 
-    def json(self) -> dict[str, str]:
+    def json(self) -> dict[str, str | None]:
         """The ``snapshot`` object of a JSON lock."""
         return {"name": self.name, "digest": self.digest}
 
@@ -58,7 +72,7 @@ class SnapshotHeader:
                 continue
             found = _LINE.match(line.strip())
             if found:
-                return cls(found["name"], found["digest"].lower())
+                return cls(found["name"], (found["digest"] or found["bare"]).lower())
         return None
 
     @classmethod
@@ -79,6 +93,6 @@ class SnapshotHeader:
 
     @classmethod
     def _checked(cls, name: object, digest: object) -> SnapshotHeader | None:
-        if isinstance(name, str) and name and isinstance(digest, str) and _DIGEST.fullmatch(digest):
-            return cls(name, digest.lower())
-        return None
+        if not (isinstance(digest, str) and _DIGEST.fullmatch(digest)):
+            return None
+        return cls(name if isinstance(name, str) and name else None, digest.lower())

@@ -44,7 +44,8 @@ class LockedPackage:
 @dataclass(frozen=True, slots=True)
 class Lock:
     packages: tuple[LockedPackage, ...]
-    snapshot_name: str
+    #: The name the user gave the snapshot; None for a made-up one (:mod:`db.snapshot_names`).
+    snapshot_name: str | None
     snapshot_digest: str
     rules_digest: str
     command: str

@@ -428,7 +428,12 @@ def test_deleted_metadata_gives_the_same_lock_or_exit_4(
     complete = outcome(snapshot, *args)
     with tempfile.TemporaryDirectory() as home:
         damaged = Mirror(Path(home) / "mirror.db", snapshot.env)
-        damaged.db.write_bytes(snapshot.db.read_bytes())
+        # SQLite's backup API, not a file copy: the source may hold pages in its WAL file.
+        with (
+            contextlib.closing(sqlite3.connect(snapshot.db)) as source,
+            contextlib.closing(sqlite3.connect(damaged.db)) as copy,
+        ):
+            source.backup(copy)
         with contextlib.closing(sqlite3.connect(damaged.db)) as db, db:
             keys = "snapshot_id, index_id, filename"
             rows = list(db.execute(f"SELECT {keys} FROM snapshot_metadata ORDER BY {keys}"))

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Mirror, Serve
+from resolve.lock.writers import FORMATS
+from tests.conftest import Mirror, Serve, clean_environment
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.resolve.endtoend import (
     TARGET,
@@ -230,3 +231,33 @@ def test_the_header_command_pins_an_old_snapshot_and_rule_set(
     Path("requirements.txt").unlink()  # no preferences: the command alone must say it all
     assert resolved(mirror, *shlex.split(command)[1:]) == ""
     assert Path("requirements.txt").read_text() == text
+
+
+def test_two_databases_with_the_same_content_give_the_same_lock(
+    serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A made-up snapshot name is local (a timestamp): the lock names the digest only, so two
+    databases synced from the same index give byte-identical locks in every format."""
+    index = catalogue()
+    url = serve(index)
+    monkeypatch.chdir(tmp_path)
+    locks: list[list[str]] = []
+    for home in ("one", "two"):
+        mirror = Mirror(tmp_path / home / "mirror.db", clean_environment(tmp_path / home))
+        mirror.db.parent.mkdir()
+        mirror.add_index("pypi", url, "--default")
+        mirror.sync(*sorted(index.projects), "--versions", "all", "--quiet")
+        locks.append([resolved(mirror, "zeta-pkg", *TARGET, "--format", kind) for kind in FORMATS])
+        if home == "one":  # a second snapshot gets its made-up name a counter, never the lock
+            mirror.sync(*sorted(index.projects), "--versions", "all", "--quiet")
+    assert locks[0] == locks[1]
+    requirements, pylock, as_json = locks[0]
+    digest = json.loads(as_json)["snapshot"]["digest"]
+    assert f"#   snapshot: sha256 {digest}" in requirements.splitlines()
+    assert "snapshot" not in tomllib.loads(pylock)["tool"]["sneakernet"]
+    assert json.loads(as_json)["snapshot"] == {"name": None, "digest": digest}
+    # The digest alone is enough for `mirror download` to find the lock's files.
+    Path("requirements.txt").write_text(requirements)
+    summary = mirror.json("download", "requirements.txt", "-d", "wheelhouse")
+    assert summary["snapshot"]["digest"] == digest
+    assert summary["counts"]["failed"] == 0 and summary["counts"]["downloaded"] > 0

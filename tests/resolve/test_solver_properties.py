@@ -183,7 +183,10 @@ def test_removing_a_dependency_keeps_a_problem_solvable(
         assert version is not None
         release = index[where][version]
         reduced = {k: v for k, v in release.requires.items() if k != dep}
-        index = {**index, where: {**index[where], version: Release(reduced, release.extras)}}
+        index = {
+            **index,
+            where: {**index[where], version: Release(reduced, release.extras, release.unavailable)},
+        }
     assert not isinstance(solve((index, requires)), str)
 
 
