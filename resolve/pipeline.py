@@ -32,6 +32,7 @@ from resolve.report.kept_pins import unkept_pins
 from resolve.rules.model import RuleSet
 from resolve.solver.incompatibility import NoSolution
 from resolve.solver.names import ROOT, split_extra
+from resolve.solver.pep440 import SEMANTICS
 from resolve.solver.reporter import Reporter
 from resolve.solver.solve import Resolution, solve
 
@@ -287,5 +288,6 @@ def _lock(
         command=command,
         target=str(target.environment),
         python_version=f"{major}.{minor}.{micro}",
+        semantics=SEMANTICS,
     )
     return lock, warnings

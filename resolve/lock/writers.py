@@ -51,6 +51,8 @@ class Lock:
     command: str
     target: str
     python_version: str
+    #: The matching rules the pins were chosen under (:data:`resolve.solver.pep440.SEMANTICS`).
+    semantics: str
     #: What the snapshot lacked, when resolved with ``--allow-incomplete`` (SEMANTICS §7).
     incomplete: tuple[str, ...] = ()
 
@@ -67,6 +69,7 @@ class Lock:
             f"  {self.snapshot.line()}",
             f"  rules: sha256 {self.rules_digest}",
             f"  target: {self.target}",
+            f"  semantics: {self.semantics}",
             *([f"  incomplete: {'; '.join(self.incomplete)}"] if self.incomplete else []),
         ]
 
@@ -124,6 +127,7 @@ def _pylock(lock: Lock) -> str:
                 "rules-digest": lock.rules_digest,
                 "command": lock.command,
                 "target": lock.target,
+                "semantics": lock.semantics,
                 **({"incomplete": list(lock.incomplete)} if lock.incomplete else {}),
             }
         },
@@ -172,6 +176,7 @@ def _json(lock: Lock) -> Mapping[str, Any]:
         "snapshot": lock.snapshot.json(),
         "rules": lock.rules_digest,
         "target": lock.target,
+        "semantics": lock.semantics,
         "command": lock.command,
         **({"incomplete": list(lock.incomplete)} if lock.incomplete else {}),
         "packages": [

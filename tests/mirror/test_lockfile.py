@@ -306,6 +306,7 @@ def test_locks_written_by_resolve_read_back(fmt: str, name: str) -> None:
         "resolve -r requirements.in -o requirements.txt",
         "CPython 3.12.0 on x86_64-manylinux_2_28",
         "3.12.0",
+        "pep440/1",
     )
 
     text = render_lock(lock, fmt)

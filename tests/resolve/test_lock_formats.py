@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from resolve.lock.writers import FORMATS
+from resolve.solver.pep440 import SEMANTICS
 from tests.conftest import Mirror, Serve, clean_environment
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.resolve.endtoend import (
@@ -256,6 +257,10 @@ def test_two_databases_with_the_same_content_give_the_same_lock(
     assert f"#   snapshot: sha256 {digest}" in requirements.splitlines()
     assert "snapshot" not in tomllib.loads(pylock)["tool"]["sneakernet"]
     assert json.loads(as_json)["snapshot"] == {"name": None, "digest": digest}
+    # Each format names the matching rules the pins were chosen under.
+    assert f"#   semantics: {SEMANTICS}" in requirements.splitlines()
+    assert tomllib.loads(pylock)["tool"]["sneakernet"]["semantics"] == SEMANTICS
+    assert json.loads(as_json)["semantics"] == SEMANTICS
     # The digest alone is enough for `mirror download` to find the lock's files.
     Path("requirements.txt").write_text(requirements)
     summary = mirror.json("download", "requirements.txt", "-d", "wheelhouse")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import packaging
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -179,6 +180,11 @@ def specifiers(draw: st.DrawFn) -> str:
     return ",".join(parts)
 
 
+@pytest.mark.skipif(
+    int(packaging.__version__.split(".")[0]) < 26,
+    reason="packaging before 26 matched <V and >V around post-releases differently (PEP 440 "
+    "wins; tests/resolve/test_pep440.py holds the table on every supported release)",
+)
 @settings(max_examples=300, deadline=None)
 @given(st.lists(versions(), min_size=1, max_size=12), specifiers())
 def test_mask_matches_packaging(candidates: list[str], spec: str) -> None:
