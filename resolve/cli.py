@@ -26,7 +26,14 @@ from resolve.clikit import ErrorRenderingCommand, fail, warn
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
 from resolve.lock.writers import render_lock
-from resolve.options import ResolveRequest, RuleOverrides, lock_format, target_flags, target_of
+from resolve.options import (
+    ResolveRequest,
+    RuleOverrides,
+    check_requires_python,
+    lock_format,
+    target_flags,
+    target_of,
+)
 from resolve.pipeline import Session
 from resolve.policy.preferences import read_preferences
 from resolve.policy.prerelease import MODE_NAMES
@@ -188,7 +195,7 @@ def command(**options: Any) -> None:
     try:
         code = _run(options)
     except InputError as exc:
-        fail(exc.render(), hint="fix the input and run the command again")
+        fail(exc.render(), hint=exc.hint or "fix the input and run the command again")
     except SneakernetError as exc:
         fail(exc.message, hint=exc.hint, code=exc.exit_code)
     except sqlite3.DatabaseError as exc:
@@ -231,6 +238,7 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         options["only_binary"],
         options["no_binary"],
     )
+    check_requires_python(inputs, target, options["python_version"])
     overrides = collect_inputs((), options["override_files"])
     output: Path | None = options["output_file"]
     preferences: dict[str, Version] = {}

@@ -29,6 +29,7 @@ __all__ = [
     "ResolveRequest",
     "RuleOverrides",
     "binary_names",
+    "check_requires_python",
     "lock_format",
     "option_pairs",
     "prerelease_modes",
@@ -109,6 +110,25 @@ def target_of(
         raise InputError(str(exc)) from exc
     binary = BinaryPolicy(only_binary=binary_names(only_binary), no_binary=binary_names(no_binary))
     return Target(environment, binary)
+
+
+def check_requires_python(inputs: ParsedInputs, target: Target, python_version: str | None) -> None:
+    """A project's ``requires-python`` that excludes the target is a usage error (exit 2):
+    the lock would be for a Python the project does not run on, and pip would refuse to
+    install the project there."""
+    for declared in inputs.requires_python:
+        if target.python_fits(declared.text):
+            continue
+        running = ".".join(map(str, target.environment.python_version))
+        given = (
+            f"--python-version {python_version}" if python_version else f"this Python ({running})"
+        )
+        raise InputError(
+            f"{given} is outside the project's requires-python {declared.text!r}",
+            path=declared.source.path,
+            line=declared.source.line,
+            hint=f"pass a --python-version that {declared.text} allows, or change requires-python",
+        )
 
 
 @dataclass(frozen=True, slots=True)

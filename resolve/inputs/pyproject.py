@@ -20,6 +20,7 @@ from typing import Any
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from resolve.inputs.requirements import (
@@ -27,6 +28,7 @@ from resolve.inputs.requirements import (
     InputRequirement,
     ParsedInputs,
     RequirementSource,
+    RequiresPython,
 )
 from resolve.inputs.requirements import parse_requirement as _parse_requirement
 
@@ -73,7 +75,7 @@ def parse_pyproject_text(
         out.extend(project.extra(extra, seen=set()))
     for group in _unique(groups):
         out.extend(project.group(group, chain=()))
-    return ParsedInputs(tuple(out))
+    return ParsedInputs(tuple(out), requires_python=project.requires_python())
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -119,6 +121,24 @@ class _Project:
         self.project: dict[str, Any] = project
         name = project.get("name")
         self.name = canonicalize_name(name) if isinstance(name, str) else None
+
+    def requires_python(self) -> tuple[RequiresPython, ...]:
+        """``[project] requires-python``: the Pythons the project runs on (PEP 621)."""
+        text = self.project.get("requires-python")
+        if text is None:
+            return ()
+        found = re.search(r"^[ \t]*requires-python\s*=", self.text, re.M)
+        line = self.text.count("\n", 0, found.start()) + 1 if found else None
+        if not isinstance(text, str):
+            raise self.error("[project] requires-python must be a string", line=line)
+        try:
+            SpecifierSet(text)
+        except InvalidSpecifier as exc:
+            raise self.error(
+                f"invalid requires-python {text!r}", line=line, detail=str(exc)
+            ) from None
+        source = RequirementSource(self.path, line, "project.requires-python")
+        return (RequiresPython(text, source),)
 
     def error(
         self, message: str, *, line: int | None = None, detail: str | None = None

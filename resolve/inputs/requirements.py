@@ -87,27 +87,40 @@ class ReportedOption:
 
 
 @dataclass(frozen=True, slots=True)
+class RequiresPython:
+    """A project's ``requires-python`` (PEP 621), already checked to be a valid specifier."""
+
+    text: str
+    source: RequirementSource
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedInputs:
     """What the inputs asked for, in the order written (duplicates are kept)."""
 
     requirements: tuple[InputRequirement, ...] = ()
     constraints: tuple[InputRequirement, ...] = ()
     options: tuple[ReportedOption, ...] = ()
+    requires_python: tuple[RequiresPython, ...] = ()
 
     @classmethod
     def concat(cls, parts: Iterable[ParsedInputs]) -> ParsedInputs:
         requirements: list[InputRequirement] = []
         constraints: list[InputRequirement] = []
         options: list[ReportedOption] = []
+        pythons: list[RequiresPython] = []
         for part in parts:
             requirements.extend(part.requirements)
             constraints.extend(part.constraints)
             options.extend(part.options)
-        return cls(tuple(requirements), tuple(constraints), tuple(options))
+            pythons.extend(part.requires_python)
+        return cls(tuple(requirements), tuple(constraints), tuple(options), tuple(pythons))
 
     def as_constraints(self) -> ParsedInputs:
         """Everything as constraints (a ``-c`` file, or a pyproject given as constraints)."""
-        return ParsedInputs((), self.requirements + self.constraints, self.options)
+        return ParsedInputs(
+            (), self.requirements + self.constraints, self.options, self.requires_python
+        )
 
 
 class InputError(ValueError):
@@ -127,8 +140,11 @@ class InputError(ValueError):
         token: str | None = None,
         text: str | None = None,
         detail: str | None = None,
+        hint: str | None = None,
     ) -> None:
         self.message = message
+        #: What to do, when more can be said than "fix the input".
+        self.hint = hint
         self.path = Path(path) if path is not None else None
         self.line = line
         self.column = column

@@ -121,6 +121,30 @@ def test_pyproject_with_an_extra_and_a_group(shop: Mirror, tmp_path: Path) -> No
     assert "resolve -r pyproject.toml --extra web --group all" in text
 
 
+def test_requires_python_that_excludes_the_target_is_a_usage_error(
+    shop: Mirror, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "me"\nversion = "0"\nrequires-python = ">=3.13"\n'
+        'dependencies = ["attrs"]\n'
+    )
+    stderr = failed(shop, "-r", "pyproject.toml", *TARGET, code=2)
+    assert stderr.startswith(
+        "error: pyproject.toml:4: --python-version 3.12 is outside the project's "
+        "requires-python '>=3.13'\n"
+    )
+    assert "hint: pass a --python-version that >=3.13 allows, or change requires-python" in stderr
+    # Inside the range it resolves as before.
+    assert pins(resolved(shop, "-r", "pyproject.toml", "--python-version", "3.13")) == {
+        "attrs": "23.0"
+    }
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "me"\nversion = "0"\nrequires-python = "3.x"\n'
+    )
+    stderr = failed(shop, "-r", "pyproject.toml", *TARGET, code=2)
+    assert stderr.startswith("error: pyproject.toml:4: invalid requires-python '3.x'")
+
+
 def test_constraints_narrow_and_never_add(shop: Mirror, tmp_path: Path) -> None:
     (tmp_path / "constraints.txt").write_text("click<8.1\nunrelated==1.0\nblinker\n")
     assert pins(resolved(shop, "flask", "-c", "constraints.txt", *TARGET)) == {
