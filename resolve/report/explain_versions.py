@@ -14,7 +14,7 @@ from packaging.version import Version
 
 from db.read.snapshot_reader import PageRecord
 from db.versions import parse_version, version_sort_key
-from resolve.candidates.project import Exclusion, ProjectCandidates, Reason
+from resolve.candidates.project import Exclusion, Problem, ProjectCandidates, Reason
 from resolve.inputs.requirements import InputRequirement, ParsedInputs, parse_requirement
 from resolve.pipeline import Failure, Session
 from resolve.policy.prerelease import PrereleaseMode
@@ -88,7 +88,11 @@ def explain_project(session: Session, name: str) -> Explanation:
         kept_out = f"the pin `{pin.glob}` allows only index {', '.join(pin.indexes)}"
     else:
         kept_out = "the index is explicit: it serves only packages pinned to it"
-    rows = explain_rows(project, session.reader.project(name).pages, picked, mode, kept_out)
+    # --index (and the stored rules) decide which indexes this resolution consults; an index
+    # left out of them has no say, so it has no row either.
+    consulted = {rule.name for rule in session.rules.indexes}
+    pages = tuple(p for p in session.reader.project(name).pages if p.index.name in consulted)
+    rows = explain_rows(project, pages, picked, mode, kept_out)
     return Explanation(
         project=name,
         snapshot=session.reader.snapshot.name,
@@ -157,13 +161,29 @@ def _verdict(
     reasons = {e.reason: e for e in excluded}
     if Reason.PIN in reasons:
         return "excluded", kept_out
+    if project.problems:  # the search stopped at an earlier index: that is the reason
+        return "excluded", _stopped(project.problems[0], project.name)
     if Reason.STRATEGY in reasons:
-        first = project.supplying[0] if project.supplying else "an earlier index"
-        return "excluded", f"strategy first-index: index {first} supplies {project.name}"
+        first = f"index {project.supplying[0]}" if project.supplying else "an earlier index"
+        return "excluded", f"strategy first-index: {first} supplies {project.name}"
     if Reason.CUTOFF in reasons:
         return "excluded", "uploaded after the cutoff"
     if excluded:
         return "excluded", excluded[0].detail or str(excluded[0].reason)
-    if project.problems:
-        return "excluded", f"index {project.problems[0].index}: {project.problems[0].detail}"
     return "excluded", "not consulted"
+
+
+def _stopped(problem: Problem, name: str) -> str:
+    """Why no later index was consulted for ``name`` (SEMANTICS A21: a failed or missing page
+    never lets a later index supply the project)."""
+    if problem.kind == "failed":
+        return (
+            f"index {problem.index} failed at sync time ({problem.detail}); a failed page "
+            f"never lets a later index supply {name}"
+        )
+    if problem.kind == "not-synced":
+        return (
+            f"index {problem.index} comes first and was not asked for {name} in this "
+            "snapshot; a later index never stands in for it"
+        )
+    return f"index {problem.index} refused ({problem.detail}); no later index is consulted"
