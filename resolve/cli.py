@@ -209,6 +209,8 @@ def command(**options: Any) -> None:
         fail("interrupted", code=130)
     except RuleError as exc:
         fail(exc.message, hint=exc.hint)
+    except BrokenPipeError:
+        raise  # stdout's reader has gone: ErrorRenderingCommand exits 141, quietly
     except Exception as exc:
         if os.environ.get("SNEAKERNET_DEBUG"):
             raise
