@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import sqlite3
 import sys
 import time
@@ -25,11 +24,13 @@ from db.urls import redact_credentials
 from resolve.clikit import ErrorRenderingCommand, fail, warn
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
+from resolve.lock.files import write_lock
 from resolve.lock.writers import render_lock
 from resolve.options import (
     ResolveRequest,
     RuleOverrides,
     check_requires_python,
+    command_line,
     lock_format,
     target_flags,
     target_of,
@@ -209,6 +210,8 @@ def command(**options: Any) -> None:
         fail("interrupted", code=130)
     except RuleError as exc:
         fail(exc.message, hint=exc.hint)
+    except BrokenPipeError:
+        raise  # stdout's reader has gone: ErrorRenderingCommand exits 141, quietly
     except Exception as exc:
         if os.environ.get("SNEAKERNET_DEBUG"):
             raise
@@ -257,7 +260,7 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         resolution=options["resolution"],
         preferences=preferences,
         format=lock_format(options["format_"], output),
-        command=_command_line(options),
+        command=command_line(options),
         target_flags=target_flags(options["python_version"], options["python_platform"]),
         allow_incomplete=options["allow_incomplete"],
     )
@@ -334,7 +337,7 @@ def _run(options: dict[str, Any]) -> int:
     if output is None:
         click.echo(text, nl=False)
     else:
-        _write_atomically(output, text)
+        write_lock(output, text)
     if not options["quiet"]:
         elapsed = (time.perf_counter() - started) * 1000
         count = len(outcome.lock.packages)
@@ -373,70 +376,6 @@ class _VerboseReporter(BaseReporter):
 _INDEX_OPTIONS = frozenset(
     ["--index-url", "--extra-index-url", "--no-index", "--find-links", "--trusted-host"]
 )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Never a half-written lock: write a sibling temporary file, then rename it."""
-    import tempfile  # only with -o
-
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    except OSError as exc:
-        raise SneakernetError(
-            f"cannot write the lock {path}: {exc.strerror or exc}",
-            hint="create its directory, or pass another -o file",
-        ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-# Options that shape the lock, in the order the header spells them. --db, --quiet and
-# --snapshot latest are left out: they say where and how loudly, not what.
-_COMMAND_OPTIONS = (
-    ("requirement_files", "-r"),
-    ("constraint_files", "-c"),
-    ("override_files", "--override"),
-    ("extras", "--extra"),
-    ("groups", "--group"),
-    ("python_version", "--python-version"),
-    ("python_platform", "--python-platform"),
-    ("index_strategy", "--index-strategy"),
-    ("index_names", "--index"),
-    ("default_index", "--default-index"),
-    ("prerelease", "--prerelease"),
-    ("prerelease_package", "--prerelease-package"),
-    ("exclude_newer", "--exclude-newer"),
-    ("exclude_newer_package", "--exclude-newer-package"),
-    ("only_binary", "--only-binary"),
-    ("no_binary", "--no-binary"),
-    ("format_", "--format"),
-    ("output_file", "-o"),
-)
-
-
-def _command_line(options: dict[str, Any]) -> str:
-    """The command that regenerates the lock, rebuilt from the parsed options."""
-    words = ["resolve", *options["requirements"]]
-    if options["snapshot"] != "latest":
-        words += ["--snapshot", options["snapshot"]]
-    if options.get("rules_digest"):  # an old rule set: without it the command would use today's
-        words += ["--rules", options["rules_digest"]]
-    for key, flag in _COMMAND_OPTIONS:
-        value = options[key]
-        for one in value if isinstance(value, tuple) else [value]:
-            if one is not None:
-                words += [flag, str(one)]
-    if options["resolution"] != "highest":
-        words += ["--resolution", options["resolution"]]
-    if options["allow_incomplete"]:
-        words.append("--allow-incomplete")
-    return shlex.join(words)
 
 
 def main() -> None:

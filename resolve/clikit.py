@@ -1,4 +1,5 @@
-"""Click plumbing shared by ``resolve`` and ``mirror``: errors as ``error:`` / ``hint:``.
+"""Click plumbing shared by ``resolve`` and ``mirror``: errors as ``error:`` / ``hint:``, and
+a reader that closed stdout early (``resolve --explain x | head -1``) as a quiet exit 141.
 
 It lives on the resolve side because ``mirror`` may import ``resolve`` but not the other
 way round, and it imports nothing heavier than click, so ``resolve`` starts fast.
@@ -7,13 +8,26 @@ way round, and it imports nothing heavier than click, so ``resolve`` starts fast
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from typing import IO, Any, NoReturn
 
 import click
 
-__all__ = ["ErrorRenderingCommand", "ErrorRenderingGroup", "fail", "render_error", "warn"]
+__all__ = [
+    "CLOSED_PIPE_EXIT",
+    "ErrorRenderingCommand",
+    "ErrorRenderingGroup",
+    "exit_closed_pipe",
+    "fail",
+    "render_error",
+    "warn",
+]
+
+#: 128 + SIGPIPE: what a shell reports for a program the closed pipe killed, as it would have
+#: without Python (which ignores SIGPIPE and raises BrokenPipeError instead).
+CLOSED_PIPE_EXIT = 141
 
 
 def render_error(message: str, hint: str | None) -> str:
@@ -31,6 +45,36 @@ def fail(message: str, *, hint: str | None = None, code: int = 2) -> NoReturn:
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def exit_closed_pipe() -> NoReturn:
+    """The reader of stdout has gone: stop quietly with :data:`CLOSED_PIPE_EXIT`.
+
+    What is still buffered for stdout would fail again when the interpreter flushes it on the
+    way out ("Exception ignored … BrokenPipeError", exit 120), so stdout is pointed at
+    os.devnull first (the Python documentation's "Note on SIGPIPE"). Nothing goes to stderr:
+    the reader stopping early is what `| head` asks for, not an error.
+    """
+    with contextlib.suppress(OSError, ValueError):  # ValueError: not a real file (CliRunner)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    sys.exit(CLOSED_PIPE_EXIT)
+
+
+@contextlib.contextmanager
+def _closed_pipe() -> Iterator[None]:
+    # Every BrokenPipeError that reaches the top-level command, from click's own output (help,
+    # version) or from a command's, ends here; the commands' catch-alls let it through.
+    try:
+        try:
+            yield
+        finally:
+            # What stdout still buffers must reach the reader while this can catch a failure,
+            # also when the command ends with sys.exit().
+            sys.stdout.flush()
+    except BrokenPipeError:
+        exit_closed_pipe()
 
 
 def _sentence(message: str) -> str:
@@ -61,6 +105,9 @@ def _usage_errors(ctx: click.Context | None = None) -> Iterator[None]:
 
 
 class _RendersErrors(click.Command):
+    # The top-level command's make_context (its --help, --version) and invoke (every
+    # subcommand's parsing, help and run) hold all the CLI's output, so the closed pipe is
+    # handled here once; click's own handling of it (exit 1) is further out and never runs.
     def make_context(
         self,
         info_name: str | None,
@@ -68,11 +115,11 @@ class _RendersErrors(click.Command):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
-        with _usage_errors():
+        with _closed_pipe(), _usage_errors():
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with _usage_errors(ctx):
+        with _closed_pipe(), _usage_errors(ctx):
             return super().invoke(ctx)
 
 

@@ -9,10 +9,11 @@ renders; nothing here knows click.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -30,6 +31,7 @@ __all__ = [
     "RuleOverrides",
     "binary_names",
     "check_requires_python",
+    "command_line",
     "lock_format",
     "option_pairs",
     "prerelease_modes",
@@ -243,3 +245,47 @@ class ResolveRequest:
     command: str = "resolve"
     target_flags: tuple[str, ...] = ()
     allow_incomplete: bool = False
+
+
+# Options that shape the lock, in the order the header spells them. --db, --quiet and
+# --snapshot latest are left out: they say where and how loudly, not what.
+_COMMAND_OPTIONS = (
+    ("requirement_files", "-r"),
+    ("constraint_files", "-c"),
+    ("override_files", "--override"),
+    ("extras", "--extra"),
+    ("groups", "--group"),
+    ("python_version", "--python-version"),
+    ("python_platform", "--python-platform"),
+    ("index_strategy", "--index-strategy"),
+    ("index_names", "--index"),
+    ("default_index", "--default-index"),
+    ("prerelease", "--prerelease"),
+    ("prerelease_package", "--prerelease-package"),
+    ("exclude_newer", "--exclude-newer"),
+    ("exclude_newer_package", "--exclude-newer-package"),
+    ("only_binary", "--only-binary"),
+    ("no_binary", "--no-binary"),
+    ("format_", "--format"),
+    ("output_file", "-o"),
+)
+
+
+def command_line(options: Mapping[str, Any]) -> str:
+    """The command that regenerates the lock, rebuilt from the parsed options (the CLI's
+    values by parameter name)."""
+    words = ["resolve", *options["requirements"]]
+    if options["snapshot"] != "latest":
+        words += ["--snapshot", options["snapshot"]]
+    if options.get("rules_digest"):  # an old rule set: without it the command would use today's
+        words += ["--rules", options["rules_digest"]]
+    for key, flag in _COMMAND_OPTIONS:
+        value = options[key]
+        for one in value if isinstance(value, tuple) else [value]:
+            if one is not None:
+                words += [flag, str(one)]
+    if options["resolution"] != "highest":
+        words += ["--resolution", options["resolution"]]
+    if options["allow_incomplete"]:
+        words.append("--allow-incomplete")
+    return shlex.join(words)

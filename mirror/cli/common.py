@@ -99,6 +99,8 @@ def handle_errors(func: F) -> F:
             fail("interrupted", hint="run the same command again to resume", code=130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:
+            raise  # stdout's reader has gone: the top-level group exits 141, quietly
         except Exception as exc:
             if os.environ.get("SNEAKERNET_DEBUG"):
                 raise

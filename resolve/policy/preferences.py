@@ -5,7 +5,8 @@ requirements.txt, a pylock.toml and a JSON lock are told apart the same way ever
 the file is called (``--format`` need not match the name). Only the pins' names and versions
 matter here, so their files are not checked: a pin list without hashes still gives its pins. A
 file that cannot be read as a lock is an error naming it: silently ignoring it would quietly
-upgrade every pin.
+upgrade every pin. Only a regular file is read: ``-o /dev/null`` or a FIFO is where the new lock
+goes, not an old one (reading a FIFO would wait for a writer that never comes).
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from packaging.version import Version
 
 from db.errors import SneakernetError
 from db.versions import parse_version
+from resolve.lock.files import is_regular_file
 from resolve.lock.reader import LockfileError, read_lock
 
 __all__ = ["read_preferences"]
 
 
 def read_preferences(path: Path) -> dict[str, Version]:
-    """``{canonical name: version}`` from an existing lock; ``{}`` if the file is absent."""
-    if not path.exists():
+    """``{canonical name: version}`` from an existing lock; ``{}`` if there is no regular
+    file at PATH."""
+    if not is_regular_file(path):
         return {}
     hint = f"{path} is the lock whose pins are kept: fix it, remove it, or give another -o FILE"
     try:

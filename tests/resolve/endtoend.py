@@ -34,6 +34,7 @@ from tests.scenarios.harness import DEFAULT_TARGET
 
 __all__ = [
     "CONSOLE",
+    "SOURCE",
     "TARGET",
     "UPLOADED",
     "Pin",
@@ -47,6 +48,8 @@ __all__ = [
     "resolved",
     "run_console",
     "shop_index",
+    "source_command",
+    "source_env",
     "subprocess_env",
     "sync_snapshot",
     "write_dists",
@@ -56,6 +59,8 @@ __all__ = [
 TARGET = DEFAULT_TARGET
 #: The installed ``resolve`` console script, next to the interpreter running the tests.
 CONSOLE = Path(sys.executable).with_name("resolve")
+#: The checkout these tests belong to (the folder holding resolve/, mirror/ and db/).
+SOURCE = Path(__file__).resolve().parents[2]
 
 
 #: The upload time of speedy 3.0's wheel in :func:`catalogue` (its sdist has none).
@@ -214,6 +219,19 @@ def subprocess_env(mirror: Mirror, **extra: str) -> dict[str, str]:
         else:
             env[key] = value
     env.update(extra)
+    return env
+
+
+def source_command(module: str) -> list[str]:
+    """``python -m MODULE`` (``resolve`` or ``mirror``); with :func:`source_env`, the code of
+    this checkout runs, whatever the installed console scripts point at."""
+    return [sys.executable, "-m", module]
+
+
+def source_env(mirror: Mirror, **extra: str) -> dict[str, str]:
+    """:func:`subprocess_env` with this checkout first on ``PYTHONPATH``."""
+    env = subprocess_env(mirror, **extra)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), env.get("PYTHONPATH")]))
     return env
 
 
