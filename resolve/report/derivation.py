@@ -8,7 +8,12 @@ causes; one used by several derivations is written once, numbered ``(1)``, and r
 by number afterwards. Each incompatibility is a phrase (:mod:`resolve.report.phrases`); its
 version sets are text that means exactly them (:mod:`resolve.report.version_text`).
 
-The caller's ``hints`` follow the report as ``hint:`` lines, kept apart from it as uv does.
+A long chain, where each conclusion follows from the one before and one more fact (the
+solver trying a package's versions one after another), is one sentence rather than one per
+version: its facts are summarised ("a 1.0 through 1.299 (300 versions) depend on b>=1
+through b>=300 which match no versions"), so that a project with thousands of versions
+still gives a report of a few lines. The caller's ``hints`` follow the report as ``hint:``
+lines, kept apart from it as uv does.
 
 The tree stays data (:class:`resolve.solver.incompatibility.NoSolution`, version sets as
 bitmasks) until the command line asks for it in words here; ``resolve --format json`` carries
@@ -24,6 +29,13 @@ from resolve.report.phrases import UNSATISFIABLE, Display, Phrases, ref
 from resolve.solver.incompatibility import Derived, Incompatibility, NoSolution
 
 __all__ = ["Display", "render", "sentences"]
+
+#: A chain is summarised when it has at least this many facts, ...
+CHAIN = 4
+#: ... some kind of fact (see ``Phrases.kind``) at least this many times ...
+REPEATED = 3
+#: ... and facts of at most this many kinds, so that the sentence stays readable.
+KINDS = 3
 
 
 class _Report:
@@ -70,9 +82,63 @@ class _Report:
         inner = conflict if conflict.derived else other
         return inner not in self.numbers
 
+    def _chain(self, top: Incompatibility) -> tuple[list[Incompatibility], Incompatibility | None]:
+        """The facts of the chain that ends at ``top``, and the node it starts from (None
+        when it starts from two facts), or no facts when it is too short to summarise.
+
+        The chain goes down through derivations from one derived node and one fact (an
+        external incompatibility) each, as long as the derived node is said nowhere else
+        (used once, not numbered) and the facts are of at most ``KINDS`` kinds.
+        """
+        facts: list[Incompatibility] = []
+        kinds: dict[object, int] = {}
+        node, below = top, None
+        while True:
+            assert isinstance(node.cause, Derived)
+            pair = node.cause.conflict, node.cause.other
+            found = [c for c in pair if not c.derived]
+            counted = dict(kinds)
+            for fact in found:
+                kind = self.say.kind(fact)
+                counted[kind] = counted.get(kind, 0) + 1
+            if not found or len(counted) > KINDS:
+                below = node
+                break
+            facts += found
+            kinds = counted
+            derived = [c for c in pair if c.derived]
+            if not derived:
+                break
+            node = derived[0]
+            if node in self.numbers or self.uses[node] > 1:
+                below = node
+                break
+        if len(facts) < CHAIN or max(kinds.values(), default=0) < REPEATED:
+            return [], None
+        # Bottom-up, as the solver met them: the summaries follow that order.
+        return facts[::-1], below
+
+    def _summarise(self, node: Incompatibility, numbered: bool) -> bool:
+        """Write a long chain ending at ``node`` as one sentence; whether it was one."""
+        facts, below = self._chain(node)
+        if not facts:
+            return False
+        said = self._conclusion(node)
+        summary = self.say.summary(facts)
+        if below is None:
+            self._write(node, f"Because {summary}, {said}.", numbered)
+        elif below in self.numbers:
+            self._write(node, f"Because {summary} and {self._ref(below)}, {said}.", numbered)
+        else:
+            self.visit(below)
+            self._write(node, f"And because {summary}, {said}.", numbered)
+        return True
+
     def visit(self, node: Incompatibility, conclusion: bool = False) -> None:
         numbered = conclusion or self.uses[node] > 1
         assert isinstance(node.cause, Derived)
+        if self._summarise(node, numbered):
+            return
         cause, other = node.cause.conflict, node.cause.other
         said = self._conclusion(node)
         if cause.derived and other.derived:

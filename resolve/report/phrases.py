@@ -1,14 +1,15 @@
 """Incompatibilities as phrases, for :mod:`resolve.report.derivation`'s sentences.
 
 One incompatibility reads as one clause ("a==1.0 depends on b>=2", "no versions of b match
->=2"), two as one clause joined the way pub joins them ("a depends on both b and c"). Version
-sets are written by :mod:`resolve.report.version_text`, whose text always means exactly the
-set; a dependency keeps its own requirement text when that text means its set too.
+>=2"), two as one clause joined the way pub joins them ("a depends on both b and c"), and a
+long run of them from one chain as a few summaries (:meth:`Phrases.summary`). Version sets are
+written by :mod:`resolve.report.version_text`, whose text always means exactly the set; a
+dependency keeps its own requirement text when that text means its set too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 
 from resolve.report.version_text import describe, listing, means, specifier
 from resolve.solver.incompatibility import (
@@ -19,6 +20,7 @@ from resolve.solver.incompatibility import (
     Term,
     Unavailable,
 )
+from resolve.solver.versionset import VersionSet
 
 __all__ = ["UNSATISFIABLE", "Display", "Phrases", "ref"]
 
@@ -192,3 +194,86 @@ class Phrases:
             return None
         first = self.depends(self.positives(prior), self.negatives(prior)[0])
         return f"{first}{ref(line_p)} which depends on {further}{ref(line_l)}"
+
+    # -- many incompatibilities of one chain --------------------------------------------
+
+    def kind(self, incompatibility: Incompatibility) -> Hashable:
+        """Which summary an external incompatibility joins (see :meth:`summary`): the
+        dependencies of one package on another (and whether they matched nothing), the
+        versions of one package unavailable for one reason; anything else stands alone."""
+        cause = incompatibility.cause
+        terms = incompatibility.terms
+        if isinstance(cause, Dependency) and terms[0].positive and terms[0].package != self.root:
+            unmatched = len(terms) == 1
+            # A policy note differs per requirement and belongs to the "which" clause of an
+            # unmatched one; on a matched one it stays with the requirement's own text.
+            return ("depends", cause.package, cause.dependency, unmatched, unmatched and cause.note)
+        if isinstance(cause, Unavailable) and len(terms) == 1 and terms[0].positive:
+            return ("unavailable", terms[0].package, cause.reason)
+        return ("alone", id(incompatibility))
+
+    def summary(self, externals: Sequence[Incompatibility]) -> str:
+        """External incompatibilities, those of one kind summarised in one phrase.
+
+        The wording (kept short so that a package with thousands of versions reads in a few
+        lines): "a 1.0 through 1.299 (300 versions) depend on b>=1 through b>=300 which match
+        no versions". ``1.0 through 1.299`` is used only when the versions are consecutive
+        candidates, with their count; otherwise the set is written by ``version_text``. The
+        requirements are named first and last in the order of the versions that make them
+        (the lowest version's first), each distinct one counted once.
+        """
+        groups: dict[Hashable, list[Incompatibility]] = {}
+        for incompatibility in externals:
+            groups.setdefault(self.kind(incompatibility), []).append(incompatibility)
+        phrases = [self._group(members) for members in groups.values()]
+        if len(phrases) == 1:
+            return phrases[0]
+        return f"{', '.join(phrases[:-1])} and {phrases[-1]}"
+
+    def _group(self, members: list[Incompatibility]) -> str:
+        if len(members) == 1:
+            return self.text(members[0])
+        # Every member of a group has the same package in its one positive first term.
+        members = sorted(members, key=lambda m: _lowest_bit(m.terms[0].versions))
+        package = members[0].terms[0].package
+        universe = members[0].terms[0].versions.universe
+        union = VersionSet(universe, 0)
+        for member in members:
+            union |= member.terms[0].versions
+        subject, plural = self._span(package, union)
+        cause = members[0].cause
+        if isinstance(cause, Unavailable):
+            return f"{subject} {'are' if plural else 'is'} unavailable ({cause.reason})"
+        assert isinstance(cause, Dependency)
+        wanted = list(dict.fromkeys(self._wanted(m) for m in members))
+        objects = wanted[0] if len(wanted) == 1 else f"{wanted[0]} through {wanted[-1]}"
+        phrase = f"{subject} {'depend' if plural else 'depends'} on {objects}"
+        if len(members[0].terms) == 1:
+            which = self._unmatched(cause)[1]
+            if len(wanted) > 1:
+                which = which.replace("matches", "match", 1)
+            phrase = f"{phrase} which {which}"
+        return phrase
+
+    def _wanted(self, dependency: Incompatibility) -> str:
+        """What one dependency incompatibility asks for ("b>=2")."""
+        cause = dependency.cause
+        assert isinstance(cause, Dependency)
+        if len(dependency.terms) == 1:
+            return self._unmatched(cause)[0]
+        return " or ".join(self.negatives(dependency))
+
+    def _span(self, package: str, versions: VersionSet) -> tuple[str, bool]:
+        """``a 1.0 through 1.299 (300 versions)`` for consecutive candidates, otherwise the
+        set as a subject; and whether it is plural."""
+        runs = list(versions.runs())
+        if len(versions) > 1 and len(runs) == 1:
+            first, last = versions.lowest(), versions.highest()
+            name = self.display(package)
+            return f"{name} {first} through {last} ({len(versions)} versions)", True
+        return self.subject(Term(package, versions, True))
+
+
+def _lowest_bit(versions: VersionSet) -> int:
+    mask = versions.mask
+    return (mask & -mask).bit_length()

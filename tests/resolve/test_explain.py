@@ -209,3 +209,51 @@ def test_the_requirements_own_text_is_kept_through_extras_and_pep440() -> None:
         MemoryProvider(index, {"a": ""}, prerelease="pep440").solve()
     assert "a==1.0 depends on b>=2.0b1 and " in render(caught.value)
     assert "a[x]==1.0 depends on b>=2,<3 and " in render(failure(index, {"a[x]": ""}))
+
+
+# -- long chains -----------------------------------------------------------------------------
+
+
+def test_a_project_with_many_versions_gives_a_short_report() -> None:
+    # Every version of a needs another b, none of which exists: one line, not 150.
+    index: dict[str, dict[str, object]] = {
+        "a": {f"1.{i}": {"b": f">={i + 1}"} for i in range(300)},
+        "b": {"0.5": {}},
+    }
+    lines = render(failure(index, {"a": ""})).splitlines()
+    assert lines == [
+        "Because a 1.0 through 1.299 (300 versions) depend on b>=1 through b>=300 which match"
+        " no versions and you require a, we can conclude that your requirements are"
+        " unsatisfiable."
+    ]
+
+
+def test_a_chain_through_two_projects_with_many_versions_gives_a_short_report() -> None:
+    # a 1.i needs b==i, and every b needs a c that does not exist.
+    index: dict[str, dict[str, object]] = {
+        "a": {f"1.{i}": {"b": f"=={i}"} for i in range(300)},
+        "b": {f"{i}": {"c": "<0"} for i in range(300)},
+        "c": {"1": {}},
+    }
+    lines = render(failure(index, {"a": ""})).splitlines()
+    assert len(lines) < 20
+    text = "\n".join(lines)
+    assert "a 1.0 through 1.299 (300 versions) depend on b==0 through b==299" in text
+    assert "b 0 through 299 (300 versions) depend on c<0 which matches no versions" in text
+    assert lines[-1].endswith("we can conclude that your requirements are unsatisfiable.")
+
+
+def test_a_chain_of_versions_that_are_not_consecutive_names_its_set() -> None:
+    # a 2.0 fails for another reason, so the summarised versions are not one run.
+    index: dict[str, dict[str, object]] = {
+        "a": {
+            **{f"1.{i}": {"b": f">={i + 1}"} for i in range(6)},
+            "1.10": Release(unavailable="metadata needs a build"),
+            **{f"1.{i}": {"b": f">={i + 1}"} for i in range(11, 16)},
+        },
+        "b": {"0.5": {}},
+    }
+    text = render(failure(index, {"a": ""}))
+    assert len(text.splitlines()) < 5
+    assert "a!=1.10 depends on b>=1 through b>=16 which match no versions" in text
+    assert "a==1.10 is unavailable (metadata needs a build)" in text
