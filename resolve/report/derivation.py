@@ -5,207 +5,45 @@
 
 The walk is pub's (``failure.dart``): a derived incompatibility is explained from its two
 causes; one used by several derivations is written once, numbered ``(1)``, and referred to
-by number afterwards. Version sets become specifiers read off the candidate list
-(``a>=1.0,<2.0``, ``a==1.0``, ``all versions of a``). The caller's ``hints`` follow the
-report as ``hint:`` lines, kept apart from it as uv does.
+by number afterwards. Each incompatibility is a phrase (:mod:`resolve.report.phrases`); its
+version sets are text that means exactly them (:mod:`resolve.report.version_text`).
+
+A long chain, where each conclusion follows from the one before and one more fact (the
+solver trying a package's versions one after another), is one sentence rather than one per
+version: its facts are summarised ("a 1.0 through 1.299 (300 versions) depend on b>=1
+through b>=300 which match no versions"), so that a project with thousands of versions
+still gives a report of a few lines. The caller's ``hints`` follow the report as ``hint:``
+lines, kept apart from it as uv does.
+
+The tree stays data (:class:`resolve.solver.incompatibility.NoSolution`, version sets as
+bitmasks) until the command line asks for it in words here; ``resolve --format json`` carries
+these same lines.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from resolve.solver.incompatibility import (
-    Dependency,
-    Derived,
-    Incompatibility,
-    NoSolution,
-    NoVersions,
-    Root,
-    Term,
-    Unavailable,
-)
-from resolve.solver.versionset import VersionSet
+from resolve.report.phrases import UNSATISFIABLE, Display, Phrases, ref
+from resolve.solver.incompatibility import Derived, Incompatibility, NoSolution
 
-__all__ = ["Display", "describe", "render", "sentences"]
+__all__ = ["Display", "render", "sentences"]
 
-#: How to show a package name (e.g. ``a[x]`` for a virtual extra package).
-Display = Callable[[str], str]
-
-_UNSATISFIABLE = "your requirements are unsatisfiable"
-
-
-def describe(versions: VersionSet) -> str:
-    """A readable specifier for a set, derived from its runs over the candidate list.
-
-    ``""`` means every candidate. A run that starts at the first candidate has no lower
-    bound, one that ends at the last has no upper bound; a single candidate is ``==v``.
-    """
-    vs = versions.universe.versions
-    n = len(vs)
-    runs = list(versions.runs())
-    if not runs:
-        return " (no versions)"
-    if runs == [(0, n)] and n > 1:
-        return ""
-    if len(runs) == 2 and runs[0][0] == 0 and runs[1][1] == n and runs[1][0] - runs[0][1] == 1:
-        return f"!={vs[runs[0][1]]}"
-    parts = []
-    for lo, hi in runs:
-        if hi - lo == 1:
-            parts.append(f"=={vs[lo]}")
-        elif lo == 0:
-            parts.append(f"<{vs[hi]}")
-        elif hi == n:
-            parts.append(f">={vs[lo]}")
-        else:
-            parts.append(f">={vs[lo]},<{vs[hi]}")
-    return " | ".join(parts)
-
-
-class _Sentences:
-    """Incompatibilities as phrases, with the root spoken of as "you"."""
-
-    def __init__(self, root: str, display: Display) -> None:
-        self.root = root
-        self.display = display
-
-    def term(self, term: Term) -> str:
-        return f"{self.display(term.package)}{describe(term.versions)}"
-
-    def subject(self, term: Term) -> tuple[str, bool]:
-        """A positive term as a sentence subject, and whether it is plural."""
-        if term.versions.is_full and len(term.versions.universe) > 1:
-            return f"all versions of {self.display(term.package)}", True
-        return self.term(term), False
-
-    def depends(self, subjects: list[Term], objects: str) -> str:
-        """ "a==1.0 depends on …", "you require …", "if a and b then …"."""
-        if len(subjects) > 1:
-            return f"if {' and '.join(self.term(t) for t in subjects)} then {objects}"
-        if not subjects or subjects[0].package == self.root:
-            return f"you require {objects}"
-        subject, plural = self.subject(subjects[0])
-        return f"{subject} {'depend' if plural else 'depends'} on {objects}"
-
-    def positives(self, incompatibility: Incompatibility) -> list[Term]:
-        """Positive terms; the root's only when no other is positive (it always holds)."""
-        found = [t for t in incompatibility.terms if t.positive]
-        return [t for t in found if t.package != self.root] or found
-
-    def negatives(self, incompatibility: Incompatibility) -> list[str]:
-        """Negative terms as what is required; a dependency keeps its own specifier text."""
-        cause = incompatibility.cause
-        found = []
-        for term in incompatibility.terms:
-            if term.positive:
-                continue
-            if isinstance(cause, Dependency) and cause.requirement is not None:
-                wanted = f"{self.display(term.package)}{cause.requirement.strip()}"
-                found.append(f"{wanted} ({cause.note})" if cause.note else wanted)
-            else:
-                found.append(self.term(term))
-        return found
-
-    def text(self, incompatibility: Incompatibility) -> str:
-        cause = incompatibility.cause
-        terms = incompatibility.terms
-        if isinstance(cause, Dependency) and len(terms) == 1:
-            # The requirement matched no candidate, so its term was dropped.
-            name = self.display(cause.dependency)
-            wanted = f"{name}{(cause.requirement or '').strip()}"
-            if cause.note:  # there are versions; the policy kept them out (SEMANTICS §3)
-                which = f"matches no versions the policy allows ({cause.note})"
-            else:
-                which = "matches no versions" if cause.requirement else "has no versions"
-            return f"{self.depends(list(terms), wanted)} which {which}"
-        if isinstance(cause, NoVersions):
-            term = terms[0]
-            name = self.display(term.package)
-            if not term.versions.universe:
-                return f"there are no versions of {name}"
-            if term.versions.is_full:
-                return f"none of the versions of {name} can be chosen"
-            return f"no versions of {name} match {describe(term.versions)}"
-        if isinstance(cause, Unavailable):
-            subject, plural = self.subject(terms[0])
-            return f"{subject} {'are' if plural else 'is'} unavailable ({cause.reason})"
-        if isinstance(cause, Root):
-            return f"you require {self.display(self.root)}"
-        positive = self.positives(incompatibility)
-        negative = self.negatives(incompatibility)
-        if not positive and not negative:
-            return _UNSATISFIABLE
-        if negative:
-            return self.depends(positive, " or ".join(negative))
-        if len(positive) == 1:
-            if positive[0].package == self.root:
-                return _UNSATISFIABLE
-            return f"{self.subject(positive[0])[0]} cannot be used"
-        shown = [self.term(t) for t in positive]
-        return f"{', '.join(shown[:-1])} and {shown[-1]} are incompatible"
-
-    def both(
-        self, a: Incompatibility, b: Incompatibility, line_a: int | None, line_b: int | None
-    ) -> str:
-        """Two incompatibilities joined by "and", merged into one phrase when they chain.
-
-        pub's ``andToString``: "x depends on both y and z", "x depends on y which depends
-        on z", otherwise "A (1) and B (2)".
-        """
-        return (
-            self._requires_both(a, b, line_a, line_b)
-            or self._requires_through(a, b, line_a, line_b)
-            or self._requires_through(b, a, line_b, line_a)
-            or f"{self.text(a)}{_ref(line_a)} and {self.text(b)}{_ref(line_b)}"
-        )
-
-    def _requires_both(
-        self, a: Incompatibility, b: Incompatibility, line_a: int | None, line_b: int | None
-    ) -> str | None:
-        if len(a.terms) == 1 or len(b.terms) == 1:
-            return None
-        pa, pb = self.positives(a), self.positives(b)
-        if len(pa) != 1 or len(pb) != 1 or pa[0] != pb[0]:
-            return None
-        na, nb = " or ".join(self.negatives(a)), " or ".join(self.negatives(b))
-        if not na or not nb:
-            return None
-        return self.depends(pa, f"both {na}{_ref(line_a)} and {nb}{_ref(line_b)}")
-
-    def _requires_through(
-        self,
-        prior: Incompatibility,
-        latter: Incompatibility,
-        line_p: int | None,
-        line_l: int | None,
-    ) -> str | None:
-        if len(prior.terms) == 1 or len(latter.terms) == 1:
-            return None
-        needed = [t for t in prior.terms if not t.positive]
-        then = self.positives(latter)
-        if len(needed) != 1 or len(then) != 1 or needed[0].package != then[0].package:
-            return None
-        # "prior needs q in R" chains into "q in S needs …" only when R is within S.
-        if needed[0].versions.mask & ~then[0].versions.mask:
-            return None
-        further = " or ".join(self.negatives(latter))
-        if not further:
-            return None
-        first = self.depends(self.positives(prior), self.negatives(prior)[0])
-        return f"{first}{_ref(line_p)} which depends on {further}{_ref(line_l)}"
-
-
-def _ref(line: int | None) -> str:
-    return "" if line is None else f" ({line})"
+#: A chain is summarised when it has at least this many facts, ...
+CHAIN = 4
+#: ... some kind of fact (see ``Phrases.kind``) at least this many times ...
+REPEATED = 3
+#: ... and facts of at most this many kinds, so that the sentence stays readable.
+KINDS = 3
 
 
 class _Report:
     """pub's ``_Writer``: walks the tree, numbering shared derivations."""
 
-    def __init__(self, top: Incompatibility, sentences: _Sentences) -> None:
+    def __init__(self, top: Incompatibility, phrases: Phrases) -> None:
         self.top = top
-        self.say = sentences
+        self.say = phrases
         self.lines: list[tuple[str, int | None]] = []
         self.numbers: dict[Incompatibility, int] = {}
         self.uses: dict[Incompatibility, int] = {}
@@ -225,7 +63,7 @@ class _Report:
         return f"we can conclude that {text}" if node is self.top else text
 
     def _ref(self, node: Incompatibility) -> str:
-        return f"{self.say.text(node)}{_ref(self.numbers.get(node))}"
+        return f"{self.say.text(node)}{ref(self.numbers.get(node))}"
 
     def _write(self, node: Incompatibility, message: str, numbered: bool) -> None:
         if numbered:
@@ -244,9 +82,63 @@ class _Report:
         inner = conflict if conflict.derived else other
         return inner not in self.numbers
 
+    def _chain(self, top: Incompatibility) -> tuple[list[Incompatibility], Incompatibility | None]:
+        """The facts of the chain that ends at ``top``, and the node it starts from (None
+        when it starts from two facts), or no facts when it is too short to summarise.
+
+        The chain goes down through derivations from one derived node and one fact (an
+        external incompatibility) each, as long as the derived node is said nowhere else
+        (used once, not numbered) and the facts are of at most ``KINDS`` kinds.
+        """
+        facts: list[Incompatibility] = []
+        kinds: dict[object, int] = {}
+        node, below = top, None
+        while True:
+            assert isinstance(node.cause, Derived)
+            pair = node.cause.conflict, node.cause.other
+            found = [c for c in pair if not c.derived]
+            counted = dict(kinds)
+            for fact in found:
+                kind = self.say.kind(fact)
+                counted[kind] = counted.get(kind, 0) + 1
+            if not found or len(counted) > KINDS:
+                below = node
+                break
+            facts += found
+            kinds = counted
+            derived = [c for c in pair if c.derived]
+            if not derived:
+                break
+            node = derived[0]
+            if node in self.numbers or self.uses[node] > 1:
+                below = node
+                break
+        if len(facts) < CHAIN or max(kinds.values(), default=0) < REPEATED:
+            return [], None
+        # Bottom-up, as the solver met them: the summaries follow that order.
+        return facts[::-1], below
+
+    def _summarise(self, node: Incompatibility, numbered: bool) -> bool:
+        """Write a long chain ending at ``node`` as one sentence; whether it was one."""
+        facts, below = self._chain(node)
+        if not facts:
+            return False
+        said = self._conclusion(node)
+        summary = self.say.summary(facts)
+        if below is None:
+            self._write(node, f"Because {summary}, {said}.", numbered)
+        elif below in self.numbers:
+            self._write(node, f"Because {summary} and {self._ref(below)}, {said}.", numbered)
+        else:
+            self.visit(below)
+            self._write(node, f"And because {summary}, {said}.", numbered)
+        return True
+
     def visit(self, node: Incompatibility, conclusion: bool = False) -> None:
         numbered = conclusion or self.uses[node] > 1
         assert isinstance(node.cause, Derived)
+        if self._summarise(node, numbered):
+            return
         cause, other = node.cause.conflict, node.cause.other
         said = self._conclusion(node)
         if cause.derived and other.derived:
@@ -300,7 +192,7 @@ class _Report:
         else:
             # An external fact alone rules the root out (e.g. a root requirement that
             # matches nothing).
-            conclusion = f"we can conclude that {_UNSATISFIABLE}"
+            conclusion = f"we can conclude that {UNSATISFIABLE}"
             self._write(top, f"Because {self.say.text(top)}, {conclusion}.", False)
         width = len(f"({len(self.numbers)}) ") if self.numbers else 0
         out: list[str] = []
@@ -337,7 +229,7 @@ def sentences(
         top, root = failure.incompatibility, failure.root
     else:
         top = failure
-    report = _Report(top, _Sentences(root or "", display or str))
+    report = _Report(top, Phrases(root or "", display or str))
     # The walk recurses at most once per derived node; give deep trees the stack they need.
     limit = sys.getrecursionlimit()
     needed = 4 * len(report.uses) + 100

@@ -90,7 +90,8 @@ class Engine:
             text = str(requirement)
             return universe.mask(text), text, None
         if isinstance(requirement, Version):
-            return universe.pin(requirement), f"=={requirement}", None
+            # No text: "==V" also matches V's local builds (PEP 440, "Version matching").
+            return universe.pin(requirement), None, None
         if isinstance(requirement, Narrowed):
             return self._own_set(package, requirement.versions), requirement.text, requirement.note
         if isinstance(requirement, VersionSet):

@@ -52,7 +52,8 @@ class Dependency:
     """``package`` (at the versions of the first term) depends on ``dependency``.
 
     ``requirement`` is the specifier text as the provider gave it (``None`` for a set the
-    provider computed itself); reports prefer it to a range derived from the bitmask.
+    provider computed itself, or one pinned candidate); reports prefer it, where it means the
+    set, to a text derived from the bitmask.
     ``note`` says which matching versions policy kept out of the set, if any.
     When it matches no candidate the incompatibility has only the depender's term.
     """

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from resolve.report.derivation import describe, render
+from resolve.report.derivation import render
+from resolve.report.version_text import describe
 from resolve.solver.solve import NoSolution
 from resolve.solver.versionset import Universe, VersionSet
 from tests.resolve.memory import ROOT, MemoryProvider, Release, split_extra
@@ -158,3 +159,101 @@ def test_deep_derivations_render_without_recursion_errors() -> None:
         sys.setrecursionlimit(limit)
     assert lines[-1].endswith("we can conclude that your requirements are unsatisfiable.")
     assert len(lines) > n // 3
+
+
+# -- version sets say what is true -----------------------------------------------------------
+
+
+def test_a_set_holding_a_pre_release_of_the_next_version_is_not_written_as_below_it() -> None:
+    # PEP 440: "<2.0" leaves out 2.0a1, so a{1.0, 2.0a1} is "<=2.0a1".
+    index = {
+        "a": {"1.0": {"c": ">=2"}, "2.0a1": {"c": ">=2"}, "2.0": {"d": ">=2"}},
+        "c": {"1.0": {}},
+        "d": {"1.0": {}},
+    }
+    with pytest.raises(NoSolution) as caught:
+        MemoryProvider(index, {"a": ""}, prerelease="allow").solve()
+    assert render(caught.value).splitlines()[0] == (
+        "Because a<=2.0a1 depends on c>=2 which matches no versions and a==2.0 depends on d>=2"
+        " which matches no versions, all versions of a cannot be used."
+    )
+
+
+def test_a_version_with_a_local_build_is_listed_not_written_as_equal_to_it() -> None:
+    # PEP 440: "==1.0" matches 1.0+cpu too, which depends on something else.
+    index = {"a": {"1.0": {"b": ">=2"}, "1.0+cpu": {"b": "<1"}}, "b": {"1.0": {}}}
+    text = render(failure(index, {"a": ""}))
+    assert text.splitlines()[0] == (
+        "Because a {1.0} depends on b>=2 which matches no versions and a==1.0+cpu depends on"
+        " b<1 which matches no versions, all versions of a cannot be used."
+    )
+    assert "a==1.0 " not in text
+
+
+def test_an_extra_pinned_to_its_version_beside_a_local_build() -> None:
+    # a[x] 1.0 needs a at exactly 1.0, not "a==1.0" (which 1.0+cpu would satisfy).
+    extra = Release(extras={"x": {"b": ">=1"}})
+    index = {"a": {"1.0": extra, "1.0+cpu": extra}, "b": {"1.0": {}}}
+    text = render(failure(index, {"a[x]": "===1.0", "a": "==1.0+cpu"}))
+    assert "a[x] {1.0} depends on a {1.0} and you require a==1.0+cpu" in text
+    assert "==1.0 " not in text.replace("===1.0", "")
+
+
+def test_the_requirements_own_text_is_kept_through_extras_and_pep440() -> None:
+    index = {
+        "a": {"1.0": Release(requires={"b": ">=2.0b1"}, extras={"x": {"b": ">=2,<3"}})},
+        "b": {"1.0": {}, "2.0b1": {"c": "<0"}, "2.0": {"c": "<0"}},
+        "c": {"1": {}},
+    }
+    with pytest.raises(NoSolution) as caught:
+        MemoryProvider(index, {"a": ""}, prerelease="pep440").solve()
+    assert "a==1.0 depends on b>=2.0b1 and " in render(caught.value)
+    assert "a[x]==1.0 depends on b>=2,<3 and " in render(failure(index, {"a[x]": ""}))
+
+
+# -- long chains -----------------------------------------------------------------------------
+
+
+def test_a_project_with_many_versions_gives_a_short_report() -> None:
+    # Every version of a needs another b, none of which exists: one line, not 150.
+    index: dict[str, dict[str, object]] = {
+        "a": {f"1.{i}": {"b": f">={i + 1}"} for i in range(300)},
+        "b": {"0.5": {}},
+    }
+    lines = render(failure(index, {"a": ""})).splitlines()
+    assert lines == [
+        "Because a 1.0 through 1.299 (300 versions) depend on b>=1 through b>=300 which match"
+        " no versions and you require a, we can conclude that your requirements are"
+        " unsatisfiable."
+    ]
+
+
+def test_a_chain_through_two_projects_with_many_versions_gives_a_short_report() -> None:
+    # a 1.i needs b==i, and every b needs a c that does not exist.
+    index: dict[str, dict[str, object]] = {
+        "a": {f"1.{i}": {"b": f"=={i}"} for i in range(300)},
+        "b": {f"{i}": {"c": "<0"} for i in range(300)},
+        "c": {"1": {}},
+    }
+    lines = render(failure(index, {"a": ""})).splitlines()
+    assert len(lines) < 20
+    text = "\n".join(lines)
+    assert "a 1.0 through 1.299 (300 versions) depend on b==0 through b==299" in text
+    assert "b 0 through 299 (300 versions) depend on c<0 which matches no versions" in text
+    assert lines[-1].endswith("we can conclude that your requirements are unsatisfiable.")
+
+
+def test_a_chain_of_versions_that_are_not_consecutive_names_its_set() -> None:
+    # a 2.0 fails for another reason, so the summarised versions are not one run.
+    index: dict[str, dict[str, object]] = {
+        "a": {
+            **{f"1.{i}": {"b": f">={i + 1}"} for i in range(6)},
+            "1.10": Release(unavailable="metadata needs a build"),
+            **{f"1.{i}": {"b": f">={i + 1}"} for i in range(11, 16)},
+        },
+        "b": {"0.5": {}},
+    }
+    text = render(failure(index, {"a": ""}))
+    assert len(text.splitlines()) < 5
+    assert "a!=1.10 depends on b>=1 through b>=16 which match no versions" in text
+    assert "a==1.10 is unavailable (metadata needs a build)" in text
