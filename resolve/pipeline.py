@@ -16,7 +16,6 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from db.read.snapshot_reader import SnapshotReader
-from db.snapshot_names import given_name
 from resolve.candidates.judge import Target
 from resolve.candidates.provider import Request, ResolutionMode, SnapshotProvider
 from resolve.inputs.requirements import InputRequirement, ParsedInputs
@@ -282,7 +281,7 @@ def _lock(
     major, minor, micro = target.environment.python_version
     lock = Lock(
         packages=tuple(packages),
-        snapshot_name=given_name(reader.snapshot.name),
+        snapshot_name=reader.snapshot.given_name,
         snapshot_digest=reader.snapshot.digest,
         rules_digest=rules.digest,
         command=command,

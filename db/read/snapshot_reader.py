@@ -28,6 +28,7 @@ from db.paths import (
 from db.read.file_list import FileHead, FileList, FileLoader, FileMetadata, FileRecord
 from db.records import IndexConfig, canonical_name, not_here_statuses
 from db.rules.rows import rule_document as _rule_document
+from db.snapshot_names import given_name
 
 __all__ = [
     "FileHead",
@@ -46,6 +47,11 @@ __all__ = [
 class SnapshotRef:
     name: str
     digest: str
+
+    @property
+    def given_name(self) -> str | None:
+        """The name, when a user gave it; None for a made-up one (:mod:`db.snapshot_names`)."""
+        return given_name(self.name)
 
 
 @dataclass(frozen=True, slots=True)
