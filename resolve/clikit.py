@@ -15,12 +15,16 @@ from typing import IO, Any, NoReturn
 
 import click
 
+from resolve.limits import DEFAULT_LIMITS, Limits, describe_limits, parse_limit
+
 __all__ = [
     "CLOSED_PIPE_EXIT",
     "ErrorRenderingCommand",
     "ErrorRenderingGroup",
+    "LimitsParam",
     "exit_closed_pipe",
     "fail",
+    "limit_option",
     "render_error",
     "warn",
 ]
@@ -129,3 +133,40 @@ class ErrorRenderingCommand(_RendersErrors):
 
 class ErrorRenderingGroup(_RendersErrors, click.Group):
     """A top-level group: every click error below it is rendered as ``error:``/``hint:``."""
+
+
+class LimitsParam(click.ParamType[tuple[str, int]]):
+    """``NAME=VALUE`` → one ``(field, number)`` pair; the option callback folds them into a
+    :class:`~resolve.limits.Limits` once, at the edge."""
+
+    name = "NAME=VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_limit(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _fold_limits(
+    ctx: click.Context, param: click.Parameter, value: tuple[tuple[str, int], ...]
+) -> Limits:
+    return DEFAULT_LIMITS.with_overrides(dict(value))
+
+
+#: ``--limit NAME=VALUE`` (repeatable) on every command that reads untrusted bytes; the command
+#: receives a :class:`~resolve.limits.Limits` as ``limits``.
+limit_option = click.option(
+    "--limit",
+    "limits",
+    type=LimitsParam(),
+    multiple=True,
+    callback=_fold_limits,
+    metavar="NAME=VALUE",
+    help=(
+        "Raise (or lower) a bound on untrusted input, e.g. --limit page-bytes=256MiB. "
+        "Names (defaults): " + describe_limits() + "."
+    ),
+)
