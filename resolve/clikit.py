@@ -1,6 +1,10 @@
 """Click plumbing shared by ``resolve`` and ``mirror``: errors as ``error:`` / ``hint:``, and
 a reader that closed stdout early (``resolve --explain x | head -1``) as a quiet exit 141.
 
+Every error, warning and JSON document leaves through here with the passwords of the URLs in
+it masked (:func:`db.urls.redact_credentials`): a database or index URL can reach a message
+from anywhere, the text of a library's exception included, and messages end up in CI logs.
+
 It lives on the resolve side because ``mirror`` may import ``resolve`` but not the other
 way round, and it imports nothing heavier than click, so ``resolve`` starts fast.
 """
@@ -8,6 +12,7 @@ way round, and it imports nothing heavier than click, so ``resolve`` starts fast
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -15,6 +20,7 @@ from typing import IO, Any, NoReturn
 
 import click
 
+from db.urls import redact_credentials
 from resolve.limits import DEFAULT_LIMITS, Limits, describe_limits, parse_limit
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "ErrorRenderingCommand",
     "ErrorRenderingGroup",
     "LimitsParam",
+    "echo_json",
     "exit_closed_pipe",
     "fail",
     "limit_option",
@@ -39,7 +46,7 @@ def render_error(message: str, hint: str | None) -> str:
     text = f"error: {message}"
     if hint:
         text += f"\n\nhint: {hint}"
-    return text
+    return redact_credentials(text)
 
 
 def fail(message: str, *, hint: str | None = None, code: int = 2) -> NoReturn:
@@ -48,7 +55,23 @@ def fail(message: str, *, hint: str | None = None, code: int = 2) -> NoReturn:
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(redact_credentials(f"warning: {message}"), err=True)
+
+
+def echo_json(value: object) -> None:
+    """``value`` as JSON on stdout, every string in it with URL passwords masked."""
+    click.echo(json.dumps(_redacted(value), indent=2, sort_keys=True))
+
+
+def _redacted(value: object) -> object:
+    # String by string: masking the serialised text could join two strings into one "URL".
+    if isinstance(value, str):
+        return redact_credentials(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def exit_closed_pipe() -> NoReturn:
