@@ -58,9 +58,10 @@ def warn(message: str) -> None:
     click.echo(redact_credentials(f"warning: {message}"), err=True)
 
 
-def echo_json(value: object) -> None:
-    """``value`` as JSON on stdout, every string in it with URL passwords masked."""
-    click.echo(json.dumps(_redacted(value), indent=2, sort_keys=True))
+def echo_json(value: object, *, err: bool = False) -> None:
+    """``value`` as JSON on stdout (stderr with ``err``), every string in it with URL
+    passwords masked."""
+    click.echo(json.dumps(_redacted(value), indent=2, sort_keys=True), err=err)
 
 
 def _redacted(value: object) -> object:
