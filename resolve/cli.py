@@ -205,8 +205,6 @@ def command(**options: Any) -> None:
             hint="if it is damaged, restore it from a backup or an exported snapshot "
             "(`mirror import`)",
         )
-    except KeyboardInterrupt:
-        fail("interrupted", code=130)
     except RuleError as exc:
         fail(exc.message, hint=exc.hint)
     except BrokenPipeError:

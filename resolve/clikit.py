@@ -1,5 +1,6 @@
-"""Click plumbing shared by ``resolve`` and ``mirror``: errors as ``error:`` / ``hint:``, and
-a reader that closed stdout early (``resolve --explain x | head -1``) as a quiet exit 141.
+"""Click plumbing shared by ``resolve`` and ``mirror``: errors as ``error:`` / ``hint:``, a
+reader that closed stdout early (``resolve --explain x | head -1``) as a quiet exit 141, and
+Ctrl-C or SIGTERM as one line and exit 130 or 143 (:mod:`resolve.interrupts`).
 
 Every error, warning and JSON document leaves through here with the passwords of the URLs in
 it masked (:func:`db.urls.redact_credentials`): a database or index URL can reach a message
@@ -21,6 +22,7 @@ from typing import IO, Any, NoReturn
 import click
 
 from db.urls import redact_credentials
+from resolve.interrupts import handling_interrupts
 from resolve.limits import DEFAULT_LIMITS, Limits, describe_limits, parse_limit
 
 __all__ = [
@@ -136,6 +138,12 @@ class _RendersErrors(click.Command):
     # The top-level command's make_context (its --help, --version) and invoke (every
     # subcommand's parsing, help and run) hold all the CLI's output, so the closed pipe is
     # handled here once; click's own handling of it (exit 1) is further out and never runs.
+    # So are interrupts: click would turn them into "Aborted!" and exit 1; main() catches
+    # those that land in click's own steps around these two.
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with handling_interrupts():
+            return super().main(*args, **kwargs)
+
     def make_context(
         self,
         info_name: str | None,
@@ -143,11 +151,11 @@ class _RendersErrors(click.Command):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
-        with _closed_pipe(), _usage_errors():
+        with handling_interrupts(), _closed_pipe(), _usage_errors():
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with _closed_pipe(), _usage_errors(ctx):
+        with handling_interrupts(), _closed_pipe(), _usage_errors(ctx):
             return super().invoke(ctx)
 
 

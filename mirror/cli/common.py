@@ -94,8 +94,6 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except SneakernetError as exc:
             fail(exc.message, hint=exc.hint, code=exc.exit_code)
-        except KeyboardInterrupt:
-            fail("interrupted", hint="run the same command again to resume", code=130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BrokenPipeError:
