@@ -71,19 +71,28 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
 
 
-@contextlib.contextmanager
-def dev_null_kept() -> Iterator[None]:
-    """Fail the test if /dev/null stops being the null device, and put the device back (we may
-    be root: a regression here would break every other program on the machine)."""
+@pytest.fixture(autouse=True)
+def devices_kept() -> Iterator[None]:
+    """Fail the test if /dev/null stops being the null device or /dev/stdout the link to this
+    process's stdout, and put them back (we may be root: a regression here would break every
+    other program on the machine)."""
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert os.readlink("/dev/stdout") == "/proc/self/fd/1"
     try:
         yield
     finally:
+        broken = []
         if not stat.S_ISCHR(os.lstat(os.devnull).st_mode):
             os.unlink(os.devnull)
             os.mknod(os.devnull, stat.S_IFCHR | 0o666, os.makedev(1, 3))
             os.chmod(os.devnull, 0o666)
-            pytest.fail("-o /dev/null replaced the device with a regular file")
+            broken.append("/dev/null")
+        if not os.path.islink("/dev/stdout"):
+            os.unlink("/dev/stdout")
+            os.symlink("/proc/self/fd/1", "/dev/stdout")
+            broken.append("/dev/stdout")
+        if broken:
+            pytest.fail(f"-o replaced {' and '.join(broken)} with a regular file")
 
 
 parametrize_commands = pytest.mark.parametrize("command", list(COMMANDS))
@@ -136,8 +145,7 @@ def test_dev_stdout_onto_a_regular_file_is_written_in_place(
 
 @parametrize_commands
 def test_dev_null_stays_a_device(snapshot: Mirror, command: str, tmp_path: Path) -> None:
-    with dev_null_kept():
-        write_to(snapshot, command, os.devnull, tmp_path)
+    write_to(snapshot, command, os.devnull, tmp_path)
     assert leftovers(Path(os.devnull).parent) == []
 
 
