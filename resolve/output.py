@@ -103,7 +103,8 @@ def _destination(path: Path) -> Path | None:
         mode = None  # absent, a dangling link, or unreachable: creating the file says why
     if mode is not None and not stat.S_ISREG(mode):
         return None
-    return _follow_links(Path(os.path.abspath(path)))
+    # Not os.path.abspath: "link/../x" is where the kernel's walk goes, not "x".
+    return _follow_links(path)
 
 
 def _follow_links(path: Path) -> Path | None:
