@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError
 
 from db.errors import DatabaseError
@@ -20,7 +20,9 @@ from db.paths import (
     database_path,
     database_url,
     schema_revision,
+    shown_database,
 )
+from db.urls import redact_credentials
 
 __all__ = [
     "DEFAULT_DB",
@@ -32,23 +34,21 @@ __all__ = [
 ]
 
 
-def _parse_url(url: str) -> URL:
-    """The URL, refused unless it names an SQLite database: the store writes SQLite dialect
+def _check_url(url: str) -> None:
+    """Refuse a URL that does not name an SQLite database: the store writes SQLite dialect
     statements (upserts), so another backend would fail half-way through a command."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise DatabaseError(
-            f"invalid database URL {url!r}",
+            f"invalid database URL {redact_credentials(url)!r}",
             hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
         ) from exc
     if parsed.get_backend_name() != "sqlite":
-        shown = parsed.render_as_string(hide_password=True)
         raise DatabaseError(
-            f"unsupported database URL {shown!r}: snapshots are stored in SQLite",
+            f"unsupported database URL {redact_credentials(url)!r}: snapshots are stored in SQLite",
             hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
         )
-    return parsed
 
 
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -64,7 +64,7 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def open_engine(url: str, *, create: bool = True, upgrade: bool = True) -> Engine:
     """An engine on ``url`` whose schema is at HEAD_REVISION, upgrading it when allowed."""
-    parsed = _parse_url(url)
+    _check_url(url)
     path = database_path(url)
     if path is not None:
         check_file(path, create=create)
@@ -72,7 +72,7 @@ def open_engine(url: str, *, create: bool = True, upgrade: bool = True) -> Engin
         engine = create_engine(url)
     except ArgumentError as exc:  # NoSuchModuleError too: an unknown driver (sqlite+nope://)
         raise DatabaseError(
-            f"unusable database URL {parsed.render_as_string(hide_password=True)!r}: {exc}",
+            f"unusable database URL {redact_credentials(url)!r}: {exc}",
             hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
         ) from exc
     event.listen(engine, "connect", _set_pragmas)
@@ -84,14 +84,14 @@ def open_engine(url: str, *, create: bool = True, upgrade: bool = True) -> Engin
     if revision is not None and revision not in known_revisions():
         engine.dispose()
         raise DatabaseError(
-            f"the database {path or url} has schema revision {revision}, "
+            f"the database {shown_database(url)} has schema revision {revision}, "
             "newer than this version of sneakernet knows",
             hint="upgrade sneakernet, or use the database with the version that wrote it",
         )
     if not upgrade:
         engine.dispose()
         raise DatabaseError(
-            f"the database {path or url} needs a schema upgrade",
+            f"the database {shown_database(url)} needs a schema upgrade",
             hint="run `mirror db upgrade`",
         )
     upgrade_to_head(engine)

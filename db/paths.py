@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from db.errors import DatabaseError
+from db.urls import redact_credentials
 
 __all__ = [
     "DEFAULT_DB",
@@ -26,6 +27,7 @@ __all__ = [
     "read_only_uri",
     "revision_of",
     "schema_revision",
+    "shown_database",
 ]
 
 DEFAULT_DB = "mirror.db"
@@ -86,6 +88,13 @@ def database_path(url: str) -> Path | None:
     if database in ("", ":memory:"):
         return None
     return Path(database)
+
+
+def shown_database(url: str) -> str:
+    """The database as a message names it: its file, else its URL with the password masked
+    (a server URL's password is the user's secret; DESIGN.md "Data model")."""
+    path = database_path(url)
+    return str(path) if path is not None else redact_credentials(url)
 
 
 def check_file(path: Path, *, create: bool) -> None:

@@ -1,5 +1,9 @@
 """`python -m mirror` runs the `mirror` command."""
 
-from mirror.cli.main import main
+from resolve.interrupts import handling_interrupts
 
-main()
+# Ctrl-C while the command loads (a fifth of a second) ends it as it would once loaded.
+with handling_interrupts():
+    from mirror.cli.main import main
+
+    main()

@@ -160,5 +160,5 @@ def pip_indexes(get: Callable[[str], str | None] | None = None) -> list[PipIndex
     if index_url and index_url.rstrip("/") != (builtin or "").rstrip("/"):
         found.append(PipIndex("default", index_url, "simple", True, "index-url"))
     elif builtin:
-        found.append(PipIndex("pypi", builtin, "simple", True, "pip's built-in default"))
+        found.append(PipIndex("pypi", builtin, "simple", True, "built-in default"))
     return found

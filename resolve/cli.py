@@ -7,7 +7,6 @@ is given; everything else goes to stderr (DESIGN.md "Conventions").
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import sys
@@ -21,7 +20,7 @@ from packaging.version import Version
 
 from db.errors import SnapshotIncomplete, SneakernetError
 from db.urls import redact_credentials
-from resolve.clikit import ErrorRenderingCommand, fail, warn
+from resolve.clikit import ErrorRenderingCommand, echo_json, fail, warn
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
 from resolve.lock.files import write_lock
@@ -206,8 +205,6 @@ def command(**options: Any) -> None:
             hint="if it is damaged, restore it from a backup or an exported snapshot "
             "(`mirror import`)",
         )
-    except KeyboardInterrupt:
-        fail("interrupted", code=130)
     except RuleError as exc:
         fail(exc.message, hint=exc.hint)
     except BrokenPipeError:
@@ -310,7 +307,7 @@ def _run(options: dict[str, Any]) -> int:
                     "snapshot": {"name": snapshot.name, "digest": snapshot.digest},
                     "hints": [incomplete.hint],
                 }
-                click.echo(json.dumps(document, indent=2, sort_keys=True))
+                echo_json(document)
             raise SnapshotIncomplete(incomplete.message(), hint=incomplete.hint)
         warn(f"{incomplete.message()}; resolved as if it did not exist (--allow-incomplete)")
     if outcome.failure is not None:
@@ -329,7 +326,7 @@ def _run(options: dict[str, Any]) -> int:
                 "report": sentences(outcome.failure.no_solution),
                 "hints": list(outcome.failure.hints),
             }
-            click.echo(json.dumps(document, indent=2, sort_keys=True))
+            echo_json(document)
         return 1
     assert outcome.lock is not None
     text = render_lock(outcome.lock, request.format)
@@ -348,7 +345,7 @@ def _run(options: dict[str, Any]) -> int:
 
 def _print_explanation(explanation: Explanation, *, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(explanation.as_json(), indent=2, sort_keys=True))
+        echo_json(explanation.as_json())
         return
     for line in explanation.table():
         click.echo(line)

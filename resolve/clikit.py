@@ -1,5 +1,10 @@
-"""Click plumbing shared by ``resolve`` and ``mirror``: errors as ``error:`` / ``hint:``, and
-a reader that closed stdout early (``resolve --explain x | head -1``) as a quiet exit 141.
+"""Click plumbing shared by ``resolve`` and ``mirror``: errors as ``error:`` / ``hint:``, a
+reader that closed stdout early (``resolve --explain x | head -1``) as a quiet exit 141, and
+Ctrl-C or SIGTERM as one line and exit 130 or 143 (:mod:`resolve.interrupts`).
+
+Every error, warning and JSON document leaves through here with the passwords of the URLs in
+it masked (:func:`db.urls.redact_credentials`): a database or index URL can reach a message
+from anywhere, the text of a library's exception included, and messages end up in CI logs.
 
 It lives on the resolve side because ``mirror`` may import ``resolve`` but not the other
 way round, and it imports nothing heavier than click, so ``resolve`` starts fast.
@@ -8,6 +13,7 @@ way round, and it imports nothing heavier than click, so ``resolve`` starts fast
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -15,6 +21,8 @@ from typing import IO, Any, NoReturn
 
 import click
 
+from db.urls import redact_credentials
+from resolve.interrupts import handling_interrupts
 from resolve.limits import DEFAULT_LIMITS, Limits, describe_limits, parse_limit
 
 __all__ = [
@@ -22,6 +30,7 @@ __all__ = [
     "ErrorRenderingCommand",
     "ErrorRenderingGroup",
     "LimitsParam",
+    "echo_json",
     "exit_closed_pipe",
     "fail",
     "limit_option",
@@ -39,7 +48,7 @@ def render_error(message: str, hint: str | None) -> str:
     text = f"error: {message}"
     if hint:
         text += f"\n\nhint: {hint}"
-    return text
+    return redact_credentials(text)
 
 
 def fail(message: str, *, hint: str | None = None, code: int = 2) -> NoReturn:
@@ -48,7 +57,24 @@ def fail(message: str, *, hint: str | None = None, code: int = 2) -> NoReturn:
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(redact_credentials(f"warning: {message}"), err=True)
+
+
+def echo_json(value: object, *, err: bool = False) -> None:
+    """``value`` as JSON on stdout (stderr with ``err``), every string in it with URL
+    passwords masked."""
+    click.echo(json.dumps(_redacted(value), indent=2, sort_keys=True), err=err)
+
+
+def _redacted(value: object) -> object:
+    # String by string: masking the serialised text could join two strings into one "URL".
+    if isinstance(value, str):
+        return redact_credentials(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def exit_closed_pipe() -> NoReturn:
@@ -112,6 +138,12 @@ class _RendersErrors(click.Command):
     # The top-level command's make_context (its --help, --version) and invoke (every
     # subcommand's parsing, help and run) hold all the CLI's output, so the closed pipe is
     # handled here once; click's own handling of it (exit 1) is further out and never runs.
+    # So are interrupts: click would turn them into "Aborted!" and exit 1; main() catches
+    # those that land in click's own steps around these two.
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with handling_interrupts():
+            return super().main(*args, **kwargs)
+
     def make_context(
         self,
         info_name: str | None,
@@ -119,11 +151,11 @@ class _RendersErrors(click.Command):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
-        with _closed_pipe(), _usage_errors():
+        with handling_interrupts(), _closed_pipe(), _usage_errors():
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with _closed_pipe(), _usage_errors(ctx):
+        with handling_interrupts(), _closed_pipe(), _usage_errors(ctx):
             return super().invoke(ctx)
 
 

@@ -9,7 +9,9 @@ whose read end is already closed: its first write fails with EPIPE at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 
@@ -163,3 +165,72 @@ def test_a_closed_pipe_exits_141_quietly(command: click.Command, debug: str | No
     result = CliRunner().invoke(command, [], env={"SNEAKERNET_DEBUG": debug})
     assert result.exit_code == CLOSED_PIPE_EXIT, result.output
     assert result.output == ""
+
+
+# -- a reader that stops mid-output -------------------------------------------------------------
+
+#: Indexes added to the big snapshot: its `snapshot show` runs past 200 KB, thrice a pipe's buffer.
+MANY_INDEXES = 5000
+
+
+@pytest.fixture(scope="module")
+def big_snapshot(snapshot: Mirror, tmp_path_factory: pytest.TempPathFactory) -> Mirror:
+    """The snapshot above with a page on each of MANY_INDEXES more indexes (rows written
+    directly: syncing thousands of indexes would only make the test slow)."""
+    copy = Mirror(tmp_path_factory.mktemp("big") / "mirror.db", snapshot.env)
+    with (
+        contextlib.closing(sqlite3.connect(snapshot.db)) as source,
+        contextlib.closing(sqlite3.connect(copy.db)) as conn,
+    ):
+        source.backup(conn)  # with what the write-ahead log still holds
+    with contextlib.closing(sqlite3.connect(copy.db)) as conn, conn:
+        (page_id, fetched_at, created_at) = conn.execute(
+            "SELECT sp.page_id, sp.fetched_at, s.created_at FROM snapshot_page sp "
+            "JOIN snapshot s ON s.id = sp.snapshot_id LIMIT 1"
+        ).fetchone()
+        start = conn.execute('SELECT max(id) FROM "index"').fetchone()[0] + 1
+        for n in range(start, start + MANY_INDEXES):
+            conn.execute(
+                'INSERT INTO "index" (id, name, url, priority, created_at) VALUES (?, ?, ?, ?, ?)',
+                (n, f"index-with-a-long-name-{n:05d}", f"http://127.0.0.1:1/{n}/", n, created_at),
+            )
+            conn.execute(
+                "INSERT INTO snapshot_page (snapshot_id, index_id, project, page_id, fetched_at) "
+                "SELECT id, ?, 'a', ?, ? FROM snapshot",
+                (n, page_id, fetched_at),
+            )
+    return copy
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("json", [False, True], ids=["text", "json"])
+def test_snapshot_show_into_a_reader_that_stops_after_one_line(
+    big_snapshot: Mirror, json: bool
+) -> None:
+    """``mirror snapshot show latest | head -1``, five times: the reader goes away while the
+    command is still writing."""
+    args = ["snapshot", "show", "latest", *(["--json"] if json else [])]
+    env = source_env(big_snapshot, SNEAKERNET_DEBUG="")
+    whole = subprocess.run(
+        [*source_command("mirror"), "--db", str(big_snapshot.db), *args],
+        env=env,
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=True,
+    )
+    assert len(whole.stdout) > 3 * 65536
+    for _ in range(5):
+        process = subprocess.Popen(
+            [*source_command("mirror"), "--db", str(big_snapshot.db), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline()
+        process.stdout.close()
+        stderr = process.stderr.read()
+        process.wait(timeout=TIMEOUT)
+        assert_quiet_exit(subprocess.CompletedProcess(args, process.returncode, "", stderr))
+        assert stderr == ""

@@ -29,6 +29,7 @@ from db.read.file_list import FileHead, FileList, FileLoader, FileMetadata, File
 from db.records import IndexConfig, canonical_name, not_here_statuses
 from db.rules.rows import rule_document as _rule_document
 from db.snapshot_names import given_name
+from db.urls import redact_credentials
 
 __all__ = [
     "FileHead",
@@ -160,7 +161,8 @@ class SnapshotReader:
         path = database_path(url)
         if path is None:
             raise DatabaseError(
-                f"cannot read snapshots from {url!r}: not an SQLite database file",
+                f"cannot read snapshots from {redact_credentials(url)!r}: "
+                "not an SQLite database file",
                 hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
             )
         check_file(path, create=False)

@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import io
 import json
-import os
 import shutil
 import struct
 import tempfile
@@ -36,6 +35,7 @@ import zstandard
 
 from db.bundle.rows import NEWER_HINT, BundleError, Row, Section
 from db.records import canonical_json
+from resolve.output import open_output
 
 __all__ = ["FORMAT", "BundleFile", "open_bundle", "write_bundle"]
 
@@ -296,17 +296,18 @@ def write_bundle(
     sections: Iterable[Section],
     describe: Callable[[], Mapping[str, object]],
 ) -> tuple[BundleFile, dict[str, Any]]:
-    """Write the bundle of ``sections`` to ``path`` (replaced whole, never half-written);
+    """Write the bundle of ``sections`` to ``path`` (:func:`resolve.output.open_output`: a
+    regular file is replaced whole, never half-written; a device or FIFO is written in place);
     return it and its manifest.
 
     ``describe`` is called once the sections are consumed; what it returns joins the
     manifest."""
-    if not path.parent.is_dir():
-        raise BundleError(
-            f"cannot write {path}: directory {path.parent} does not exist",
-            hint="create the directory or pass another -o",
-        )
-    with tempfile.SpooledTemporaryFile(max_size=64 << 20, dir=str(path.parent)) as spool:
+    # The manifest, first in the file, counts the rows: they wait in a spool (beside the
+    # bundle, where there is room for it) until all are written.
+    with (
+        open_output(path, "the bundle") as output,
+        tempfile.SpooledTemporaryFile(max_size=64 << 20, dir=output.scratch) as spool,
+    ):
         payload = _Hashing(spool)
         counts = _write_payload(sections, payload)
         manifest: dict[str, Any] = {
@@ -317,27 +318,14 @@ def write_bundle(
         }
         head = _MAGIC_LINE + canonical_json(manifest).encode() + b"\n"
         spool.seek(0)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        try:
-            with partial.open("wb") as handle:
-                frame = _Hashing(handle)
-                with _compressor().stream_writer(
-                    frame,  # type: ignore[arg-type]
-                    size=len(head) + payload.size,
-                    closefd=False,
-                ) as writer:
-                    writer.write(head)
-                    shutil.copyfileobj(spool, writer, _CHUNK)
-                trailer = _SKIPPABLE + struct.pack("<I", len(_DIGEST_TAG) + 64) + _DIGEST_TAG
-                frame.write(trailer + frame.hash.hexdigest().encode())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, path)
-        except OSError as exc:
-            raise BundleError(
-                f"cannot write {path}: {exc.strerror}",
-                hint="check the directory's permissions and the free disk space",
-            ) from exc
-        finally:
-            partial.unlink(missing_ok=True)
+        frame = _Hashing(output.file)
+        with _compressor().stream_writer(
+            frame,  # type: ignore[arg-type]
+            size=len(head) + payload.size,
+            closefd=False,
+        ) as writer:
+            writer.write(head)
+            shutil.copyfileobj(spool, writer, _CHUNK)
+        trailer = _SKIPPABLE + struct.pack("<I", len(_DIGEST_TAG) + 64) + _DIGEST_TAG
+        frame.write(trailer + frame.hash.hexdigest().encode())
     return BundleFile(path, frame.hash.hexdigest(), frame.size), manifest

@@ -14,6 +14,7 @@ from mirror.bundle.transfer import (
     verify_bundle,
 )
 from mirror.cli.common import AppContext, echo_json, handle_errors, json_option, pass_app
+from resolve.output import writes_to_stdout
 
 __all__ = ["export_command", "import_command"]
 
@@ -39,7 +40,7 @@ def _counts(rows: dict[str, int]) -> str:
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The bundle file to write (replaced if it exists).",
+    help="The bundle file to write (replaced if it exists; a device or FIFO is written to).",
 )
 @json_option
 @pass_app
@@ -57,16 +58,18 @@ def export_command(app: AppContext, snaps: tuple[str, ...], output: Path, as_jso
       sha256sum mirror-2026-11.snb      # on the other side, before `mirror import`
     """
     result = export_bundle(app.engine(create=False), snaps, output)
+    # With the bundle itself on stdout (-o /dev/stdout), the report goes to stderr.
+    elsewhere = writes_to_stdout(output)
     if as_json:
-        echo_json(result.as_json())
+        echo_json(result.as_json(), err=elsewhere)
         return
-    _print_export(result)
+    _print_export(result, err=elsewhere)
 
 
-def _print_export(result: ExportResult) -> None:
-    click.echo(f"file\t{result.file.sha256}\t{result.file.path}")
+def _print_export(result: ExportResult, *, err: bool) -> None:
+    click.echo(f"file\t{result.file.sha256}\t{result.file.path}", err=err)
     for snap in result.manifest["snapshots"]:
-        click.echo(f"snapshot\t{snap['digest']}\t{snap['name']}")
+        click.echo(f"snapshot\t{snap['digest']}\t{snap['name']}", err=err)
     click.echo(
         f"exported {len(result.manifest['snapshots'])} snapshot(s) to {result.file.path} "
         f"({result.file.size} bytes): {_counts(result.manifest['rows'])}",

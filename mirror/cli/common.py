@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,9 +12,10 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
-from db.engine import database_path, database_url, open_engine
+from db.engine import database_url, open_engine
 from db.errors import DatabaseError, SneakernetError
-from resolve.clikit import fail, warn
+from db.paths import shown_database
+from resolve.clikit import echo_json, fail, warn
 
 __all__ = [
     "AppContext",
@@ -69,8 +69,7 @@ def storage_error(exc: sa_exc.DBAPIError, url: str | None) -> DatabaseError | No
         return None
     if not isinstance(exc, sa_exc.OperationalError) and type(exc) is not sa_exc.DatabaseError:
         return None
-    path = database_path(url) if url else None
-    where = str(path or url or "the database")
+    where = shown_database(url) if url else "the database"
     reason = str(exc.orig) if exc.orig is not None else str(exc)
     lowered = reason.lower()
     if "malformed" in lowered or "not a database" in lowered:
@@ -95,8 +94,6 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except SneakernetError as exc:
             fail(exc.message, hint=exc.hint, code=exc.exit_code)
-        except KeyboardInterrupt:
-            fail("interrupted", hint="run the same command again to resume", code=130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BrokenPipeError:
@@ -116,7 +113,3 @@ def handle_errors(func: F) -> F:
             )
 
     return wrapper  # type: ignore[return-value]
-
-
-def echo_json(value: object) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True))

@@ -7,8 +7,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
 from db.blobs import get_blob
-from db.engine import HEAD_REVISION, database_path
+from db.engine import HEAD_REVISION
 from db.errors import DatabaseError
+from db.paths import shown_database
 from db.schema import blob
 from mirror.cli.common import AppContext, handle_errors, pass_app
 
@@ -37,7 +38,8 @@ def db_upgrade(app: AppContext) -> None:
       mirror --db /srv/mirror.db db upgrade
     """
     app.engine()
-    click.echo(f"database {app.url} is at schema revision {HEAD_REVISION}", err=True)
+    shown = shown_database(app.url)
+    click.echo(f"database {shown} is at schema revision {HEAD_REVISION}", err=True)
 
 
 @db_group.command("check")
@@ -74,7 +76,7 @@ def db_check(app: AppContext) -> None:
         shown = "".join(f"\n  {p}" for p in problems[:20])
         more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise DatabaseError(
-            f"{len(problems)} problem(s) in {database_path(app.url) or app.url}:{shown}{more}",
+            f"{len(problems)} problem(s) in {shown_database(app.url)}:{shown}{more}",
             hint="restore from a backup or re-import the snapshot file",
         )
     click.echo(f"ok: schema {HEAD_REVISION}, {len(digests)} payloads verified", err=True)

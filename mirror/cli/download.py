@@ -28,6 +28,7 @@ from mirror.download.plan import DownloadItem, listing, plan_from_snapshot, plan
 from mirror.http.client import ClientConfig, IndexClient
 from mirror.pipconfig import pip_indexes
 from mirror.sources.factory import runtime_url
+from resolve.interrupts import keeping
 from resolve.lock.reader import LockFile, read_lock
 
 __all__ = ["download_command"]
@@ -196,7 +197,11 @@ def download_command(
         items = plan_from_urls(parsed, _known_indexes(app, parsed))
     directory.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with _progress(not quiet and not as_json and sys.stderr.isatty()) as progress:
+    kept = (
+        f"the files downloaded so far are kept in {directory}; the same `mirror download …` "
+        "again fetches the rest"
+    )
+    with keeping(kept), _progress(not quiet and not as_json and sys.stderr.isatty()) as progress:
         results = event_loop.run(_run(items, directory, concurrency, progress))
     seconds = time.monotonic() - started
     counts = Counter(r.outcome for r in results)

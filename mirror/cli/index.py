@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from db.indexes import list_indexes, ordered_for_lookup, remove_index
-from db.urls import strip_credentials
+from db.urls import redact_credentials, strip_credentials
 from mirror.cli.common import AppContext, echo_json, handle_errors, json_option, pass_app
 from mirror.rules.index_entry import validate_index_name, validate_index_url
 from mirror.rules.store import add_index_version, commit, load_rules, rule_errors
@@ -116,7 +116,9 @@ def index_list(app: AppContext, as_json: bool) -> None:
         if config.exclude_newer:
             flags.append(f"exclude-newer {config.exclude_newer}")
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
-        click.echo(f"{config.name}\t{config.url}{suffix}")
+        # Stored URLs carry no credentials (they are stripped on the way in); an older
+        # database's might: the listing masks them as every message does.
+        click.echo(f"{config.name}\t{redact_credentials(config.url)}{suffix}")
 
 
 @index_group.command("remove")

@@ -13,6 +13,7 @@ from db.rules.store import current_digest, rule_history
 from mirror.cli.common import AppContext, echo_json, handle_errors, json_option, pass_app
 from mirror.rules.importing import apply_import, read_rules_file
 from mirror.rules.store import Change, change_rules, load_rules
+from resolve.output import open_output
 from resolve.rules.edit import pin, set_key, unpin
 from resolve.rules.model import Cutoff, RuleSet
 from resolve.rules.toml_file import export_rules
@@ -210,7 +211,8 @@ def rules_export(app: AppContext, output: Path | None, digest: str | None) -> No
     if output is None:
         click.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
+    with open_output(output, "the rules") as written:
+        written.file.write(text.encode("utf-8"))
     click.echo(f"wrote rules {rules.digest[:12]} to {output}", err=True)
 
 

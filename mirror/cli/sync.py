@@ -35,6 +35,7 @@ from mirror.sync.syncer import Syncer, SyncStats
 from resolve.candidates.project import Target
 from resolve.inputs.collect import parse_requirement_files
 from resolve.inputs.requirements import COMMAND_LINE, InputError, InputRequirement
+from resolve.interrupts import keeping
 from resolve.targets.environment import TargetEnvironment
 
 __all__ = ["sync_command"]
@@ -196,9 +197,13 @@ def sync_command(
         "indexes": [i.name for i in indexes],
     }
     writer = SnapshotWriter.open(engine, name=name, plan=plan)
+    kept = (
+        f"the building snapshot {_snapshot_name(writer)} is kept; the same `mirror sync …` "
+        "again resumes it"
+    )
     started = time.monotonic()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
-    with make_progress(show_progress) as progress:
+    with keeping(kept), make_progress(show_progress) as progress:
 
         async def run() -> SyncStats:
             async with open_sources(indexes, concurrency=concurrency) as sources:
@@ -229,8 +234,13 @@ def sync_command(
                 return stats
 
         stats = event_loop.run(run())
-    digest = writer.complete(stats.as_json())
+        digest = writer.complete(stats.as_json())
     _report(writer, digest, stats, time.monotonic() - started, as_json, quiet)
+
+
+def _snapshot_name(writer: SnapshotWriter) -> str:
+    with writer.engine.connect() as conn:
+        return next(s.name for s in list_snapshots(conn) if s.id == writer.snapshot_id)
 
 
 def _report(
@@ -241,8 +251,7 @@ def _report(
     as_json: bool,
     quiet: bool,
 ) -> None:
-    with writer.engine.connect() as conn:
-        name = next(s.name for s in list_snapshots(conn) if s.id == writer.snapshot_id)
+    name = _snapshot_name(writer)
     if as_json:
         echo_json(
             {"snapshot": name, "digest": digest, "seconds": round(seconds, 3), **stats.as_json()}

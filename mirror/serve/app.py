@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import re
 import signal
 import stat
-import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -44,6 +42,7 @@ from mirror.serve.pages import (
     render_project,
     render_root,
 )
+from mirror.serve.protocol import ServeRunner
 
 __all__ = ["ServeError", "SnapshotView", "build_app", "open_view", "run_server"]
 
@@ -235,22 +234,12 @@ def build_app(view: SnapshotView, files: Path | None = None) -> web.Application:
     return app
 
 
-def _access_log() -> logging.Logger:
-    """aiohttp's access logger, writing to stderr (stdout stays free for data)."""
-    logger = logging.getLogger("aiohttp.access")
-    if not logger.handlers:
-        logger.addHandler(logging.StreamHandler(sys.stderr))
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    return logger
-
-
 async def run_server(
     app: web.Application, host: str, port: int, started: Callable[[str], None]
 ) -> None:
     """Serve ``app`` on ``host:port`` (0: a free port) until SIGINT or SIGTERM; ``started``
     gets the base URL (with the real port) once the socket listens."""
-    runner = web.AppRunner(app, access_log=_access_log())
+    runner = ServeRunner(app)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -91,7 +91,7 @@ def test_index_url_equal_to_pips_default_is_named_pypi(builtin: str, suffix: str
 
 def test_no_configuration_means_pips_builtin_default(builtin: str) -> None:
     assert pip_indexes(_getter({})) == [
-        PipIndex("pypi", builtin, "simple", True, "pip's built-in default")
+        PipIndex("pypi", builtin, "simple", True, "built-in default")
     ]
 
 
@@ -295,7 +295,7 @@ def test_isolated_from_configuration(monkeypatch: pytest.MonkeyPatch, builtin: s
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"):
         monkeypatch.delenv(name, raising=False)
-    assert pip_indexes() == [PipIndex("pypi", builtin, "simple", True, "pip's built-in default")]
+    assert pip_indexes() == [PipIndex("pypi", builtin, "simple", True, "built-in default")]
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "http://127.0.0.1:8201/x/ http://127.0.0.1:8202/y/")
     assert [i.name for i in pip_indexes()] == ["extra-1", "extra-2", "pypi"]
 

@@ -152,6 +152,24 @@ def test_no_index_and_no_pip_configuration_is_an_error_not_a_network_call(
     assert mirror.sql("SELECT count(*) FROM snapshot") == [(0,)]
 
 
+def test_pips_builtin_default_is_named_once(
+    mirror: Mirror, serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no configuration at all, the sync says it adopted pip's built-in default, naming
+    pip once."""
+    index = FixtureIndex()
+    make_project(index, "foo", ["1.0"])
+    url = serve(index)
+    monkeypatch.setattr("mirror.pipconfig.pip_builtin_index", lambda: url)
+
+    result = mirror.run("sync", "foo", "--quiet")
+
+    assert f"no index configured: added pypi (default) {url} from pip's built-in default\n" in (
+        result.stderr
+    )
+    assert "pip's pip's" not in result.stderr
+
+
 # --- indexes on the local disk ---------------------------------------------------------------
 
 
