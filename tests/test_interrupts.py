@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tomllib
 
 import click
 import pytest
@@ -19,7 +20,7 @@ from resolve.clikit import ErrorRenderingCommand
 from resolve.interrupts import INTERRUPTED_EXIT, TERMINATED_EXIT
 from tests.conftest import Mirror, Serve
 from tests.fixtures.index_server import FixtureIndex, make_project
-from tests.resolve.endtoend import TARGET, source_command, source_env
+from tests.resolve.endtoend import SOURCE, TARGET, source_command, source_env
 
 TIMEOUT = 60
 PROJECTS = [f"p{n}" for n in range(6)]
@@ -107,14 +108,18 @@ def test_a_stalled_sync_interrupted_then_resumed(
     ids=lambda v: v if isinstance(v, str) else " ".join(v[:1]),
 )
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("entry", ["python -m", "console script"])
 def test_a_signal_while_the_command_loads(
-    mirror: Mirror, program: str, args: tuple[str, ...], loaded: str, signum: int
+    mirror: Mirror, program: str, args: tuple[str, ...], loaded: str, signum: int, entry: str
 ) -> None:
     """The signal is sent once the interpreter has imported LOADED (``-X importtime`` says so
     on stderr), a tenth of a second or more before the command would have ended (no database
-    at x.db: exit 2)."""
+    at x.db: exit 2). The console script runs ``PROGRAM.launch:main`` (pyproject.toml)."""
+    start = source_command(program)[1:]
+    if entry == "console script":
+        start = ["-c", f"from {program}.launch import main; main()"]
     process = subprocess.Popen(
-        [sys.executable, "-X", "importtime", *source_command(program)[1:], "--db", "x.db", *args],
+        [sys.executable, "-X", "importtime", *start, "--db", "x.db", *args],
         env=source_env(mirror),
         cwd=mirror.db.parent,
         stdout=subprocess.PIPE,
@@ -173,3 +178,8 @@ def test_click_never_says_aborted(command: click.Command) -> None:
     assert_one_line(result.stderr, "interrupted: nothing was changed")
     # The SIGTERM handler was the CLI's only while it ran.
     assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None)
+
+
+def test_the_console_scripts_load_inside_the_interrupt_edge() -> None:
+    scripts = tomllib.loads((SOURCE / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"mirror": "mirror.launch:main", "resolve": "resolve.launch:main"}
