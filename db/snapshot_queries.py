@@ -21,6 +21,7 @@ from db.schema import (
     snapshot_metadata,
     snapshot_page,
 )
+from db.snapshot_ref import resolve_snapshot
 
 __all__ = [
     "SnapshotDiff",
@@ -83,36 +84,14 @@ def list_snapshots(conn: Connection) -> list[SnapshotInfo]:
 
 
 def find_snapshot(conn: Connection, ref: str, *, complete_only: bool = True) -> SnapshotInfo:
-    """A snapshot by name, ``latest`` (newest complete), or a digest prefix (≥ 8 hex digits)."""
-    query = _info_query()
-    if ref == "latest":
-        row = conn.execute(
-            query.where(snapshot.c.state == "complete").order_by(snapshot.c.id.desc())
-        ).first()
-        if row is None:
-            raise UnknownSnapshot(
-                "there is no complete snapshot yet", hint="run `mirror sync PROJECT…` first"
-            )
-        return _to_info(row)
-    row = conn.execute(query.where(snapshot.c.name == ref)).first()
-    if row is None and len(ref) >= 8:
-        rows = conn.execute(query.where(snapshot.c.digest.like(f"{ref.lower()}%"))).all()
-        if len(rows) == 1:
-            row = rows[0]
-    if row is None:
-        names = [s.name for s in list_snapshots(conn)][-5:]
-        raise UnknownSnapshot(
-            f"no snapshot named {ref!r}",
-            hint="see `mirror snapshot list`"
-            + (f"; recent: {', '.join(names)}" if names else "; there are none yet"),
-        )
-    info = _to_info(row)
-    if complete_only and info.state != "complete":
-        raise UnknownSnapshot(
-            f"snapshot {ref!r} is {info.state}, not complete",
-            hint="run the same `mirror sync` again to resume it",
-        )
-    return info
+    """The snapshot ``ref`` means: a name, ``latest`` or a digest (prefix); see
+    :mod:`db.snapshot_ref`."""
+    snap_id = resolve_snapshot(
+        lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(),
+        ref,
+        complete_only=complete_only,
+    )[0]
+    return _to_info(conn.execute(_info_query().where(snapshot.c.id == snap_id)).one())
 
 
 def snapshot_details(conn: Connection, snap: SnapshotInfo) -> dict[str, object]:

@@ -29,6 +29,7 @@ from db.read.file_list import FileHead, FileList, FileLoader, FileMetadata, File
 from db.records import IndexConfig, canonical_name, not_here_statuses
 from db.rules.rows import rule_document as _rule_document
 from db.snapshot_names import given_name
+from db.snapshot_ref import resolve_snapshot
 from db.urls import redact_credentials
 
 __all__ = [
@@ -135,7 +136,8 @@ class SnapshotReader:
     @classmethod
     def open(cls, path_or_url: str | None, snapshot: str = "latest") -> SnapshotReader:
         """The snapshot ``snapshot`` (a name, ``latest`` — the newest complete one — or a
-        digest prefix of at least 8 hex digits) of the database named like ``--db``."""
+        digest or digest prefix, see :mod:`db.snapshot_ref`) of the database named like
+        ``--db``."""
         return cls._open(path_or_url, lambda conn: _find_snapshot(conn, snapshot))
 
     @classmethod
@@ -296,40 +298,12 @@ def _check_revision(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def _find_snapshot(conn: sqlite3.Connection, ref: str) -> tuple[int, SnapshotRef]:
-    """Like :func:`db.snapshot_queries.find_snapshot`, complete snapshots only."""
-    select = "SELECT id, name, state, digest FROM snapshot"
+    """The complete snapshot ``ref`` means (:func:`db.snapshot_ref.resolve_snapshot`)."""
     try:
-        if ref == "latest":
-            row = conn.execute(
-                f"{select} WHERE state = 'complete' ORDER BY id DESC LIMIT 1"
-            ).fetchone()
-            if row is None:
-                raise UnknownSnapshot(
-                    "there is no complete snapshot yet", hint="run `mirror sync PROJECT…` first"
-                )
-            return int(row[0]), SnapshotRef(name=row[1], digest=row[3])
-        row = conn.execute(f"{select} WHERE name = ?", (ref,)).fetchone()
-        if row is None and len(ref) >= 8:
-            # A prefix compare, not LIKE: "_" and "%" in ref are not wildcards.
-            prefix = ref.lower()
-            rows = conn.execute(
-                f"{select} WHERE substr(digest, 1, ?) = ?", (len(prefix), prefix)
-            ).fetchall()
-            if len(rows) == 1:
-                row = rows[0]
-        if row is None:
-            names = [r[0] for r in conn.execute("SELECT name FROM snapshot ORDER BY id")][-5:]
-            raise UnknownSnapshot(
-                f"no snapshot named {ref!r}",
-                hint="see `mirror snapshot list`"
-                + (f"; recent: {', '.join(names)}" if names else "; there are none yet"),
-            )
-        if row[2] != "complete":
-            raise UnknownSnapshot(
-                f"snapshot {ref!r} is {row[2]}, not complete",
-                hint="run the same `mirror sync` again to resume it",
-            )
-        return int(row[0]), SnapshotRef(name=row[1], digest=row[3])
+        snap_id, name, _state, digest = resolve_snapshot(
+            lambda sql, params: conn.execute(sql, tuple(params)).fetchall(), ref
+        )
+        return snap_id, SnapshotRef(name=name, digest=digest or "")
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(
             f"the database is damaged or not a database: {exc}",

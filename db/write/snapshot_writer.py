@@ -15,20 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from db.blobs import blob_row
 from db.digests import content_digest, now_utc, page_digest
-from db.errors import SneakernetError
+from db.errors import SneakernetError, UnknownSnapshot
 from db.file_rows import file_row
 from db.records import CoreMetadata, FetchedPage, canonical_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 from db.snapshot_names import made_up_name
+from db.snapshot_ref import resolve_snapshot
 from db.write.building_snapshot import BuildingSnapshot
 from db.write.bulk import insert_returning_id, insert_rows, select_one
 from db.write.commit_batches import BatchCommitter, RowInsert
 
 __all__ = ["SnapshotWriter"]
+
+# Tries at a free made-up name before giving up (each lost race moves one name on).
+_NAME_ATTEMPTS = 20
 
 
 class SnapshotWriter(BuildingSnapshot):
@@ -51,10 +56,25 @@ class SnapshotWriter(BuildingSnapshot):
     ) -> SnapshotWriter:
         """Resume the unfinished snapshot with the same plan, or start a new one."""
         plan_json = canonical_json(plan)
+        # Two syncs started in the same second both make up the same name; the one whose
+        # insert loses takes the next free one (db/snapshot_names.py) on the next attempt.
+        for _attempt in range(_NAME_ATTEMPTS - 1):
+            try:
+                return cls._open(engine, name=name, plan_json=plan_json)
+            except IntegrityError as exc:
+                if name is not None:  # a given name taken since it was checked
+                    raise _name_in_use(name, "building") from exc
+        return cls._open(engine, name=name, plan_json=plan_json)
+
+    @classmethod
+    def _open(cls, engine: Engine, *, name: str | None, plan_json: str) -> SnapshotWriter:
         with engine.begin() as conn:
-            previous_id = conn.execute(
-                select(func.max(snapshot.c.id)).where(snapshot.c.state == "complete")
-            ).scalar()
+            try:
+                previous_id: int | None = resolve_snapshot(
+                    lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), "latest"
+                )[0]
+            except UnknownSnapshot:
+                previous_id = None
             query = select(snapshot.c.id, snapshot.c.name).where(
                 snapshot.c.state == "building", snapshot.c.plan == plan_json
             )
@@ -64,13 +84,13 @@ class SnapshotWriter(BuildingSnapshot):
             if resumable is not None:
                 return cls(engine, resumable.id, previous_id)
             created = now_utc()
-            name = name or made_up_name(created, lambda n: _name_taken(conn, n))
-            taken = conn.execute(select(snapshot.c.state).where(snapshot.c.name == name)).first()
-            if taken is not None:
-                raise SneakernetError(
-                    f"a snapshot named {name!r} already exists ({taken.state})",
-                    hint="pick another --name, or delete it with `mirror snapshot delete`",
-                )
+            if name is None:
+                name = made_up_name(created, lambda n: _name_taken(conn, n))
+            else:
+                taken = conn.execute(select(snapshot.c.state).where(snapshot.c.name == name))
+                state = taken.scalar()
+                if state is not None:
+                    raise _name_in_use(name, state)
             new_id = conn.execute(
                 snapshot.insert().values(
                     name=name, state="building", created_at=created, plan=plan_json
@@ -298,6 +318,13 @@ class SnapshotWriter(BuildingSnapshot):
         """Drop an unfinished snapshot's links (its shared pages and blobs stay)."""
         with self.engine.begin() as conn:
             conn.execute(delete(snapshot).where(snapshot.c.id == self.snapshot_id))
+
+
+def _name_in_use(name: str, state: str) -> SneakernetError:
+    return SneakernetError(
+        f"a snapshot named {name!r} already exists ({state})",
+        hint="pick another --name, or delete it with `mirror snapshot delete`",
+    )
 
 
 def _name_taken(conn: Connection, name: str) -> bool:

@@ -25,6 +25,7 @@ from mirror.cli.common import (
 )
 from mirror.download.fetch import DownloadProgress, DownloadResult, Outcome, download_all
 from mirror.download.plan import DownloadItem, listing, plan_from_snapshot, plan_from_urls
+from mirror.download.target_files import target_environment, target_files
 from mirror.http.client import ClientConfig, IndexClient
 from mirror.pipconfig import pip_indexes
 from mirror.sources.factory import runtime_url
@@ -165,13 +166,24 @@ async def _run(
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to download into (created if missing).",
 )
+@click.option(
+    "--all-files",
+    is_flag=True,
+    help="Every file of each pinned version, not only those the lock's target can install.",
+)
 @concurrency_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no per-file lines.")
 @json_option
 @pass_app
 @handle_errors
 def download_command(
-    app: AppContext, lock: Path, directory: Path, concurrency: int, quiet: bool, as_json: bool
+    app: AppContext,
+    lock: Path,
+    directory: Path,
+    all_files: bool,
+    concurrency: int,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Download the files LOCK names into DIR, each checked against its sha256.
 
@@ -180,6 +192,10 @@ def download_command(
     hashes, which are looked up in the snapshot its header names (in --db). A file already in
     DIR with the right hash is kept; an interrupted download resumes from its `.NAME.part`
     file when run again.
+
+    Of each pinned version only the files the lock's target (its header's Python version and
+    platform) can install are fetched: the wheels whose tags it supports, else the sdist.
+    --all-files fetches every file the lock names.
 
     \b
     Example:
@@ -195,6 +211,8 @@ def download_command(
         items, snapshot = _plan_requirements(app, parsed)
     else:
         items = plan_from_urls(parsed, _known_indexes(app, parsed))
+    if not all_files:
+        items = _for_target(parsed, items)
     directory.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     kept = (
@@ -230,6 +248,15 @@ def download_command(
             hint="run the same command again: verified files are kept and partial ones resume; "
             "a sha256 mismatch means the index now serves other bytes than the lock names",
         )
+
+
+def _for_target(lock: LockFile, items: list[DownloadItem]) -> list[DownloadItem]:
+    target = target_environment(lock.target) if lock.target else None
+    if target is None:
+        what = f"an unknown target ({lock.target})" if lock.target else "no target"
+        warn(f"{lock.path} names {what}; downloading every file it locks")
+        return items
+    return target_files(items, target)
 
 
 def _describe(

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["PYLOCK_TOOL", "SnapshotHeader"]
+__all__ = ["PYLOCK_TOOL", "SnapshotHeader", "lock_target"]
 
 _LABEL = "snapshot"
 #: The ``[tool.NAME]`` table of a pylock.toml that holds sneakernet's own data.
@@ -32,6 +32,27 @@ _LINE = re.compile(
     rf"|sha256\s+(?P<bare>[0-9a-fA-F]{{64}}))\s*$"
 )
 _DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+_TARGET = re.compile(r"^#\s*target:\s*(?P<target>\S.*?)\s*$")
+
+
+def lock_target(text: str, document: Mapping[str, object] | None = None) -> str | None:
+    """The ``target`` a lock was resolved for (``CPython 3.12.0 on PLATFORM``): the JSON
+    lock's ``target``, the pylock's ``[tool.sneakernet] target``, or the header comment."""
+    if document is not None:
+        tool = document.get("tool")
+        table = tool.get(PYLOCK_TOOL) if isinstance(tool, Mapping) else None
+        value = table.get("target") if isinstance(table, Mapping) else document.get("target")
+        if isinstance(value, str) and value:
+            return value
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break  # the header ends at the first line that is not a comment
+            continue
+        found = _TARGET.match(line.strip())
+        if found:
+            return found["target"]
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from db.errors import SneakernetError
 from db.records import canonical_name
 from resolve.inputs.reqfile import parse_requirements_text
 from resolve.inputs.requirements import InputError, InputRequirement
-from resolve.lock.header import SnapshotHeader
+from resolve.lock.header import SnapshotHeader, lock_target
 
 __all__ = [
     "LockFile",
@@ -119,6 +119,8 @@ class LockFile:
     snapshot: SnapshotHeader | None = None
     # Lines that are valid in a requirements file but mean nothing to a download.
     ignored: tuple[str, ...] = ()
+    # The header's "CPython X.Y.Z on PLATFORM", when it names one.
+    target: str | None = None
 
 
 def read_lock(path: Path, *, need_files: bool = True) -> LockFile:
@@ -203,7 +205,7 @@ def _parse_requirements(text: str, path: Path, need_files: bool) -> LockFile:
     # Names only: an option's value may be an index URL with credentials in it.
     ignored = tuple(f"{o.source}: {o.name}" for o in parsed.options)
     header = SnapshotHeader.from_comments(text)
-    return LockFile(path, "requirements", tuple(pins), header, ignored)
+    return LockFile(path, "requirements", tuple(pins), header, ignored, lock_target(text))
 
 
 def _requirement_pin(
@@ -293,7 +295,7 @@ def _parse_document(text: str, path: Path, kind: LockFormat, need_files: bool) -
         header = SnapshotHeader.from_pylock(document) or SnapshotHeader.from_comments(text)
     else:
         header = SnapshotHeader.from_json(document.get("snapshot"))
-    return LockFile(path, kind, pins, header)
+    return LockFile(path, kind, pins, header, target=lock_target(text, document))
 
 
 def _load(text: str, path: Path, lines: list[str], kind: LockFormat, hint: str) -> dict[str, Any]:

@@ -99,8 +99,13 @@ class Setup:
         self.lock.write_text(requirements_lock(self.summary if header else None, pins))
         return self.lock
 
-    def download(self, *args: str, code: int = 0) -> Any:
-        result = self.mirror.run("download", str(self.lock), "-d", str(self.dest), *args, code=code)
+    def download(self, *args: str, code: int = 0, all_files: bool = True) -> Any:
+        """``mirror download``; ``--all-files`` unless told otherwise, since foo's wheel
+        and sdist both fit the locks' target and these tests are about fetching each file."""
+        every = ("--all-files",) if all_files else ()
+        result = self.mirror.run(
+            "download", str(self.lock), "-d", str(self.dest), *every, *args, code=code
+        )
         return json.loads(result.stdout) if "--json" in args else result
 
     def file_requests(self) -> list[str]:

@@ -1,0 +1,53 @@
+"""`mirror download`, choosing files: of each pinned version, only those the lock's target
+can install (``--all-files`` keeps every one).
+
+A lock pins every file of a version (any of them satisfies ``--require-hashes``), but an
+installer on the target takes a wheel whose tags it supports (PEP 425) and builds the sdist
+only when no wheel fits. So per pin: the wheels the target's tags accept, else its sdists.
+The target is the lock header's ``CPython X.Y.Z on PLATFORM`` (resolve/lock/writers.py),
+read with the resolver's own tag logic (resolve/targets/environment.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mirror.download.plan import DownloadItem
+from resolve.targets.environment import TargetEnvironment
+
+__all__ = ["target_environment", "target_files"]
+
+_PREFIX = "CPython "
+
+
+def target_environment(target: str) -> TargetEnvironment | None:
+    """The environment a header's ``CPython 3.12.0 on x86_64-manylinux_2_28`` names; None
+    when it is not in that form or names an unknown platform."""
+    version, on, platform = target.removeprefix(_PREFIX).partition(" on ")
+    if not target.startswith(_PREFIX) or not on:
+        return None
+    try:
+        return TargetEnvironment.create(version.strip(), platform.strip())
+    except ValueError:  # UnknownPlatform, InvalidPythonVersion
+        return None
+
+
+def target_files(items: Sequence[DownloadItem], target: TargetEnvironment) -> list[DownloadItem]:
+    """Of each pin's files (in plan order), the wheels ``target`` supports, else the sdists,
+    else (nothing fits) all of them."""
+    by_pin: dict[str, list[DownloadItem]] = {}
+    for item in items:
+        by_pin.setdefault(item.pin, []).append(item)
+    chosen: list[DownloadItem] = []
+    for files in by_pin.values():
+        wheels = [f for f in files if f.filename.endswith(".whl")]
+        fitting = [w for w in wheels if target.tag_rank(_wheel_tags(w.filename)) is not None]
+        sdists = [f for f in files if not f.filename.endswith(".whl")]
+        # Nothing fits: every file, as with --all-files, rather than none of the pin's.
+        chosen += fitting or sdists or files
+    return chosen
+
+
+def _wheel_tags(filename: str) -> str:
+    """``{python}-{abi}-{platform}``: the last three fields of a wheel name (PEP 427)."""
+    return "-".join(filename.removesuffix(".whl").split("-")[-3:])

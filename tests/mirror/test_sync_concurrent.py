@@ -1,0 +1,55 @@
+"""Two `mirror sync` processes without --name, started together on one database, both
+finish: made-up names taken in the same second do not collide (db/snapshot_names.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Mirror, Serve
+from tests.fixtures.index_server import FixtureIndex, make_project
+from tests.mirror.test_sync_resume import mirror_process
+
+# Both processes read the same clock second, whenever each of them starts, and each waits,
+# once it has picked a free name, until the other has too: both pick before either inserts.
+SAME_SECOND = """
+import os, pathlib, time
+import db.write.snapshot_writer as w
+w.now_utc = lambda: "2026-11-24T10:15:00.000000Z"
+pick = w.made_up_name
+def made_up_name(created, taken):
+    name = pick(created, taken)
+    barrier = pathlib.Path(os.environ["SYNC_BARRIER"])
+    (barrier / str(os.getpid())).touch()
+    until = time.monotonic() + 20
+    while len(list(barrier.iterdir())) < 2 and time.monotonic() < until:
+        time.sleep(0.01)
+    return name
+w.made_up_name = made_up_name
+from mirror.cli.main import main
+main()
+"""
+
+
+@pytest.mark.slow
+def test_two_syncs_started_together_both_complete(
+    mirror: Mirror, serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    monkeypatch.setenv("SYNC_BARRIER", str(barrier))
+    index = FixtureIndex()
+    for name in ("foo", "bar"):
+        make_project(index, name, ["1.0"])
+    mirror.add_index("one", serve(index))
+    runs = [
+        mirror_process(mirror.db, "sync", project, "--quiet", program=SAME_SECOND)
+        for project in ("foo", "bar")
+    ]
+    for run in runs:
+        _out, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err.decode()
+    assert len(list(barrier.iterdir())) == 2
+    rows = mirror.sql("SELECT name, state FROM snapshot ORDER BY name")
+    assert rows == [("20261124T101500", "complete"), ("20261124T101500-2", "complete")]
