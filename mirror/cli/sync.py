@@ -243,6 +243,30 @@ def _snapshot_name(writer: SnapshotWriter) -> str:
         return next(s.name for s in list_snapshots(conn) if s.id == writer.snapshot_id)
 
 
+_CREDENTIALS_HINT = (
+    "give the index its credentials: in its URL (`https://user:token@host/simple/`), in "
+    "netrc (`machine host`), or as SNEAKERNET_INDEX_<NAME>_USERNAME / _PASSWORD; then run "
+    "the same `mirror sync` again"
+)
+
+
+def _check_credentials(stats: SyncStats) -> None:
+    """An index that answered 401 to every page refused us, whatever the projects: exit 3
+    with the index named (a 403 is not this: some indexes answer it for projects they lack)."""
+    refused = sorted(
+        name for name, count in stats.unauthorized.items() if count == stats.pages_asked[name]
+    )
+    for name, count in sorted(stats.unauthorized.items()):
+        if name not in refused:
+            warn(f"index {name} answered 401 Unauthorized for {count} of its pages")
+    if refused:
+        raise SyncFailed(
+            f"index {', '.join(refused)} answered 401 Unauthorized to every page asked: "
+            "the credentials are missing or wrong",
+            hint=_CREDENTIALS_HINT,
+        )
+
+
 def _report(
     writer: SnapshotWriter,
     digest: str,
@@ -268,6 +292,7 @@ def _report(
         )
         for line in sorted(stats.warnings)[:20]:
             warn(line)
+    _check_credentials(stats)
     if stats.failures:
         shown = "\n  ".join(sorted(stats.failures)[:20])
         raise SyncFailed(
