@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import click
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from sqlalchemy import Engine
 
 from db.errors import SneakernetError
@@ -34,7 +34,12 @@ from mirror.sync.selection import parse_version_policy
 from mirror.sync.syncer import Syncer, SyncStats
 from resolve.candidates.project import Target
 from resolve.inputs.collect import parse_requirement_files
-from resolve.inputs.requirements import COMMAND_LINE, InputError, InputRequirement
+from resolve.inputs.requirements import (
+    COMMAND_LINE,
+    InputError,
+    InputRequirement,
+    parse_requirement,
+)
 from resolve.interrupts import keeping
 from resolve.targets.environment import TargetEnvironment
 
@@ -80,12 +85,15 @@ def _read_requirements(
     """Requirements from arguments and -r files; returns them and notes on reported options."""
     requirements: list[Requirement] = []
     for arg in args:
+        # resolve's own parser: a requirement `resolve` refuses (`pkg @ not-a-url`, a direct
+        # reference) must not be synced as something else.
         try:
-            requirements.append(Requirement(arg))
-        except InvalidRequirement as exc:
+            requirements.append(parse_requirement(arg).requirement)
+        except InputError as exc:
             raise SneakernetError(
-                f"invalid requirement {arg!r}: {exc}",
-                hint="give project names or PEP 508 requirements, e.g. 'requests>=2.31'",
+                exc.render(),
+                hint=exc.hint
+                or "give project names or PEP 508 requirements, e.g. 'requests>=2.31'",
             ) from exc
     notes: list[str] = []
     if files:
