@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import click
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from sqlalchemy import Engine
 
 from db.errors import SneakernetError
@@ -34,7 +34,12 @@ from mirror.sync.selection import parse_version_policy
 from mirror.sync.syncer import Syncer, SyncStats
 from resolve.candidates.project import Target
 from resolve.inputs.collect import parse_requirement_files
-from resolve.inputs.requirements import COMMAND_LINE, InputError, InputRequirement
+from resolve.inputs.requirements import (
+    COMMAND_LINE,
+    InputError,
+    InputRequirement,
+    parse_requirement,
+)
 from resolve.interrupts import keeping
 from resolve.targets.environment import TargetEnvironment
 
@@ -80,12 +85,15 @@ def _read_requirements(
     """Requirements from arguments and -r files; returns them and notes on reported options."""
     requirements: list[Requirement] = []
     for arg in args:
+        # resolve's own parser: a requirement `resolve` refuses (`pkg @ not-a-url`, a direct
+        # reference) must not be synced as something else.
         try:
-            requirements.append(Requirement(arg))
-        except InvalidRequirement as exc:
+            requirements.append(parse_requirement(arg).requirement)
+        except InputError as exc:
             raise SneakernetError(
-                f"invalid requirement {arg!r}: {exc}",
-                hint="give project names or PEP 508 requirements, e.g. 'requests>=2.31'",
+                exc.render(),
+                hint=exc.hint
+                or "give project names or PEP 508 requirements, e.g. 'requests>=2.31'",
             ) from exc
     notes: list[str] = []
     if files:
@@ -243,6 +251,30 @@ def _snapshot_name(writer: SnapshotWriter) -> str:
         return next(s.name for s in list_snapshots(conn) if s.id == writer.snapshot_id)
 
 
+_CREDENTIALS_HINT = (
+    "give the index its credentials: in its URL (`https://user:token@host/simple/`), in "
+    "netrc (`machine host`), or as SNEAKERNET_INDEX_<NAME>_USERNAME / _PASSWORD; then run "
+    "the same `mirror sync` again"
+)
+
+
+def _check_credentials(stats: SyncStats) -> None:
+    """An index that answered 401 to every page refused us, whatever the projects: exit 3
+    with the index named (a 403 is not this: some indexes answer it for projects they lack)."""
+    refused = sorted(
+        name for name, count in stats.unauthorized.items() if count == stats.pages_asked[name]
+    )
+    for name, count in sorted(stats.unauthorized.items()):
+        if name not in refused:
+            warn(f"index {name} answered 401 Unauthorized for {count} of its pages")
+    if refused:
+        raise SyncFailed(
+            f"index {', '.join(refused)} answered 401 Unauthorized to every page asked: "
+            "the credentials are missing or wrong",
+            hint=_CREDENTIALS_HINT,
+        )
+
+
 def _report(
     writer: SnapshotWriter,
     digest: str,
@@ -268,6 +300,7 @@ def _report(
         )
         for line in sorted(stats.warnings)[:20]:
             warn(line)
+    _check_credentials(stats)
     if stats.failures:
         shown = "\n  ".join(sorted(stats.failures)[:20])
         raise SyncFailed(

@@ -24,10 +24,17 @@ from mirror.index_api.filenames import ParsedFilename, UnsupportedFilename, chec
 from mirror.index_api.raw import RawFile
 from mirror.index_api.urls import join_url
 
-__all__ = ["FileValidator", "normalise_upload_time"]
+__all__ = ["FileValidator", "is_digest", "normalise_upload_time"]
 
 _HASH_NAME = re.compile(r"[a-z0-9_]+")
 _HEX = re.compile(r"[0-9a-f]+")
+# Hex length of each hashlib algorithm's digest (the SHAKEs have none fixed): a digest of
+# another length cannot be the file's, and would only make a lock that never installs.
+_HEX_LENGTH = {
+    name: hashlib.new(name).digest_size * 2
+    for name in hashlib.algorithms_guaranteed
+    if not name.startswith("shake_")
+}
 # PEP 700 says UTC ISO 8601 (``Z``); tolerate ``+00:00``, a space for ``T`` and no zone (UTC).
 _UPLOAD_TIME = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*([Zz]|[+-]\d\d(?::?\d\d)?)?"
@@ -74,14 +81,29 @@ def normalise_upload_time(value: str) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}Z"
 
 
+def is_digest(algorithm: str, hexdigest: str) -> bool:
+    """Lower-case hex of the algorithm's length (any length for a name hashlib lacks)."""
+    expected = _HEX_LENGTH.get(algorithm)
+    if expected is not None and len(hexdigest) != expected:
+        return False
+    return _HEX.fullmatch(hexdigest) is not None
+
+
 class FileValidator:
     """Validates :class:`RawFile` values into :class:`DistFile` values, collecting warnings."""
 
-    def __init__(self, base_url: str, project: str) -> None:
+    def __init__(self, base_url: str, project: str, *, listing: bool = False) -> None:
         self.base_url = base_url
         self.project = project
+        #: A flat listing (pip's --find-links page) holds many projects' files; the source
+        #: picks each project's own. A project page holds only its own.
+        self.listing = listing
         self.canonical_project = canonical_name(project)
         self.warnings: list[str] = []
+        #: Links that name one of this project's distributions (any project's in a listing;
+        #: legacy kinds included): a
+        #: page with none, and no PEP 629 version, is not a project page (project_page.py).
+        self.distribution_links = 0
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -113,6 +135,7 @@ class FileValidator:
         if parsed is None:
             bad = [r for r in results if isinstance(r, UnsupportedFilename)]
             if bad and bad[0].legacy:
+                self.distribution_links += 1
                 return None
             problem = (
                 f"{bad[0].filename}: skipped: {bad[0].reason}" if bad else f"{label}: no filename"
@@ -122,18 +145,22 @@ class FileValidator:
         label = parsed.filename
         if not parsed.version_valid:
             self.warn(f"{label}: version {parsed.version!r} is not valid PEP 440 (kept raw)")
-        if parsed.project != self.canonical_project:
-            self.warn(f"{label}: names project {parsed.project!r}, not {self.project!r}")
+        # pip skips a file named for another project; keeping it would let a page put bar's
+        # file (and hash) into a lock as foo.
+        if parsed.project != self.canonical_project and not self.listing:
+            self.warn(f"{label}: names project {parsed.project!r}, not {self.project!r} (skipped)")
+            return None
+        self.distribution_links += 1
         hashes = self.hashes(raw.hashes, label, "hashes")
         algo, sep, digest = fragment.partition("=")
         algo, digest = algo.strip().lower(), digest.strip().lower()
         # PEP 503: ``#<hashname>=<hex>`` with a hashlib name; other fragments (``#egg=``) are not
         # hashes. algorithms_guaranteed, not _available, so every machine reads a page alike.
         if sep and algo in hashlib.algorithms_guaranteed:
-            if _HEX.fullmatch(digest):
+            if is_digest(algo, digest):
                 hashes.setdefault(algo, digest)
             else:
-                self.warn(f"{label}: URL fragment hash {algo}={digest!r} is not hex (ignored)")
+                self.warn(f"{label}: URL fragment hash {algo}={digest!r} is not a digest (ignored)")
         yanked, reason = self.yanked(raw.yanked, label)
         return DistFile(
             filename=parsed.filename,
@@ -163,12 +190,10 @@ class FileValidator:
         for algo, digest in value.items():
             name = str(algo).strip().lower()
             hexdigest = digest.strip().lower() if isinstance(digest, str) else ""
-            if _HASH_NAME.fullmatch(name) and _HEX.fullmatch(hexdigest):
+            if _HASH_NAME.fullmatch(name) and is_digest(name, hexdigest):
                 found[name] = hexdigest
             else:
-                self.warn(
-                    f"{label}: {key} entry {algo!r}: {digest!r} is not a hex digest (ignored)"
-                )
+                self.warn(f"{label}: {key} entry {algo!r}: {digest!r} is not a digest (ignored)")
         return found
 
     def requires_python(self, value: object, label: str) -> str | None:

@@ -116,8 +116,8 @@ def check_filename(
     # Local versions arrive quoted (``1.0%2Bcpu``) from URLs and from some indexes' JSON.
     name = unquote(filename) if "%" in filename else filename
     name = name.strip()
-    if not name or "/" in name:
-        return UnsupportedFilename(filename, "not a file name")
+    if not name or not _plain_file_name(name):
+        return UnsupportedFilename(filename, "not a plain file name")
     lower = name.lower()
     if lower.endswith(".whl"):
         return _parse_wheel(name)
@@ -128,6 +128,15 @@ def check_filename(
     what = f"'.{kind}' files" if kind else "files without a known suffix"
     legacy = kind.lower() in _LEGACY_BINARY_SUFFIXES
     return UnsupportedFilename(filename, f"{what} are neither wheels nor sdists", legacy)
+
+
+def _plain_file_name(name: str) -> bool:
+    """No directory part, drive, parent or hidden-file prefix, nor control characters: such a
+    name would leave the directory `mirror serve` and `mirror download` put it in (a page may
+    say ``..\\..\\evil.whl`` or ``%2Fetc%2F…``, decoded above)."""
+    if name.startswith(".") or any(c in name for c in "/\\:"):
+        return False
+    return all(ord(c) >= 32 and ord(c) != 127 for c in name)
 
 
 def _parse_wheel(filename: str) -> ParsedFilename | UnsupportedFilename:

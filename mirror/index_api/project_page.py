@@ -17,10 +17,11 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urljoin
 
-from db.records import ProjectPage
+from db.records import DistFile, ProjectPage
 from mirror.index_api.file_entries import FileValidator
 from mirror.index_api.html_page import html_charset, read_html
 from mirror.index_api.raw import PageError, RawFile
+from resolve.limits import DEFAULT_LIMITS, LimitExceeded
 
 __all__ = [
     "ACCEPT",
@@ -59,19 +60,32 @@ _API_VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
 _JSON_METADATA_KEYS = ("core-metadata", "dist-info-metadata", "data-dist-info-metadata")
 
 
-def parse_project_page(body: bytes, content_type: str, base_url: str, project: str) -> ProjectPage:
+def parse_project_page(
+    body: bytes,
+    content_type: str,
+    base_url: str,
+    project: str,
+    *,
+    max_files: int = DEFAULT_LIMITS.page_files,
+    listing: bool = False,
+) -> ProjectPage:
     """Parse a project page by the ``Content-Type`` the server actually returned (PEP 691).
 
     ``base_url`` is the page's final URL (after redirects): relative file URLs resolve against
     it. ``project`` is the name that was asked for; it splits legacy sdist names and is the
-    display name when the page gives none. Raises :class:`PageError` for an unreadable page.
+    display name when the page gives none. Raises :class:`PageError` for an unreadable page,
+    and for one listing more than ``max_files`` files (the ``page-files`` limit). With
+    ``listing``, the page is a flat listing of many projects (pip's ``--find-links``): every
+    project's files are kept, for the source to pick from.
     """
     media, _, params = content_type.partition(";")
     media = media.strip().lower()
     if media in _JSON_TYPES:
-        return _parse_json(body, base_url, project)
+        return _parse_json(body, FileValidator(base_url, project, listing=listing), max_files)
     if media in _HTML_TYPES:
-        return _parse_html(body, html_charset(params), base_url, project)
+        return _parse_html(
+            body, html_charset(params), FileValidator(base_url, project, listing=listing), max_files
+        )
     if not media:
         raise PageError("the response has no Content-Type; expected a Simple API project page")
     raise PageError(
@@ -120,14 +134,46 @@ def _status(value: object, files: FileValidator) -> tuple[str | None, str | None
     return status, reason if isinstance(reason, str) and reason else None
 
 
-def _parse_json(body: bytes, base_url: str, project: str) -> ProjectPage:
+def _check_count(count: int, max_files: int, project: str) -> None:
+    if count > max_files:
+        exceeded = LimitExceeded(f"the page of {project} ({count} files)", "page-files", max_files)
+        raise PageError(f"{exceeded.message}; {exceeded.hint}")
+
+
+def _one_per_filename(dists: list[DistFile], files: FileValidator) -> tuple[DistFile, ...]:
+    """A filename listed twice is one file: kept once when both entries agree on their hashes,
+    left out when they disagree (which one the index would serve cannot be known, and a lock
+    holding the other hash would never install)."""
+    by_name: dict[str, list[DistFile]] = {}
+    for dist in dists:
+        by_name.setdefault(dist.filename, []).append(dist)
+    kept = []
+    for dist in dists:
+        same = by_name[dist.filename]
+        if len(same) == 1:
+            kept.append(dist)
+            continue
+        if dist is not same[0]:
+            continue
+        digests = sorted({"/".join(f"{a}={h}" for a, h in d.hashes) or "none" for d in same})
+        if len(digests) == 1:
+            kept.append(dist)
+        else:
+            files.warn(
+                f"{dist.filename}: listed {len(same)} times with different hashes "
+                f"({' vs '.join(digests)}): left out"
+            )
+    return tuple(kept)
+
+
+def _parse_json(body: bytes, files: FileValidator, max_files: int) -> ProjectPage:
+    project = files.project
     try:
         doc = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise PageError(f"the page is not valid JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise PageError(f"the JSON page is a {type(doc).__name__}, not an object")
-    files = FileValidator(base_url, project)
     meta = doc.get("meta")
     if not isinstance(meta, dict):
         if meta is not None:
@@ -137,6 +183,7 @@ def _parse_json(body: bytes, base_url: str, project: str) -> ProjectPage:
     entries = doc.get("files")
     if not isinstance(entries, list):
         raise PageError("the JSON page has no 'files' list: not a PEP 691 project page")
+    _check_count(len(entries), max_files, project)
     dists = []
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict):
@@ -177,7 +224,7 @@ def _parse_json(body: bytes, base_url: str, project: str) -> ProjectPage:
     return ProjectPage(
         name=name.strip() if isinstance(name, str) and name.strip() else project,
         api_version=api_version,
-        files=tuple(dists),
+        files=_one_per_filename(dists, files),
         versions=tuple(versions),
         project_status=status,
         project_status_reason=reason,
@@ -186,9 +233,10 @@ def _parse_json(body: bytes, base_url: str, project: str) -> ProjectPage:
     )
 
 
-def _parse_html(body: bytes, charset: str, base_url: str, project: str) -> ProjectPage:
+def _parse_html(body: bytes, charset: str, files: FileValidator, max_files: int) -> ProjectPage:
+    project, base_url = files.project, files.base_url
     page = read_html(body, charset)  # raises PageError for a login page or one with no markup
-    files = FileValidator(base_url, project)
+    _check_count(len(page.files), max_files, project)
     for warning in page.warnings:
         files.warn(warning)
     api_version = _api_version(page.api_version, files)
@@ -202,13 +250,25 @@ def _parse_html(body: bytes, charset: str, base_url: str, project: str) -> Proje
     for position, raw in page.files:
         if (dist := files.build(raw, position)) is not None:
             dists.append(dist)
+    if page.api_version is None and page.project_status is None and not files.distribution_links:
+        # PEP 503 pages carry no marker of their own: without a PEP 629 version (or PEP 792
+        # status) meta, a page none of whose links is one of this project's files is a login,
+        # error or landing page that answered 200, not "the project with no files" (which
+        # would hide other indexes).
+        found = (
+            f"{len(page.files)} link(s), none to a file of {project}" if page.files else "no links"
+        )
+        raise PageError(
+            f"the HTML page has {found} and no pypi:repository-version meta (PEP 629): "
+            "not a project page"
+        )
     status, reason = _status(page.project_status, files)
     if status is not None:
         reason = page.project_status_reason
     return ProjectPage(
         name=page.name or project,
         api_version=api_version,
-        files=tuple(dists),
+        files=_one_per_filename(dists, files),
         project_status=status,
         project_status_reason=reason,
         last_serial=page.serial,

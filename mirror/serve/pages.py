@@ -19,6 +19,7 @@ from urllib.parse import quote
 from db.errors import SneakernetError
 from db.read.snapshot_reader import FileRecord, SnapshotReader
 from db.records import canonical_name
+from mirror.index_api.filenames import ParsedFilename, check_filename
 from mirror.index_api.project_page import ACCEPT
 from resolve.candidates.project import Problem, Target, build_candidates
 from resolve.pipeline import stored_rules
@@ -341,10 +342,19 @@ class SnapshotView:
         for candidate in candidates.versions.values():
             index_id = self._index_ids[candidate.index.name]
             for record_file in candidate.files:
+                if not _servable(record_file.filename, name):
+                    continue
                 files.append(ServedFile(record_file, _metadata_sha256(record_file)))
                 origin[record_file.filename] = index_id
         versions = tuple(str(v) for v in candidates.versions)
         return _Listing(ServedProject(name, versions, tuple(files)), origin)
+
+
+def _servable(filename: str, project: str) -> bool:
+    """Only a plain file name of this project is ever published: a snapshot from elsewhere may
+    hold a name that leaves the directory pip and uv save it in (``..\\x.whl``)."""
+    parsed = check_filename(filename, project)
+    return isinstance(parsed, ParsedFilename) and parsed.project == canonical_name(project)
 
 
 def open_view(

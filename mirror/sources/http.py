@@ -26,6 +26,9 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 class _HttpFiles:
     """Distribution files and their core metadata, through the shared client."""
 
+    #: Whether a page lists many projects' files (a flat --find-links page).
+    listing = False
+
     def __init__(self, client: IndexClient, index: IndexConfig) -> None:
         self.client = client
         self.index = index
@@ -74,7 +77,7 @@ class _HttpFiles:
             )
         try:
             parsed: ProjectPage | None = parse_project_page(
-                resp.body, resp.content_type or "", final, project
+                resp.body, resp.content_type or "", final, project, listing=self.listing
             )
             error = None
         except PageError as exc:
@@ -123,6 +126,8 @@ class HttpFlatSource(_HttpFiles):
     The page is fetched once per run; each project's "page" is that page, whose files are
     filtered to the project.
     """
+
+    listing = True
 
     def __init__(self, client: IndexClient, index: IndexConfig, url: str) -> None:
         super().__init__(client, index)

@@ -50,6 +50,10 @@ class SyncStats:
     bytes_fetched: int = 0
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Pages asked of each index, and how many of them answered 401: every one means the
+    # credentials are wrong or missing, which must not pass for "not here" (cli/sync.py).
+    pages_asked: dict[str, int] = field(default_factory=dict)
+    unauthorized: dict[str, int] = field(default_factory=dict)
     # What the closure check added and whether each target resolves (mirror.sync.closure_check).
     closure: dict[str, object] | None = None
 
@@ -73,6 +77,7 @@ class SyncStats:
             "bytes_fetched": self.bytes_fetched,
             "failures": sorted(self.failures),
             "warnings": sorted(self.warnings),
+            "unauthorized": dict(sorted(self.unauthorized.items())),
         }
 
 
@@ -251,6 +256,10 @@ class Syncer:
             return
         self.writer.record_page(index.id, project, outcome)
         self.stats.bytes_fetched += len(outcome.body or b"")
+        asked = self.stats.pages_asked
+        asked[index.name] = asked.get(index.name, 0) + 1
+        if outcome.status == 401:
+            self.stats.unauthorized[index.name] = self.stats.unauthorized.get(index.name, 0) + 1
         if outcome.error is not None:
             self.stats.pages_failed += 1
             self.stats.failures.append(f"{project} on {index.name}: {outcome.error}")

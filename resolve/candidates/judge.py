@@ -14,6 +14,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from db.read.snapshot_reader import FileMetadata, FileRecord
+from db.records import canonical_name
 from resolve.rules.model import IndexRule
 from resolve.targets.environment import TargetEnvironment
 
@@ -41,6 +42,7 @@ class Reason(StrEnum):
     NEEDS_BUILD = "needs-build"
     METADATA_INVALID = "metadata-invalid"
     YANKED = "yanked"
+    OTHER_PROJECT = "other-project"  # the filename names another project (pip skips it)
     STRATEGY = "strategy"  # on an index the strategy does not consult for this project
     PIN = "pin"  # on an index a pin or an explicit flag keeps from this project
 
@@ -55,6 +57,7 @@ _REASON_ORDER = (
     Reason.REQUIRES_PYTHON,
     Reason.BINARY_POLICY,
     Reason.NO_WHEEL,
+    Reason.OTHER_PROJECT,
 )
 
 
@@ -211,6 +214,8 @@ def _fit(
     project: str, f: FileRecord, target: Target, shared: FileMetadata | None
 ) -> int | tuple[Reason, str]:
     """The file's preference rank for the target (lower is better), or why it is unusable."""
+    if not _names_project(f, project):
+        return Reason.OTHER_PROJECT, f"{f.filename} is not a file of {project}"
     if not target.python_fits(f.requires_python):
         return Reason.REQUIRES_PYTHON, f"requires Python {f.requires_python}"
     if f.is_wheel:
@@ -235,3 +240,15 @@ def _fit(
     if not target.python_fits(metadata.requires_python):
         return Reason.REQUIRES_PYTHON, f"requires Python {metadata.requires_python}"
     return rank
+
+
+def _names_project(f: FileRecord, project: str) -> bool:
+    """Whether the filename names ``project`` (PEP 427 wheel / PEP 625 sdist names, normalised
+    by PEP 503). The sync leaves other projects' files out already; this keeps a snapshot from
+    elsewhere from putting one into a lock."""
+    if f.is_wheel:
+        name = f.filename.partition("-")[0]
+    else:
+        end = f.filename.rfind(f"-{f.version}.")
+        name = f.filename[:end] if end > 0 else ""
+    return canonical_name(name) == project

@@ -8,6 +8,8 @@ import functools
 import os
 import socket
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 
 from mirror.cli.main import main
 from mirror.http.client import ClientConfig
+from tests.conftest import Mirror
 from tests.db import (
     assert_error,
     db_dump,
@@ -288,9 +291,16 @@ def test_invalid_requirement_points_at_the_token(tmp_path: Path) -> None:
     result = run_mirror("--db", str(tmp_path / "m.db"), "sync", "foo>=>1")
     block = assert_error(result, 2, "invalid requirement 'foo>=>1'")
     lines = block.splitlines()
-    caret = next(line for line in lines if line.strip() == "^")
+    caret = next(line for line in lines if line.strip() and set(line.strip()) == {"^"})
     text = next(line for line in lines if line.strip() == "foo>=>1")
-    assert text.index("foo") + 3 == caret.index("^")  # under the first unexpected character
+    assert text.index("foo") + 3 == caret.index("^")  # from the first unexpected character
+    resolved = subprocess.run(
+        [sys.executable, "-m", "resolve", "--db", str(tmp_path / "m.db"), "foo>=>1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert block.split("\n\nhint:")[0] in resolved.stderr  # one parser, one message
     assert not (tmp_path / "m.db").exists()  # nothing was created for a command that failed
 
 
@@ -315,3 +325,12 @@ def test_every_help_has_an_example() -> None:
         result = run_mirror(*path, "--help")
         assert result.exit_code == 0, (path, result.output)
         assert "Example" in result.stdout, path
+
+
+@pytest.mark.parametrize("requirement", ["pkg @ not-a-url", "pkg @ https://example.invalid/p.whl"])
+def test_sync_refuses_what_resolve_refuses(mirror: Mirror, requirement: str) -> None:
+    """One parser: a requirement `resolve` refuses is never synced as another project."""
+    result = mirror.run("sync", requirement, code=2)
+    assert result.stderr.startswith(f"error: direct reference {requirement!r}")
+    assert "not supported offline" in result.stderr
+    assert not mirror.db.exists() or mirror.sql("SELECT count(*) FROM page") == [(0,)]

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import io
 import socket
+import sqlite3
 import tomllib
 import zipfile
 from pathlib import Path
@@ -377,3 +378,25 @@ def test_a_taken_port_is_an_error(snapshot_mirror: Mirror) -> None:
         result = snapshot_mirror.run("serve", "--port", str(port), code=3)
     assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "hint:" in result.stderr
+
+
+async def test_never_publishes_a_name_that_is_not_a_plain_file_of_the_project(
+    aiohttp_client: AiohttpClient, snapshot_mirror: Mirror, tmp_path: Path
+) -> None:
+    """The sync refuses such names; a database from elsewhere may still hold them."""
+    db = tmp_path / "edited.db"
+    source, copy = sqlite3.connect(snapshot_mirror.db), sqlite3.connect(db)
+    source.backup(copy)  # the WAL too, which a file copy would miss
+    source.close()
+    copy.close()
+    edited = Mirror(db, snapshot_mirror.env)
+    before = _files(await _json(await _client(aiohttp_client, edited), "/simple/alpha/"))
+    first, *_ = sorted(before)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE file SET filename = ? WHERE filename = ?",
+            ("..\\..\\alpha-1.0-py3-none-any.whl", first),
+        )
+    conn.close()
+    after = _files(await _json(await _client(aiohttp_client, edited), "/simple/alpha/"))
+    assert sorted(after) == sorted(before)[1:]

@@ -312,7 +312,8 @@ def test_missing_upload_time_stays_unknown() -> None:
 
 
 def test_api_version_absent_is_1_0_and_known_minor_is_silent() -> None:
-    assert parse_html(html_page()).api_version == "1.0"
+    link = '<a href="foo-1.0.tar.gz">foo-1.0.tar.gz</a>'
+    assert parse_html(html_page(link)).api_version == "1.0"
     assert parse_json(b'{"files": []}').api_version == "1.0"
     page = parse_json(json_page(meta={"api-version": "1.4"}))
     assert (page.api_version, page.warnings) == ("1.4", ())
@@ -374,7 +375,9 @@ def test_serial_versions_and_name() -> None:
     assert (page.last_serial, page.versions, page.name) == (42, ("1.0", "0.9", "2.0"), "Foo")
     nameless = parse_project_page(b'{"files": []}', JSON, BASE, "Foo.Bar")
     assert (nameless.name, nameless.last_serial, nameless.versions) == ("Foo.Bar", None, ())
-    html = parse_html(html_page(head="<title>Links for Foo</title>") + b"<!--SERIAL 7-->")
+    html = parse_html(
+        html_page(head=f"<title>Links for Foo</title>{VERSIONED}") + b"<!--SERIAL 7-->"
+    )
     assert (html.name, html.last_serial) == ("Foo", 7)
     assert parse_json(json_page(meta={"_last-serial": "x"})).last_serial is None
     as_text = parse_json(json_page(meta={"_last-serial": "37059094"}))
@@ -419,7 +422,7 @@ def test_other_files_kept_in_page_order_with_malformed_values() -> None:
     page = parse_json(
         json_page(
             json_file("foo-3.0.tar.gz", **{"requires-python": ">=3.8,<<4"}),
-            json_file("bar-1.0.tar.gz"),
+            json_file("bar-1.0.tar.gz"),  # another project's: left out
             "not an object",
             {"filename": "foo-0.1.tar.gz"},  # no url
             json_file("foo-2.0.tar.gz", size=-1, hashes=[1]),
@@ -428,14 +431,12 @@ def test_other_files_kept_in_page_order_with_malformed_values() -> None:
     )
     assert [f.filename for f in page.files] == [
         "foo-3.0.tar.gz",
-        "bar-1.0.tar.gz",
         "foo-2.0.tar.gz",
         "foo-1.0.tar.gz",
     ]
     assert page.files[0].requires_python == ">=3.8,<<4"  # kept raw
-    assert page.files[1].project == "bar"
-    assert page.files[2].size is None and page.files[3].size == 123
-    assert page.files[3].requires_python is None and not page.files[3].yanked
+    assert page.files[1].size is None and page.files[2].size == 123
+    assert page.files[2].requires_python is None and not page.files[2].yanked
     assert len(page.warnings) == 6
 
 
@@ -570,3 +571,118 @@ def test_page_values_are_frozen() -> None:
     dist = only(parse_json(json_page(json_file())))
     with pytest.raises(dataclasses.FrozenInstanceError):
         dist.url = "x"  # type: ignore[misc]
+
+
+# -- pages that lie -------------------------------------------------------------------------
+
+VERSIONED = '<meta name="pypi:repository-version" content="1.0">'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        html_page(),  # no links at all
+        html_page('<a href="/help">Help</a>', '<a href="/login">Sign in</a>'),  # a landing page
+        html_page('<a href="bar-1.0.tar.gz">bar-1.0.tar.gz</a>'),  # only another project's
+    ],
+    ids=["no links", "landing page", "another project"],
+)
+def test_an_html_page_without_the_projects_files_nor_a_version_is_not_a_project_page(
+    body: bytes,
+) -> None:
+    with pytest.raises(PageError, match="not a project page"):
+        parse_html(body)
+
+
+def test_an_empty_page_that_says_its_api_version_is_a_project_with_no_files() -> None:
+    assert parse_html(html_page(head=VERSIONED)).files == ()
+    legacy_only = parse_html(html_page('<a href="foo-1.0.win32.exe">foo-1.0.win32.exe</a>'))
+    assert legacy_only.files == ()
+
+
+def test_another_projects_file_is_left_out_with_a_warning() -> None:
+    page = parse_html(
+        html_page(
+            '<a href="foo-1.0-py3-none-any.whl">foo-1.0-py3-none-any.whl</a>',
+            '<a href="bar-9.9-py3-none-any.whl">bar-9.9-py3-none-any.whl</a>',
+        )
+    )
+    assert [f.filename for f in page.files] == ["foo-1.0-py3-none-any.whl"]
+    assert any("bar-9.9" in w and "skipped" in w for w in page.warnings)
+
+
+@pytest.mark.parametrize(
+    "digest",
+    ["abc", "z" * 64, "a" * 63, "a" * 65, "A" * 64 + "-"],
+)
+def test_a_digest_of_the_wrong_length_or_alphabet_is_dropped(digest: str) -> None:
+    good = "a" * 64
+    for page in (
+        parse_html(html_page(f'<a href="foo-1.0.tar.gz#sha256={digest}">foo-1.0.tar.gz</a>')),
+        parse_json(
+            json.dumps(
+                {
+                    "files": [
+                        {
+                            "filename": "foo-1.0.tar.gz",
+                            "url": "foo-1.0.tar.gz",
+                            "hashes": {"sha256": digest, "md5": "b" * 32},
+                        }
+                    ]
+                }
+            ).encode()
+        ),
+    ):
+        assert dict(page.files[0].hashes).get("sha256") is None
+        assert any("not a digest" in w for w in page.warnings)
+    ok = parse_html(html_page(f'<a href="foo-1.0.tar.gz#sha256={good}">foo-1.0.tar.gz</a>'))
+    assert dict(ok.files[0].hashes) == {"sha256": good}
+
+
+def test_one_filename_twice_is_one_file_or_none() -> None:
+    same = parse_html(
+        html_page(
+            f'<a href="a/foo-1.0.tar.gz#sha256={"a" * 64}">foo-1.0.tar.gz</a>',
+            f'<a href="b/foo-1.0.tar.gz#sha256={"a" * 64}">foo-1.0.tar.gz</a>',
+            head=VERSIONED,
+        )
+    )
+    assert len(same.files) == 1 and same.warnings == ()
+    differ = parse_html(
+        html_page(
+            f'<a href="a/foo-1.0.tar.gz#sha256={"a" * 64}">foo-1.0.tar.gz</a>',
+            f'<a href="b/foo-1.0.tar.gz#sha256={"b" * 64}">foo-1.0.tar.gz</a>',
+            '<a href="foo-2.0.tar.gz">foo-2.0.tar.gz</a>',
+        )
+    )
+    assert [f.filename for f in differ.files] == ["foo-2.0.tar.gz"]
+    assert any("different hashes" in w and "a" * 64 in w for w in differ.warnings)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "..\\..\\foo-1.0-py3-none-any.whl",
+        "/abs/foo-1.0-py3-none-any.whl",
+        "..%2Ffoo-1.0.tar.gz",
+        ".foo-1.0.tar.gz",
+        "C:foo-1.0.tar.gz",
+        "foo-1.0\x01.tar.gz",
+    ],
+)
+def test_a_filename_that_is_not_a_plain_name_is_refused(name: str) -> None:
+    body = json.dumps({"files": [{"filename": name, "url": "x/y", "hashes": {}}]}).encode()
+    page = parse_json(body)
+    assert page.files == ()
+    assert page.warnings
+
+
+def test_more_files_than_the_limit_fail_the_page() -> None:
+    links = [f'<a href="foo-{n}.tar.gz">foo-{n}.tar.gz</a>' for n in range(11)]
+    with pytest.raises(PageError, match="page-files=10"):
+        parse_project_page(html_page(*links), "text/html", BASE, "foo", max_files=10)
+    entries = [
+        {"filename": f"foo-{n}.tar.gz", "url": f"foo-{n}.tar.gz", "hashes": {}} for n in range(11)
+    ]
+    with pytest.raises(PageError, match="--limit page-files="):
+        parse_project_page(json.dumps({"files": entries}).encode(), JSON, BASE, "foo", max_files=10)

@@ -167,7 +167,10 @@ def test_401_and_403_are_recorded_as_statuses(mirror: Mirror, serve: Serve) -> N
     make_project(index, "forbidden", status=403)
     one_index(mirror, serve, index)
 
-    mirror.sync("locked", "forbidden")
+    # One 401 among other answers is a warning (an index may guard some projects only); a 403
+    # is never taken for a credentials problem (some indexes answer it for projects they lack).
+    result = mirror.run("sync", "locked", "forbidden")
+    assert "warning: index one answered 401 Unauthorized for 1 of its pages" in result.stderr
 
     statuses = {p.project: (p.status, p.error) for p in pages(mirror)}
     assert statuses == {"locked": (401, None), "forbidden": (403, None)}
@@ -465,3 +468,34 @@ def test_a_new_wheel_between_syncs_is_found(mirror: Mirror, serve: Serve) -> Non
     mirror.sync("foo")
 
     assert [f.version for f in files(mirror, "one", "foo")] == ["1.0", "1.1"]
+
+
+# -- pages that lie ----------------------------------------------------------------------------
+
+
+def test_a_200_that_is_not_a_project_page_is_a_failed_page(mirror: Mirror, serve: Serve) -> None:
+    """A landing page answering 200 for every project must not pass for "foo has no files",
+    which would hide every other index's foo."""
+    index = FixtureIndex()
+    landing = b"<html><head><title>Welcome</title></head><body><p>Sign in</p></body></html>"
+    make_project(index, "foo", raw_body=landing)
+    one_index(mirror, serve, index)
+
+    summary = mirror.sync("foo", code=3)
+
+    (row,) = pages(mirror)
+    assert (row.status, row.error is not None) == (200, True)
+    assert row.error is not None and "not a project page" in row.error
+    assert summary["failures"] and "not a project page" in summary["failures"][0]
+
+
+def test_another_projects_file_on_a_page_is_left_out(mirror: Mirror, serve: Serve) -> None:
+    index = FixtureIndex()
+    foo = make_project(index, "foo", ["1.0"])
+    foo.add(build_wheel("bar", "9.9"))
+    one_index(mirror, serve, index)
+
+    summary = mirror.sync("foo")
+
+    assert [f.filename for f in files(mirror, "one", "foo")] == ["foo-1.0-py3-none-any.whl"]
+    assert any("bar-9.9-py3-none-any.whl" in w and "skipped" in w for w in summary["warnings"])

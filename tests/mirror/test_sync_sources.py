@@ -87,10 +87,14 @@ def test_without_credentials_a_private_index_answers_401(mirror: Mirror, serve: 
     index = private_index()
     mirror.add_index("private", serve(index))
 
-    mirror.sync("foo")
+    summary = mirror.sync("foo", code=3)
 
     assert [(p.project, p.status, p.error) for p in pages(mirror)] == [("foo", 401, None)]
     assert not any(r.has_authorization for r in index.recorder.requests)
+    assert summary["unauthorized"] == {"private": 1}
+    stderr = mirror.run("sync", "foo", code=3).stderr
+    assert "error: index private answered 401 Unauthorized to every page asked" in stderr
+    assert "hint: give the index its credentials" in stderr
 
 
 def test_credentials_in_an_added_url_are_stripped(mirror: Mirror, serve: Serve) -> None:

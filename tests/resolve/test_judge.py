@@ -75,3 +75,16 @@ def test_a_wheel_borrows_the_releases_metadata() -> None:
         metadata=None,
     )
     assert judged(WINDOWS_WHEEL, linux) == STATIC
+
+
+def test_a_file_named_for_another_project_is_never_the_projects() -> None:
+    """A snapshot from elsewhere (an old bundle, a hand-edited database) may hold bar's files on
+    foo's page; the sync leaves them out, and the resolver refuses them too."""
+    linux = replace(WINDOWS_WHEEL, filename="a-1.0-py3-none-any.whl", tags="py3-none-any", url="x")
+    assert judged(linux) == STATIC
+    other_wheel = replace(linux, filename="b-1.0-py3-none-any.whl")
+    other_sdist = replace(SDIST, filename="a-b-1.0.tar.gz")
+    for other in (other_wheel, other_sdist):
+        assert judged(other) == (Reason.OTHER_PROJECT, f"{other.filename} is not a file of a")
+    assert judged(other_wheel, linux) == STATIC
+    assert judged(replace(SDIST, filename="A-1.0.zip")) == STATIC  # PEP 503 normalisation
