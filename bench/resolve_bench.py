@@ -49,7 +49,9 @@ class _MemoryFiles:
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = files
 
-    async def fetch_bytes(self, url: str, *, expected_size: int | None = None) -> bytes:
+    async def fetch_bytes(
+        self, url: str, *, expected_size: int | None = None, metadata: bool = False
+    ) -> bytes:
         name = url.rsplit("/", 1)[-1].removesuffix(".metadata")
         if not url.endswith(".metadata") or name not in self.files:
             raise OSError(f"{url}: only PEP 658 metadata is served")

@@ -48,6 +48,9 @@ class Limits:
     page_files: int = 200_000
     #: A core metadata file (PEP 658 ``.metadata``, a wheel's METADATA, an sdist's PKG-INFO).
     metadata_bytes: int = 16 * _MIB
+    #: A distribution read whole into memory, when its metadata cannot be had by ranges (a
+    #: server that ignores Range, a listing without sizes).
+    file_bytes: int = 512 * _MIB
     #: A bundle's payload once inflated (``mirror import``, ``mirror bundle check``).
     bundle_bytes: int = 64 * _GIB
     #: Inflated bytes per compressed byte of a bundle (a zstd bomb has ratios in the 10,000s).

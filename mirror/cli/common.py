@@ -15,16 +15,21 @@ from sqlalchemy import exc as sa_exc
 from db.engine import database_url, open_engine
 from db.errors import DatabaseError, SneakernetError
 from db.paths import shown_database
-from resolve.clikit import echo_json, fail, warn
+from mirror.http.responses import ClientConfig
+from resolve.clikit import echo_json, fail, limit_option, warn
+from resolve.limits import Limits
 
 __all__ = [
     "AppContext",
+    "client_config",
     "concurrency_option",
     "echo_json",
     "fail",
     "handle_errors",
     "json_option",
+    "limit_option",
     "pass_app",
+    "timeout_options",
     "warn",
 ]
 
@@ -57,6 +62,42 @@ concurrency_option = click.option(
     type=click.IntRange(1, 256),
     help="Requests in flight per host.",
 )
+
+
+_DEFAULTS = ClientConfig()
+
+
+def timeout_options(func: F) -> F:
+    """``--timeout`` (one page or metadata file, retries included) and ``--read-timeout``
+    (silence on any connection, downloads included), in seconds."""
+    func = click.option(
+        "--read-timeout",
+        default=_DEFAULTS.read_timeout,
+        show_default=True,
+        type=click.FloatRange(min=0.1),
+        help="Seconds without a byte before a request is given up (and retried).",
+    )(func)
+    return click.option(
+        "--timeout",
+        default=_DEFAULTS.total_timeout,
+        show_default=True,
+        type=click.FloatRange(min=0.1),
+        help="Seconds for one page or metadata file, retries included; then it is failed.",
+    )(func)
+
+
+def client_config(
+    concurrency: int, timeout: float, read_timeout: float, limits: Limits
+) -> ClientConfig:
+    """The HTTP client's settings, built once from the command line."""
+    return ClientConfig(
+        concurrency_per_host=concurrency,
+        total_timeout=timeout,
+        read_timeout=read_timeout,
+        limits=limits,
+    )
+
+
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Machine-readable output: JSON on stdout."
 )

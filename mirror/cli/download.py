@@ -16,11 +16,14 @@ from db.read.snapshot_reader import IndexConfig, SnapshotReader, SnapshotRef
 from mirror import event_loop
 from mirror.cli.common import (
     AppContext,
+    client_config,
     concurrency_option,
     echo_json,
     handle_errors,
     json_option,
+    limit_option,
     pass_app,
+    timeout_options,
     warn,
 )
 from mirror.download.fetch import DownloadProgress, DownloadResult, Outcome, download_all
@@ -30,6 +33,7 @@ from mirror.http.client import ClientConfig, IndexClient
 from mirror.pipconfig import pip_indexes
 from mirror.sources.factory import runtime_url
 from resolve.interrupts import keeping
+from resolve.limits import Limits
 from resolve.lock.reader import LockFile, read_lock
 
 __all__ = ["download_command"]
@@ -146,12 +150,15 @@ def _register_origins(client: IndexClient, items: Sequence[DownloadItem]) -> Non
 
 
 async def _run(
-    items: Sequence[DownloadItem], directory: Path, concurrency: int, progress: DownloadProgress
+    items: Sequence[DownloadItem],
+    directory: Path,
+    config: ClientConfig,
+    progress: DownloadProgress,
 ) -> list[DownloadResult]:
-    async with IndexClient(ClientConfig(concurrency_per_host=concurrency)) as client:
+    async with IndexClient(config) as client:
         _register_origins(client, items)
         return await download_all(
-            items, directory, client, progress=progress, max_files=2 * concurrency
+            items, directory, client, progress=progress, max_files=2 * config.concurrency_per_host
         )
 
 
@@ -172,6 +179,8 @@ async def _run(
     help="Every file of each pinned version, not only those the lock's target can install.",
 )
 @concurrency_option
+@timeout_options
+@limit_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no per-file lines.")
 @json_option
 @pass_app
@@ -182,6 +191,9 @@ def download_command(
     directory: Path,
     all_files: bool,
     concurrency: int,
+    timeout: float,
+    read_timeout: float,
+    limits: Limits,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -220,7 +232,8 @@ def download_command(
         "again fetches the rest"
     )
     with keeping(kept), _progress(not quiet and not as_json and sys.stderr.isatty()) as progress:
-        results = event_loop.run(_run(items, directory, concurrency, progress))
+        config = client_config(concurrency, timeout, read_timeout, limits)
+        results = event_loop.run(_run(items, directory, config, progress))
     seconds = time.monotonic() - started
     counts = Counter(r.outcome for r in results)
     received = sum(r.received for r in results)

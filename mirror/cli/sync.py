@@ -18,11 +18,14 @@ from db.write.snapshot_writer import SnapshotWriter
 from mirror import event_loop
 from mirror.cli.common import (
     AppContext,
+    client_config,
     concurrency_option,
     echo_json,
     handle_errors,
     json_option,
+    limit_option,
     pass_app,
+    timeout_options,
     warn,
 )
 from mirror.cli.progress import make_progress
@@ -41,6 +44,7 @@ from resolve.inputs.requirements import (
     parse_requirement,
 )
 from resolve.interrupts import keeping
+from resolve.limits import Limits
 from resolve.targets.environment import TargetEnvironment
 
 __all__ = ["sync_command"]
@@ -151,6 +155,8 @@ def _resolve_targets(versions: tuple[str, ...], platforms: tuple[str, ...]) -> l
 )
 @click.option("--name", help="Name of the new snapshot (default: a UTC timestamp).")
 @concurrency_option
+@timeout_options
+@limit_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @json_option
 @pass_app
@@ -165,6 +171,9 @@ def sync_command(
     versions_text: str,
     name: str | None,
     concurrency: int,
+    timeout: float,
+    read_timeout: float,
+    limits: Limits,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -178,6 +187,7 @@ def sync_command(
     Example:
       mirror sync requests rich
       mirror sync -r requirements.in --closure --python-version 3.12 --python-platform linux
+      mirror sync torch --timeout 600 --limit page-bytes=256MiB   # a slow, very large index
     """
     try:
         policy = parse_version_policy(versions_text)
@@ -214,7 +224,8 @@ def sync_command(
     with keeping(kept), make_progress(show_progress) as progress:
 
         async def run() -> SyncStats:
-            async with open_sources(indexes, concurrency=concurrency) as sources:
+            config = client_config(concurrency, timeout, read_timeout, limits)
+            async with open_sources(indexes, config=config) as sources:
                 syncer = Syncer(
                     writer,
                     indexes,

@@ -197,7 +197,7 @@ class _Fetcher:
             end = start + self.chunk_size - 1
             if item.size is not None:
                 end = min(end, item.size - 1)
-            response = await self.client.request_range(item.url, start, end)
+            response = await self.client.request_range(item.url, start, end, whole_size=item.size)
             span = response.content_range if response.status == 206 else None
             if span is not None and span[0] == start and len(response.body) == span[1] - start + 1:
                 await self._append(part, response.body)
@@ -210,7 +210,7 @@ class _Fetcher:
             if response.status == 200:
                 body = response.body  # RFC 9110 §14.2: Range ignored, the whole file sent
             elif response.status == 206:  # a range other than the one asked for
-                body = await self.client.fetch_bytes(item.url)
+                body = await self.client.fetch_bytes(item.url, expected_size=item.size)
             else:
                 reason = f"HTTP {response.status}"
                 raise FetchFailed(response.final_url, reason, status=response.status)

@@ -46,6 +46,7 @@ from mirror.http.responses import (
     retry_after_seconds,
 )
 from mirror.index_api.project_page import ACCEPT
+from resolve.limits import LimitExceeded
 
 __all__ = [
     "ACCEPT",
@@ -96,6 +97,29 @@ class _Registration:
     origin: Origin
     path: str
     credentials: Credentials
+
+
+class _TooLarge(Exception):
+    """A body past its cap: never retried (the next answer would be as large)."""
+
+    def __init__(self, what: str, limit: str | None, cap: int) -> None:
+        if limit is None:  # the size the index published
+            reason = f"got more than {cap} bytes, the index says {cap}"
+        else:
+            error = LimitExceeded(what, limit, cap)
+            reason = f"{error.message} ({error.hint})"
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Caps:
+    """Bounds on one request: the body of a 200 (``whole``) and of a 206 (``partial``), and
+    whether the whole-request deadline applies (not to whole-file downloads)."""
+
+    whole: tuple[int, str, str | None] | None  # (bytes, what, limit name or None: published)
+    partial: int | None = None
+    deadline: bool = True
 
 
 def _describe(exc: BaseException) -> str:
@@ -224,9 +248,21 @@ class IndexClient:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        raw = await self._exchange("GET", target, headers)
-        if raw.status == 406:  # PEP 691: the server has no JSON; ask for HTML once
-            raw = await self._exchange("GET", target, {**headers, "Accept": ACCEPT_HTML})
+        caps = _Caps((self.config.limits.page_bytes, f"the page {target}", "page-bytes"))
+        try:
+            raw = await self._exchange("GET", target, headers, caps)
+            if raw.status == 406:  # PEP 691: the server has no JSON; ask for HTML once
+                raw = await self._exchange("GET", target, {**headers, "Accept": ACCEPT_HTML}, caps)
+        except _TooLarge as exc:
+            self._failed(target, 200, 1)
+            return PageResponse(
+                url=str(target),
+                final_url=str(target),
+                status=200,
+                content_type=None,
+                body=b"",
+                error=exc.reason,
+            )
         content_type, charset = media_type(raw.headers)
         not_modified = raw.status == 304
         if not_modified:
@@ -250,14 +286,25 @@ class IndexClient:
             attempts=raw.attempts,
         )
 
-    async def fetch_bytes(self, url: str, *, expected_size: int | None = None) -> bytes:
+    async def fetch_bytes(
+        self, url: str, *, expected_size: int | None = None, metadata: bool = False
+    ) -> bytes:
         """GET a whole file (a ``.metadata`` file or a wheel) byte for byte.
 
-        Raises :class:`FetchFailed` for any status but 200, and for a body shorter or longer
-        than its Content-Length or than ``expected_size`` (the size the index published).
+        Raises :class:`FetchFailed` for any status but 200, for a body shorter or longer
+        than its Content-Length or than ``expected_size`` (the size the index published), and
+        for one past its limit: ``metadata-bytes`` for a metadata file, else ``file-bytes``.
         """
         target = self._prepare(url)
-        raw = await self._exchange("GET", target, {"Accept-Encoding": "identity"})
+        limits = self.config.limits
+        name, cap = ("metadata-bytes", limits.metadata_bytes)
+        if not metadata:
+            name, cap = ("file-bytes", limits.file_bytes)
+        caps = _Caps((cap, f"the file {target}", name), deadline=metadata)
+        if expected_size is not None and expected_size <= cap:
+            # More than the index said is a lie: stop reading there.
+            caps = _Caps((expected_size, f"the file {target}", None), deadline=metadata)
+        raw = await self._exchange_or_fail(target, {"Accept-Encoding": "identity"}, caps)
         if raw.status != 200:
             self._failed(target, raw.status, raw.attempts)
             raise FetchFailed(
@@ -275,35 +322,66 @@ class IndexClient:
 
     async def head(self, url: str) -> ByteResponse:
         """HEAD ``url`` with identity encoding (size and ``Accept-Ranges`` for range reads)."""
-        return await self._bytes("HEAD", url, {})
+        return await self._bytes("HEAD", url, {}, None)
 
-    async def request_range(self, url: str, start: int, end: int | None = None) -> ByteResponse:
+    async def request_range(
+        self, url: str, start: int, end: int | None = None, *, whole_size: int | None = None
+    ) -> ByteResponse:
         """GET ``bytes=start-end`` (``end`` inclusive, None for "to the end"), as data.
 
         The caller checks ``status == 206`` and :attr:`ByteResponse.content_range`: a server
-        that ignores Range answers 200 with the whole body.
+        that ignores Range answers 200 with the whole body, read up to ``whole_size`` (the
+        file's published size) or the ``file-bytes`` limit; a 206 is read up to the length
+        asked for. Past either, :class:`FetchFailed`.
         """
         spec = f"bytes={start}-{'' if end is None else end}"
-        return await self._bytes("GET", url, {"Range": spec})
+        asked = None if end is None else end - start + 1
+        return await self._bytes("GET", url, {"Range": spec}, asked, whole_size)
 
-    async def request_tail(self, url: str, length: int) -> ByteResponse:
+    async def request_tail(
+        self, url: str, length: int, *, whole_size: int | None = None
+    ) -> ByteResponse:
         """GET the last ``length`` bytes (``bytes=-length``, RFC 9110 §14.1.2 suffix range)."""
-        return await self._bytes("GET", url, {"Range": f"bytes=-{length}"})
+        return await self._bytes("GET", url, {"Range": f"bytes=-{length}"}, length, whole_size)
 
-    async def _bytes(self, method: str, url: str, headers: dict[str, str]) -> ByteResponse:
-        raw = await self._exchange(
-            method, self._prepare(url), {**headers, "Accept-Encoding": "identity"}
+    async def _bytes(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        asked: int | None,
+        whole_size: int | None = None,
+    ) -> ByteResponse:
+        target = self._prepare(url)
+        cap = self.config.limits.file_bytes
+        limit: str | None = "file-bytes"
+        if whole_size is not None and whole_size <= cap:
+            cap, limit = whole_size, None  # the published size
+        caps = _Caps((cap, f"the file {target}", limit), partial=asked)
+        raw = await self._exchange_or_fail(
+            target, {**headers, "Accept-Encoding": "identity"}, caps, method
         )
         lowered = {k.lower(): v for k, v in raw.headers.items()}
         return ByteResponse(raw.status, str(raw.url), MappingProxyType(lowered), raw.body)
 
     # --- machinery -----------------------------------------------------------------------
 
-    async def _exchange(self, method: str, url: URL, headers: Mapping[str, str]) -> _Raw:
+    async def _exchange_or_fail(
+        self, url: URL, headers: Mapping[str, str], caps: _Caps, method: str = "GET"
+    ) -> _Raw:
+        try:
+            return await self._exchange(method, url, headers, caps)
+        except _TooLarge as exc:
+            self._failed(url, 200, 1)
+            raise FetchFailed(str(url), exc.reason, status=200) from None
+
+    async def _exchange(
+        self, method: str, url: URL, headers: Mapping[str, str], caps: _Caps
+    ) -> _Raw:
         """Follow redirects by hand so each hop gets its own Authorization decision."""
         attempts = 0
         for _hop in range(self.config.max_redirects + 1):
-            raw = await self._with_retries(method, url, headers)
+            raw = await self._with_retries(method, url, headers, caps)
             attempts += raw.attempts
             location = raw.headers.get("Location")
             if raw.status not in _REDIRECTS or not location:
@@ -319,12 +397,23 @@ class IndexClient:
         self._failed(url, None, attempts)
         raise FetchFailed(str(url), f"more than {self.config.max_redirects} redirects")
 
-    async def _with_retries(self, method: str, url: URL, headers: Mapping[str, str]) -> _Raw:
+    async def _with_retries(
+        self, method: str, url: URL, headers: Mapping[str, str], caps: _Caps
+    ) -> _Raw:
         cfg = self.config
+        loop = asyncio.get_running_loop()
+        deadline = None
+        if caps.deadline and cfg.total_timeout is not None:
+            deadline = loop.time() + cfg.total_timeout
         for attempt in range(1, cfg.max_attempts + 1):
             last = attempt == cfg.max_attempts
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                self._failed(url, None, attempt - 1)
+                reason = f"timed out: no complete answer in {cfg.total_timeout:g} s"
+                raise FetchFailed(str(url), f"{reason} (after {attempt - 1} attempt(s))")
             try:
-                raw = await self._send(method, url, headers, attempt)
+                raw = await self._send(method, url, headers, attempt, caps, left)
             except (aiohttp.InvalidURL, aiohttp.ClientSSLError) as exc:
                 self._failed(url, None, attempt)
                 raise FetchFailed(str(url), _describe(exc), attempts=attempt) from exc
@@ -340,7 +429,15 @@ class IndexClient:
             await self._backoff(url, raw.status, attempt, raw.headers.get("Retry-After"))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _send(self, method: str, url: URL, headers: Mapping[str, str], attempt: int) -> _Raw:
+    async def _send(
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        attempt: int,
+        caps: _Caps,
+        left: float | None,
+    ) -> _Raw:
         request_headers = dict(headers)
         creds = self._credentials_for(url)
         if creds is not None:
@@ -357,15 +454,48 @@ class IndexClient:
                 headers=request_headers,
                 allow_redirects=False,
                 proxy=self.config.proxy,
+                timeout=self._timeout(left),
             ) as resp,
         ):
-            body = b"" if method == "HEAD" else await resp.read()
+            body = b"" if method == "HEAD" else await self._read(resp, caps)
             self._check_length(resp, body, method)
         self.stats.requests += 1
         self.stats.bytes_received += len(body)
         if self._progress is not None:
             self._progress(FetchEvent("response", str(url), resp.status, len(body), attempt))
         return _Raw(resp.status, url, resp.headers, body, attempt)
+
+    def _timeout(self, left: float | None) -> aiohttp.ClientTimeout:
+        cfg = self.config
+        return aiohttp.ClientTimeout(
+            total=left, sock_connect=cfg.connect_timeout, sock_read=cfg.read_timeout
+        )
+
+    @staticmethod
+    async def _read(resp: aiohttp.ClientResponse, caps: _Caps) -> bytes:
+        """The body, read in chunks and never past its cap: a ``Content-Length`` over the cap
+        is refused before reading, and a body (decoded: a gzip bomb inflates here) that passes
+        it is dropped at that point."""
+        name: str | None = None
+        if resp.status == 206 and caps.partial is not None:
+            cap, what, asked = caps.partial, f"the range answer from {resp.url}", True
+        elif caps.whole is not None:
+            (cap, what, name), asked = caps.whole, False
+        else:
+            return await resp.read()
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap and not asked:
+            raise _TooLarge(f"{what} (Content-Length {declared})", name, cap)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > cap:
+                if asked:  # more than the range asked for: a lie, read no further
+                    raise aiohttp.ClientPayloadError(f"{what}: more bytes than the range asked")
+                raise _TooLarge(what, name, cap)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     @staticmethod
     def _check_length(resp: aiohttp.ClientResponse, body: bytes, method: str) -> None:

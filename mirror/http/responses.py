@@ -11,6 +11,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from resolve.limits import DEFAULT_LIMITS, Limits
+
 __all__ = [
     "ByteResponse",
     "ClientConfig",
@@ -29,14 +31,19 @@ class ClientConfig:
 
     concurrency_per_host: int = 8
     connect_timeout: float | None = 10.0
-    read_timeout: float | None = 60.0
-    total_timeout: float | None = None
+    #: No byte for this long fails the attempt (every request, downloads included).
+    read_timeout: float | None = 30.0
+    #: One page, metadata file or range, all its attempts and backoffs included: a server
+    #: trickling a byte a second fails that page instead of holding the sync for good. Whole
+    #: files (downloads) have only the read timeout: a slow but moving download goes on.
+    total_timeout: float | None = 120.0
     max_attempts: int = 4
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     retry_after_cap: float = 120.0
     max_redirects: int = 10
     proxy: str | None = None
+    limits: Limits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
         if self.concurrency_per_host < 1 or self.max_attempts < 1 or self.max_redirects < 0:

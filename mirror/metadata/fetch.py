@@ -54,7 +54,9 @@ class MetadataOutcome:
 class RemoteReader(Protocol):
     """The HTTP operations metadata fetching needs (implemented over the shared client)."""
 
-    async def fetch_bytes(self, url: str, *, expected_size: int | None = None) -> bytes: ...
+    async def fetch_bytes(
+        self, url: str, *, expected_size: int | None = None, metadata: bool = False
+    ) -> bytes: ...
 
     async def wheel_metadata_by_range(self, dist: DistFile) -> tuple[bytes, int] | None:
         """(METADATA bytes, bytes transferred) by ranged reads; None when the index does not
@@ -148,7 +150,7 @@ async def metadata_from_remote(dist: DistFile, reader: RemoteReader) -> Metadata
     fetched = 0
     if dist.core_metadata is not None:
         try:
-            raw = await reader.fetch_bytes(dist.url + ".metadata")
+            raw = await reader.fetch_bytes(dist.url + ".metadata", metadata=True)
             fetched += len(raw)
             verify_hash(raw, dict(dist.core_metadata))
             verdict = _from_pep658(raw, dist, fetched)

@@ -27,10 +27,13 @@ def runtime_url(index: IndexConfig, pip_urls: Sequence[str]) -> str:
 
 @asynccontextmanager
 async def open_sources(
-    indexes: Sequence[IndexConfig], *, concurrency: int = 8, client: IndexClient | None = None
+    indexes: Sequence[IndexConfig],
+    *,
+    config: ClientConfig | None = None,
+    client: IndexClient | None = None,
 ) -> AsyncIterator[dict[int, IndexSource]]:
     owned = client is None
-    http = client or IndexClient(ClientConfig(concurrency_per_host=concurrency))
+    http = client or IndexClient(config)
     if owned:
         await http.__aenter__()
     try:

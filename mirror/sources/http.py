@@ -40,11 +40,13 @@ class _HttpFiles:
     async def fetch_metadata(self, dist: DistFile) -> MetadataOutcome:
         return await metadata_from_remote(dist, self)
 
-    async def fetch_bytes(self, url: str, *, expected_size: int | None = None) -> bytes:
+    async def fetch_bytes(
+        self, url: str, *, expected_size: int | None = None, metadata: bool = False
+    ) -> bytes:
         whole = self._whole.pop(url, None)
         if whole is not None and expected_size in (None, len(whole)):
             return whole
-        return await self.client.fetch_bytes(url, expected_size=expected_size)
+        return await self.client.fetch_bytes(url, expected_size=expected_size, metadata=metadata)
 
     async def wheel_metadata_by_range(self, dist: DistFile) -> tuple[bytes, int] | None:
         if self.no_ranges:
