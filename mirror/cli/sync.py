@@ -33,8 +33,10 @@ from mirror.sync.closure import ClosureState, representative_environments
 from mirror.sync.selection import parse_version_policy
 from mirror.sync.syncer import Syncer, SyncStats
 from resolve.candidates.project import Target
+from resolve.clikit import limit_option
 from resolve.inputs.collect import parse_requirement_files
 from resolve.inputs.requirements import COMMAND_LINE, InputError, InputRequirement
+from resolve.limits import Limits
 from resolve.targets.environment import TargetEnvironment
 
 __all__ = ["sync_command"]
@@ -74,7 +76,7 @@ def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
 
 
 def _read_requirements(
-    args: tuple[str, ...], files: tuple[str, ...]
+    args: tuple[str, ...], files: tuple[str, ...], limits: Limits
 ) -> tuple[list[Requirement], list[str]]:
     """Requirements from arguments and -r files; returns them and notes on reported options."""
     requirements: list[Requirement] = []
@@ -89,7 +91,7 @@ def _read_requirements(
     notes: list[str] = []
     if files:
         try:
-            parsed = parse_requirement_files([Path(f) for f in files])
+            parsed = parse_requirement_files([Path(f) for f in files], limits=limits)
         except InputError as exc:
             raise SneakernetError(exc.render(), hint="fix the requirement file") from exc
         requirements += [item.requirement for item in parsed.requirements]
@@ -144,6 +146,7 @@ def _resolve_targets(versions: tuple[str, ...], platforms: tuple[str, ...]) -> l
 @concurrency_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @json_option
+@limit_option
 @pass_app
 @handle_errors
 def sync_command(
@@ -158,6 +161,7 @@ def sync_command(
     concurrency: int,
     quiet: bool,
     as_json: bool,
+    limits: Limits,
 ) -> None:
     """Snapshot PROJECTs (and those in -r files) from every configured index.
 
@@ -174,7 +178,7 @@ def sync_command(
         policy = parse_version_policy(versions_text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--versions") from exc
-    requirements, notes = _read_requirements(projects, requirement_files)
+    requirements, notes = _read_requirements(projects, requirement_files, limits)
     for note in notes:
         warn(note)
     if not requirements:

@@ -23,6 +23,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from resolve.inputs.reading import read_bounded
 from resolve.inputs.requirements import (
     InputError,
     InputRequirement,
@@ -31,6 +32,7 @@ from resolve.inputs.requirements import (
     RequiresPython,
 )
 from resolve.inputs.requirements import parse_requirement as _parse_requirement
+from resolve.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["parse_pyproject", "parse_pyproject_text"]
 
@@ -43,11 +45,12 @@ def parse_pyproject(
     extras: Iterable[str] = (),
     groups: Iterable[str] = (),
     dependencies: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ParsedInputs:
     """The project's dependencies (unless ``dependencies`` is false), extras and groups."""
     file = Path(path)
     try:
-        data = file.read_bytes()
+        data = read_bounded(file, limit=limits.requirements_bytes, what=repr(str(file)))
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InputError(f"cannot read {str(file)!r}: {reason}", path=file) from None
