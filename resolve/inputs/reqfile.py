@@ -101,6 +101,7 @@ class _Reader:
     # it has not added already, and reading it again would let a few files that each include
     # the next one twice cost 2**depth reads.
     handled: set[tuple[Path, bool]] = field(default_factory=set)
+    lines: int = 0  # logical lines read, in every file
 
     def result(self) -> ParsedInputs:
         return ParsedInputs(tuple(self.requirements), tuple(self.constraints), tuple(self.options))
@@ -170,6 +171,14 @@ class _Reader:
     def _includes(self, lines: Iterator[Line], *, constraint: bool) -> Iterator[_Include]:
         # A generator: the lines after an include are read once the included file is done.
         for line in lines:
+            self.lines += 1
+            if self.lines > self.limits.requirements_lines:
+                kind = "constraints" if constraint else "requirements"
+                what = (
+                    f"{kind} file {str(line.path)!r}, at line {line.number}, "
+                    "with the lines read before it,"
+                )
+                raise LimitExceeded(what, "requirements-lines", self.limits.requirements_lines)
             yield from self._line(line, constraint=constraint)
 
     def _line(self, line: Line, *, constraint: bool) -> Iterator[_Include]:
