@@ -20,7 +20,7 @@ from packaging.version import Version
 
 from db.errors import SnapshotIncomplete, SneakernetError
 from db.urls import redact_credentials
-from resolve.clikit import ErrorRenderingCommand, echo_json, fail, warn
+from resolve.clikit import ErrorRenderingCommand, echo_json, fail, limit_option, warn
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
 from resolve.lock.files import write_lock
@@ -181,6 +181,7 @@ _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 @click.option(
     "-v", "--verbose", is_flag=True, help="Print the solver's decisions and backtracks on stderr."
 )
+@limit_option
 def command(**options: Any) -> None:
     """Resolve requirements against a snapshot, offline, into a pinned, hashed lock.
 
@@ -239,7 +240,7 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         options["no_binary"],
     )
     check_requires_python(inputs, target, options["python_version"])
-    overrides = collect_inputs((), options["override_files"])
+    overrides = collect_inputs((), options["override_files"], limits=options["limits"])
     output: Path | None = options["output_file"]
     preferences: dict[str, Version] = {}
     if output is not None and not options["upgrade"]:
@@ -271,6 +272,7 @@ def _run(options: dict[str, Any]) -> int:
         options["constraint_files"],
         extras=options["extras"],
         groups=options["groups"],
+        limits=options["limits"],
     )
     if options["explain"]:
         with Session.open(_request(options, inputs)) as session:

@@ -59,6 +59,9 @@ class Limits:
     requirements_bytes: int = 16 * _MIB
     #: How deep ``-r``/``-c`` lines may nest inside requirement files.
     requirements_depth: int = 32
+    #: Requirements and options read from one requirement input, with what it includes: each
+    #: is parsed and kept, so within requirements-bytes short lines would still cost gigabytes.
+    requirements_lines: int = 100_000
 
     def with_overrides(self, overrides: dict[str, int]) -> Limits:
         return dataclasses.replace(self, **overrides)

@@ -84,7 +84,7 @@ def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
 
 
 def _read_requirements(
-    args: tuple[str, ...], files: tuple[str, ...]
+    args: tuple[str, ...], files: tuple[str, ...], limits: Limits
 ) -> tuple[list[Requirement], list[str]]:
     """Requirements from arguments and -r files; returns them and notes on reported options."""
     requirements: list[Requirement] = []
@@ -102,7 +102,7 @@ def _read_requirements(
     notes: list[str] = []
     if files:
         try:
-            parsed = parse_requirement_files([Path(f) for f in files])
+            parsed = parse_requirement_files([Path(f) for f in files], limits=limits)
         except InputError as exc:
             raise SneakernetError(exc.render(), hint="fix the requirement file") from exc
         requirements += [item.requirement for item in parsed.requirements]
@@ -193,7 +193,7 @@ def sync_command(
         policy = parse_version_policy(versions_text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--versions") from exc
-    requirements, notes = _read_requirements(projects, requirement_files)
+    requirements, notes = _read_requirements(projects, requirement_files, limits)
     for note in notes:
         warn(note)
     if not requirements:

@@ -11,6 +11,7 @@ from pathlib import Path
 from resolve.inputs.pyproject import parse_pyproject
 from resolve.inputs.reqfile import parse_requirements_file
 from resolve.inputs.requirements import InputError, ParsedInputs, parse_requirement
+from resolve.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["collect_inputs", "parse_requirement_files"]
 
@@ -20,10 +21,12 @@ def parse_requirement_files(
     *,
     constraint: bool = False,
     environ: Mapping[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ParsedInputs:
     """Several requirements files (or, with ``constraint``, constraints files), in order."""
     return ParsedInputs.concat(
-        parse_requirements_file(path, constraint=constraint, environ=environ) for path in paths
+        parse_requirements_file(path, constraint=constraint, environ=environ, limits=limits)
+        for path in paths
     )
 
 
@@ -35,11 +38,13 @@ def collect_inputs(
     extras: Iterable[str] = (),
     groups: Iterable[str] = (),
     environ: Mapping[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ParsedInputs:
     """Everything ``resolve REQ… -r FILE… -c FILE…`` asked for, in command-line order.
 
     A file named ``pyproject.toml`` is read as one (as ``uv pip compile`` and pip-tools do),
-    with ``extras`` and ``groups`` selecting optional dependencies and PEP 735 groups.
+    with ``extras`` and ``groups`` selecting optional dependencies and PEP 735 groups. Every
+    file is read within ``limits`` (``requirements-bytes``, ``requirements-depth``).
     """
     extras, groups = tuple(extras), tuple(groups)
     parts = [ParsedInputs(tuple(parse_requirement(text) for text in requirements))]
@@ -51,10 +56,12 @@ def collect_inputs(
         path = Path(name)
         if path.name == "pyproject.toml":
             saw_pyproject = True
-            part = parse_pyproject(path, extras=extras, groups=groups)
+            part = parse_pyproject(path, extras=extras, groups=groups, limits=limits)
             parts.append(part.as_constraints() if constraint else part)
         else:
-            parts.append(parse_requirements_file(path, constraint=constraint, environ=environ))
+            parts.append(
+                parse_requirements_file(path, constraint=constraint, environ=environ, limits=limits)
+            )
     if (extras or groups) and not saw_pyproject:
         what = "extras" if extras else "dependency groups"
         raise InputError(f"selecting {what} needs a pyproject.toml input (-r pyproject.toml)")

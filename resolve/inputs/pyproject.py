@@ -23,6 +23,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from resolve.inputs.reading import read_bounded
 from resolve.inputs.requirements import (
     InputError,
     InputRequirement,
@@ -31,6 +32,8 @@ from resolve.inputs.requirements import (
     RequiresPython,
 )
 from resolve.inputs.requirements import parse_requirement as _parse_requirement
+from resolve.inputs.toml_text import Position, TomlText
+from resolve.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 
 __all__ = ["parse_pyproject", "parse_pyproject_text"]
 
@@ -43,11 +46,12 @@ def parse_pyproject(
     extras: Iterable[str] = (),
     groups: Iterable[str] = (),
     dependencies: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ParsedInputs:
     """The project's dependencies (unless ``dependencies`` is false), extras and groups."""
     file = Path(path)
     try:
-        data = file.read_bytes()
+        data = read_bounded(file, limit=limits.requirements_bytes, what=repr(str(file)))
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InputError(f"cannot read {str(file)!r}: {reason}", path=file) from None
@@ -55,7 +59,9 @@ def parse_pyproject(
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid UTF-8 ({exc.reason})", path=file) from None
-    return parse_pyproject_text(text, file, extras=extras, groups=groups, dependencies=dependencies)
+    return parse_pyproject_text(
+        text, file, extras=extras, groups=groups, dependencies=dependencies, limits=limits
+    )
 
 
 def parse_pyproject_text(
@@ -65,16 +71,17 @@ def parse_pyproject_text(
     extras: Iterable[str] = (),
     groups: Iterable[str] = (),
     dependencies: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ParsedInputs:
     """Like ``parse_pyproject``, for text already read from ``path``."""
-    project = _Project(Path(path), text)
+    project = _Project(Path(path), text, limits)
     out: list[InputRequirement] = []
     if dependencies and "project" in project.data:
-        out.extend(project.dependencies(seen=set()))
+        out.extend(project.dependencies())
     for extra in _unique(extras):
-        out.extend(project.extra(extra, seen=set()))
+        out.extend(project.extra(extra))
     for group in _unique(groups):
-        out.extend(project.group(group, chain=()))
+        out.extend(project.group(group))
     return ParsedInputs(tuple(out), requires_python=project.requires_python())
 
 
@@ -92,17 +99,29 @@ def _unique(names: Iterable[str]) -> list[str]:
 class _Entry:
     text: str
     section: str  # dotted TOML table, as RequirementSource.section
-    table: str  # header to search for the line ("project", "dependency-groups" ...)
-    key: str  # key holding the list
+    position: Position  # where the string is written, for carets
+
+
+_Frame = tuple[Iterator[_Entry], tuple[Marker, ...]]
+_END = object()
 
 
 class _Project:
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(self, path: Path, text: str, limits: Limits) -> None:
         self.path = path
         self.text = text
+        self.toml = TomlText(text)
         self.lines = text.splitlines()
+        self.limits = limits
+        self.parsed = 0  # requirement strings parsed, for the requirements-lines limit
+        self._extras: dict[NormalizedName, str] | None = None  # normalised name → key
         try:
             self.data: dict[str, Any] = tomllib.loads(text)
+        except RecursionError:
+            # tomllib reads nested arrays and inline tables by recursion.
+            raise InputError(
+                "invalid TOML: arrays or tables nested too deeply to read", path=path
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             message = str(exc)
             found = _TOML_POSITION_RE.search(message)
@@ -128,7 +147,7 @@ class _Project:
         if text is None:
             return ()
         found = re.search(r"^[ \t]*requires-python\s*=", self.text, re.M)
-        line = self.text.count("\n", 0, found.start()) + 1 if found else None
+        line = self.toml.line_of(found.start()) if found else None
         if not isinstance(text, str):
             raise self.error("[project] requires-python must be a string", line=line)
         try:
@@ -155,19 +174,28 @@ class _Project:
                 detail="list them statically in pyproject.toml to resolve them offline",
             )
 
-    # `seen` holds what one chain of self-references has expanded ("extra:NAME", "dependencies"),
-    # so `a = ["me[b]"]`, `b = ["me[a]"]` ends instead of recursing forever.
+    # -- PEP 621 -------------------------------------------------------------------------------
+    #
+    # `seen` holds what one chain of self-references has expanded ("extra:NAME",
+    # "dependencies"), so `a = ["me[b]"]`, `b = ["me[a]"]` ends instead of going on forever.
 
-    def dependencies(self, *, seen: set[str]) -> list[InputRequirement]:
+    def dependencies(self) -> list[InputRequirement]:
+        seen: set[str] = set()
+        return self._expand(self._dependency_entries(seen), seen=seen)
+
+    def extra(self, extra: str) -> list[InputRequirement]:
+        seen: set[str] = set()
+        return self._expand(self._extra_entries(extra, seen), seen=seen)
+
+    def _dependency_entries(self, seen: set[str]) -> list[_Entry]:
         if "dependencies" in seen:
             return []
         seen.add("dependencies")
         self._static("dependencies")
         items = self._list(self.project.get("dependencies", []), "project.dependencies")
-        entries = [_Entry(i, "project.dependencies", "project", "dependencies") for i in items]
-        return list(self._expand(entries, seen=seen))
+        return self._entries(items, "project.dependencies", "project", "dependencies")
 
-    def extra(self, extra: str, *, seen: set[str]) -> list[InputRequirement]:
+    def _extra_entries(self, extra: str, seen: set[str]) -> list[_Entry]:
         wanted = canonicalize_name(extra)
         if f"extra:{wanted}" in seen:
             return []
@@ -176,7 +204,9 @@ class _Project:
         table = self.project.get("optional-dependencies", {})
         if not isinstance(table, dict):
             raise self.error("[project.optional-dependencies] must be a table")
-        names = {canonicalize_name(key): key for key in table}
+        if self._extras is None:
+            self._extras = {canonicalize_name(key): key for key in table}
+        names = self._extras
         if wanted not in names:
             defined = ", ".join(sorted(table)) or "none"
             raise self.error(
@@ -186,27 +216,47 @@ class _Project:
         key = names[wanted]
         section = f"project.optional-dependencies.{key}"
         items = self._list(table[key], section)
-        entries = [_Entry(i, section, "project.optional-dependencies", key) for i in items]
-        return list(self._expand(entries, seen=seen))
+        return self._entries(items, section, "project.optional-dependencies", key)
 
-    def _expand(self, entries: list[_Entry], *, seen: set[str]) -> Iterator[InputRequirement]:
-        for entry in entries:
+    def _own(self, requirement: Requirement, seen: set[str]) -> Iterator[_Entry]:
+        """A self-reference (``me[test]``): the project's dependencies, then the named
+        extras. A generator, so each list is looked at (and marked seen) only once the
+        entries before it, and everything they referred to, have been expanded."""
+        if "project" in self.data:
+            yield from self._dependency_entries(seen)
+        for extra in sorted(requirement.extras):
+            yield from self._extra_entries(extra, seen)
+
+    def _expand(self, entries: Iterable[_Entry], *, seen: set[str]) -> list[InputRequirement]:
+        """The entries parsed, each self-reference replaced by what it stands for under its
+        marker as well as the entry's own. A loop over a stack, not recursion: a chain of
+        extras that each name the next is as long as the file makes it."""
+        out: list[InputRequirement] = []
+        stack: list[_Frame] = [(iter(entries), ())]
+        while stack:
+            items, markers = stack[-1]
+            entry = next(items, None)
+            if entry is None:
+                stack.pop()
+                continue
             parsed = self.parse(entry)
             requirement = parsed.requirement
             if self.name is None or canonicalize_name(requirement.name) != self.name:
-                yield parsed
+                for marker in reversed(markers):  # the innermost self-reference's first
+                    parsed = _with_marker(parsed, marker)
+                out.append(parsed)
                 continue
-            # A self-reference: the project's dependencies plus the named extras, each under
-            # the self-reference's marker as well as its own.
-            own = self.dependencies(seen=seen) if "project" in self.data else []
-            for extra in sorted(requirement.extras):
-                own.extend(self.extra(extra, seen=seen))
-            for item in own:
-                yield _with_marker(item, requirement.marker)
+            if requirement.marker is not None:
+                markers = (*markers, requirement.marker)
+            stack.append((self._own(requirement, seen), markers))
+        return out
 
     # -- PEP 735 -------------------------------------------------------------------------------
 
-    def group(self, group: str, *, chain: tuple[NormalizedName, ...]) -> list[InputRequirement]:
+    def group(self, group: str) -> list[InputRequirement]:
+        """The group's requirements, its includes expanded where they stand. A loop over the
+        chain of groups being expanded, not recursion; a group included again is not
+        expanded again (it would add what it already added)."""
         table = self.data.get("dependency-groups", {})
         if not isinstance(table, dict):
             raise self.error("[dependency-groups] must be a table")
@@ -217,38 +267,67 @@ class _Project:
                 other = names[canonicalize_name(key)]
                 raise self.error(f"dependency groups {other!r} and {key!r} have the same name")
             names[canonicalize_name(key)] = key
-        wanted = canonicalize_name(group)
-        if wanted in chain:
-            cycle = " -> ".join([*chain[chain.index(wanted) :], wanted])
-            raise self.error(f"dependency group cycle: {cycle}", line=self._line_of_key(group))
-        if wanted not in names:
-            defined = ", ".join(sorted(table)) or "none"
-            where = f" (included from group {chain[-1]!r})" if chain else ""
-            raise self.error(
-                f"dependency group {group!r} is not defined in [dependency-groups]{where}",
-                detail=f"defined groups: {defined}",
-            )
-        key = names[wanted]
-        section = f"dependency-groups.{key}"
-        items = table[key]
-        if not isinstance(items, list):
-            raise self.error(f"[dependency-groups] {key} must be a list")
         result: list[InputRequirement] = []
-        for item in items:
-            if isinstance(item, str):
-                entry = _Entry(item, section, "dependency-groups", key)
+        expanded: set[NormalizedName] = set()
+        chain: list[tuple[NormalizedName, str, Iterator[tuple[object, Position]]]] = []
+        on_chain: set[NormalizedName] = set()
+        wanted: str | None = group
+        while wanted is not None or chain:
+            if wanted is not None:
+                self._enter_group(wanted, table, names, chain, on_chain, expanded)
+                wanted = None
+                continue
+            _, key, items = chain[-1]
+            item, position = next(items, (_END, None))
+            if item is _END:
+                on_chain.discard(chain.pop()[0])
+            elif isinstance(item, str):
+                entry = _Entry(item, f"dependency-groups.{key}", position)
                 result.extend(self._expand([entry], seen=set()))
             elif isinstance(item, dict) and set(item) == {"include-group"}:
-                included = item["include-group"]
-                if not isinstance(included, str):
+                wanted = item["include-group"]
+                if not isinstance(wanted, str):
                     raise self.error(f"[dependency-groups] {key}: include-group must be a string")
-                result.extend(self.group(included, chain=(*chain, wanted)))
             else:
                 raise self.error(
                     f"[dependency-groups] {key}: invalid entry {item!r}",
                     detail='an entry is a requirement string or {include-group = "name"}',
                 )
         return result
+
+    def _enter_group(
+        self,
+        group: str,
+        table: dict[str, Any],
+        names: dict[NormalizedName, str],
+        chain: list[tuple[NormalizedName, str, Iterator[tuple[object, Position]]]],
+        on_chain: set[NormalizedName],
+        expanded: set[NormalizedName],
+    ) -> None:
+        wanted = canonicalize_name(group)
+        if wanted in on_chain:
+            including = [name for name, _, _ in chain]
+            cycle = " -> ".join([*including[including.index(wanted) :], wanted])
+            offset = self.toml.key_offset("dependency-groups", group)
+            line = None if offset is None else self.toml.line_of(offset)
+            raise self.error(f"dependency group cycle: {cycle}", line=line)
+        if wanted not in names:
+            defined = ", ".join(sorted(table)) or "none"
+            where = f" (included from group {chain[-1][0]!r})" if chain else ""
+            raise self.error(
+                f"dependency group {group!r} is not defined in [dependency-groups]{where}",
+                detail=f"defined groups: {defined}",
+            )
+        if wanted in expanded:
+            return
+        expanded.add(wanted)
+        key = names[wanted]
+        items = table[key]
+        if not isinstance(items, list):
+            raise self.error(f"[dependency-groups] {key} must be a list")
+        positions = self.toml.strings("dependency-groups", key, items)
+        chain.append((wanted, key, zip(items, positions, strict=True)))
+        on_chain.add(wanted)
 
     # -- requirements and positions ------------------------------------------------------------
 
@@ -258,39 +337,23 @@ class _Project:
             raise self.error(f"[{table}] {key} must be a list of strings")
         return list(value)
 
+    def _entries(self, items: list[str], section: str, table: str, key: str) -> list[_Entry]:
+        positions = self.toml.strings(table, key, items)
+        return [_Entry(i, section, p) for i, p in zip(items, positions, strict=True)]
+
     def parse(self, entry: _Entry) -> InputRequirement:
-        line, column = self._locate(entry)
+        self.parsed += 1
+        if self.parsed > self.limits.requirements_lines:
+            what = f"the requirements read from {str(self.path)!r}"
+            raise LimitExceeded(what, "requirements-lines", self.limits.requirements_lines)
+        if entry.position is None:
+            return _parse_requirement(entry.text, RequirementSource(self.path, None, entry.section))
+        line, offset = entry.position
         source = RequirementSource(self.path, line, entry.section)
-        if line is None or column is None:
-            return _parse_requirement(entry.text, source)
-        return _parse_requirement(entry.text, source, line_text=self.lines[line - 1], offset=column)
-
-    def _locate(self, entry: _Entry) -> tuple[int | None, int | None]:
-        """(1-based line, 0-based column of the string's content), or Nones when not found."""
-        start = 0
-        header = re.search(rf"^[ \t]*\[\s*{re.escape(entry.table)}\s*\]", self.text, re.M)
-        if header:
-            start = header.end()
-        key = re.search(rf"^[ \t]*[\"']?{re.escape(entry.key)}[\"']?\s*=", self.text[start:], re.M)
-        if key:
-            start += key.start()
-        found = [i for q in "\"'" if (i := self.text.find(q + entry.text + q, start)) >= 0]
-        if not found:
-            return None, None
-        at = min(found)
-        line_start = self.text.rfind("\n", 0, at) + 1
-        return self.text.count("\n", 0, at) + 1, at - line_start + 1
-
-    def _line_of_key(self, name: str) -> int | None:
-        header = re.search(r"^[ \t]*\[\s*dependency-groups\s*\]", self.text, re.M)
-        start = header.end() if header else 0
-        key = re.search(rf"^[ \t]*[\"']?{re.escape(name)}[\"']?\s*=", self.text[start:], re.M)
-        return self.text.count("\n", 0, start + key.start()) + 1 if key else None
+        return _parse_requirement(entry.text, source, line_text=self.lines[line - 1], offset=offset)
 
 
-def _with_marker(item: InputRequirement, marker: Marker | None) -> InputRequirement:
-    if marker is None:
-        return item
+def _with_marker(item: InputRequirement, marker: Marker) -> InputRequirement:
     requirement = Requirement(str(item.requirement))
     own = requirement.marker
     requirement.marker = marker if own is None else Marker(f"({own}) and ({marker})")

@@ -1,10 +1,9 @@
-"""Requirements files in pip's syntax, read without a network.
+"""Requirements files in pip's syntax, read without a network, and the files they include.
 
-The line grammar is pip's (pip/_internal/req/req_file.py, documented in pip's "Requirements
-File Format"): a trailing backslash joins the next line; ``#`` at the start of a line or after
-whitespace starts a comment; ``${VAR}`` (upper case, digits, ``_``) is replaced from the
-environment, after comments are removed. A line is a requirement followed by per-requirement
-options (``--hash``), or options alone (``-r``, ``-c``, ``--index-url`` ...).
+The line grammar is pip's (:mod:`resolve.inputs.reqlines`). Every file is read through one
+bounded reader (``requirements-bytes``), and ``-r``/``-c`` includes are followed by a loop, not
+recursion, at most ``requirements-depth`` deep; a file that includes itself is an error, and a
+file included again is not read again (it would add only what it already added).
 
 Differences from pip, on purpose: ``-e``, URLs and local paths are errors (nothing can be built
 or fetched offline); options other than ``-r``/``-c`` are returned as ``ReportedOption`` for the
@@ -14,59 +13,34 @@ reads it; pip would turn them into requirements).
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from resolve.inputs.reading import read_bounded
+from resolve.inputs.reqlines import (
+    PER_REQUIREMENT,
+    Line,
+    Option,
+    check_hash,
+    decode,
+    logical_lines,
+    parse_options,
+    split_requirement,
+)
 from resolve.inputs.requirements import (
     InputError,
     InputRequirement,
     ParsedInputs,
     ReportedOption,
-    RequirementSource,
     parse_requirement,
 )
+from resolve.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 
 __all__ = ["parse_requirements_file", "parse_requirements_text"]
 
-# Long spelling -> takes a value. Short spellings map to long ones below. The set is pip's
-# SUPPORTED_OPTIONS plus SUPPORTED_OPTIONS_REQ (the per-requirement ones).
-_OPTIONS: dict[str, bool] = {
-    "--index-url": True,
-    "--extra-index-url": True,
-    "--no-index": False,
-    "--constraint": True,
-    "--requirement": True,
-    "--editable": True,
-    "--find-links": True,
-    "--no-binary": True,
-    "--only-binary": True,
-    "--prefer-binary": False,
-    "--require-hashes": False,
-    "--pre": False,
-    "--trusted-host": True,
-    "--use-feature": True,
-    "--hash": True,
-    "--config-settings": True,
-    "--global-option": True,
-}
-_SHORT = {
-    "-i": "--index-url",
-    "-c": "--constraint",
-    "-r": "--requirement",
-    "-e": "--editable",
-    "-f": "--find-links",
-}
-_PER_REQUIREMENT = {"--hash", "--config-settings", "--global-option"}
-# pip's STRONG_HASHES: the algorithms --hash accepts.
-_HASH_ALGORITHMS = ("sha256", "sha384", "sha512")
-
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")  # pip's COMMENT_RE
-_ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")  # pip's ENV_VAR_RE (POSIX names, upper case)
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -75,10 +49,11 @@ def parse_requirements_file(
     *,
     constraint: bool = False,
     environ: Mapping[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ParsedInputs:
     """Read a requirements (or, with ``constraint``, constraints) file and what it includes."""
-    reader = _Reader(os.environ if environ is None else environ)
-    reader.read(Path(path), constraint=constraint, stack=(), site=None)
+    reader = _Reader(os.environ if environ is None else environ, limits)
+    reader.walk(reader.open(Path(path), constraint=constraint, depth=0, site=None))
     return reader.result()
 
 
@@ -88,100 +63,133 @@ def parse_requirements_text(
     *,
     constraint: bool = False,
     environ: Mapping[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ParsedInputs:
     """Parse ``text`` as if read from ``path`` (nested ``-r``/``-c`` are relative to it)."""
-    reader = _Reader(os.environ if environ is None else environ)
+    reader = _Reader(os.environ if environ is None else environ, limits)
     file = Path(path)
-    reader.parse(text, file, constraint=constraint, stack=(_identity(file),))
+    reader.walk(reader.frame(text, file, constraint=constraint, depth=0))
     return reader.result()
 
 
 @dataclass(frozen=True, slots=True)
-class _Line:
+class _Include:
+    """A ``-r``/``-c`` option: the file it names, how to read it, and the option itself."""
+
     path: Path
-    number: int  # of the first physical line
-    text: str  # joined, comment-stripped, expanded: what is parsed
-    raw: str  # joined and comment-stripped, before ${VAR} expansion: what errors show
-
-    def source(self) -> RequirementSource:
-        return RequirementSource(self.path, self.number)
-
-    def error(
-        self, message: str, *, at: int | None = None, token: str = "", detail: str | None = None
-    ) -> InputError:
-        """An error pointing at ``token`` found at 0-based ``at`` in ``text``."""
-        column = None if at is None else at + 1
-        if self.raw != self.text:
-            # Show the line as written, not with environment values (they may be secrets).
-            found = self.raw.find(token) if token else -1
-            column = found + 1 if found >= 0 and column is not None else None
-            token = token if found >= 0 else ""
-        return InputError(
-            message,
-            path=self.path,
-            line=self.number,
-            column=column,
-            token=token or None,
-            text=self.raw,
-            detail=detail,
-        )
+    constraint: bool
+    site: tuple[Line, Option]
 
 
 @dataclass(frozen=True, slots=True)
-class _Option:
-    name: str  # long spelling
-    value: str | None
-    at: int  # 0-based position of the option token in the line
-    token: str
+class _Frame:
+    """A file being read: what it is, how many includes deep, and the includes still ahead."""
+
+    identity: Path
+    depth: int  # -r/-c steps from the file named on the command line
+    includes: Iterator[_Include]
 
 
 @dataclass(slots=True)
 class _Reader:
     environ: Mapping[str, str]
+    limits: Limits
     requirements: list[InputRequirement] = field(default_factory=list)
     constraints: list[InputRequirement] = field(default_factory=list)
     options: list[ReportedOption] = field(default_factory=list)
+    # (identity, read as constraints) of every file read. A file included again adds nothing
+    # it has not added already, and reading it again would let a few files that each include
+    # the next one twice cost 2**depth reads.
+    handled: set[tuple[Path, bool]] = field(default_factory=set)
+    lines: int = 0  # logical lines read, in every file
 
     def result(self) -> ParsedInputs:
         return ParsedInputs(tuple(self.requirements), tuple(self.constraints), tuple(self.options))
 
-    def read(
-        self,
-        path: Path,
-        *,
-        constraint: bool,
-        stack: tuple[Path, ...],
-        site: tuple[_Line, _Option] | None,
-    ) -> None:
+    def walk(self, first: _Frame) -> None:
+        """Read ``first`` and what it includes, each included file where its ``-r`` stands.
+
+        A loop over the stack of open files, not recursion: how deep includes may nest is
+        the ``requirements-depth`` limit, never the interpreter's recursion limit.
+        """
+        stack = [first]
+        while stack:
+            frame = stack[-1]
+            include = next(frame.includes, None)
+            if include is None:
+                stack.pop()
+                continue
+            identity = _identity(include.path)
+            open_files = [f.identity for f in stack]
+            if identity in open_files:
+                kind = "constraints" if include.constraint else "requirements"
+                chain = " -> ".join(
+                    str(p) for p in (*open_files[open_files.index(identity) :], identity)
+                )
+                message = f"{kind} file {str(include.path)!r} includes itself: {chain}"
+                raise _at_site(include.site, message, include.path)
+            if (identity, include.constraint) in self.handled:
+                continue
+            if frame.depth >= self.limits.requirements_depth:
+                line = include.site[0]
+                what = (
+                    f"the chain of -r/-c includes reaching {str(include.path)!r} "
+                    f"(from {line.path}:{line.number})"
+                )
+                raise LimitExceeded(what, "requirements-depth", self.limits.requirements_depth)
+            depth = frame.depth + 1
+            stack.append(
+                self.open(
+                    include.path, constraint=include.constraint, depth=depth, site=include.site
+                )
+            )
+
+    def open(
+        self, path: Path, *, constraint: bool, depth: int, site: tuple[Line, Option] | None
+    ) -> _Frame:
         kind = "constraints" if constraint else "requirements"
-        identity = _identity(path)
-        if identity in stack:
-            chain = " -> ".join(str(p) for p in (*stack[stack.index(identity) :], identity))
-            raise _at_site(site, f"{kind} file {str(path)!r} includes itself: {chain}", path)
+        what = f"{kind} file {str(path)!r}"
+        if site is not None:
+            what += f" (included from {site[0].path}:{site[0].number})"
         try:
-            data = path.read_bytes()
+            data = read_bounded(path, limit=self.limits.requirements_bytes, what=what)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise _at_site(site, f"cannot read {kind} file {str(path)!r}: {reason}", path) from None
         try:
-            text = _decode(data)
+            text = decode(data)
         except UnicodeDecodeError as exc:
             raise InputError(f"{kind} file is not valid UTF-8 ({exc.reason})", path=path) from None
-        self.parse(text, path, constraint=constraint, stack=(*stack, identity))
+        return self.frame(text, path, constraint=constraint, depth=depth)
 
-    def parse(self, text: str, path: Path, *, constraint: bool, stack: tuple[Path, ...]) -> None:
-        for line in _logical_lines(text, path, self.environ):
-            self._line(line, constraint=constraint, stack=stack)
+    def frame(self, text: str, path: Path, *, constraint: bool, depth: int) -> _Frame:
+        identity = _identity(path)
+        self.handled.add((identity, constraint))
+        lines = logical_lines(text, path, self.environ)
+        return _Frame(identity, depth, self._includes(lines, constraint=constraint))
 
-    def _line(self, line: _Line, *, constraint: bool, stack: tuple[Path, ...]) -> None:
-        requirement, split = _split(line.text)
-        options = _parse_options(line, split)
+    def _includes(self, lines: Iterator[Line], *, constraint: bool) -> Iterator[_Include]:
+        # A generator: the lines after an include are read once the included file is done.
+        for line in lines:
+            self.lines += 1
+            if self.lines > self.limits.requirements_lines:
+                kind = "constraints" if constraint else "requirements"
+                what = (
+                    f"{kind} file {str(line.path)!r}, at line {line.number}, "
+                    "with the lines read before it,"
+                )
+                raise LimitExceeded(what, "requirements-lines", self.limits.requirements_lines)
+            yield from self._line(line, constraint=constraint)
+
+    def _line(self, line: Line, *, constraint: bool) -> Iterator[_Include]:
+        requirement, split = split_requirement(line.text)
+        options = parse_options(line, split)
         if requirement:
             self._requirement(line, requirement, options, constraint=constraint)
             return
         for option in options:
             if option.name in ("--requirement", "--constraint"):
-                self._include(line, option, constraint=constraint, stack=stack)
+                yield self._include(line, option, constraint=constraint)
             elif option.name == "--editable":
                 raise line.error(
                     f"editable requirement '-e {option.value}' is not supported offline",
@@ -189,7 +197,7 @@ class _Reader:
                     token=option.token,
                     detail="nothing is built while resolving; name the project and a version",
                 )
-            elif option.name in _PER_REQUIREMENT:
+            elif option.name in PER_REQUIREMENT:
                 raise line.error(
                     f"option {option.name} must follow a requirement on the same line",
                     at=option.at,
@@ -199,13 +207,13 @@ class _Reader:
                 self.options.append(ReportedOption(option.name, option.value, line.source()))
 
     def _requirement(
-        self, line: _Line, text: str, options: list[_Option], *, constraint: bool
+        self, line: Line, text: str, options: list[Option], *, constraint: bool
     ) -> None:
         hashes: list[str] = []
         for option in options:
             if option.name == "--hash":
-                hashes.append(_check_hash(line, option))
-            elif option.name in _PER_REQUIREMENT:
+                hashes.append(check_hash(line, option))
+            elif option.name in PER_REQUIREMENT:
                 self.options.append(ReportedOption(option.name, option.value, line.source()))
             else:
                 raise line.error(
@@ -219,7 +227,7 @@ class _Reader:
             if line.raw == line.text:
                 raise
             at = None if exc.column is None else exc.column - 1
-            written = _split(line.raw)[0]
+            written = split_requirement(line.raw)[0]
             message = exc.message.replace(repr(text), repr(written))
             raise line.error(message, at=at, token=exc.token or "", detail=exc.detail) from None
         if constraint:
@@ -237,9 +245,7 @@ class _Reader:
         else:
             self.requirements.append(parsed)
 
-    def _include(
-        self, line: _Line, option: _Option, *, constraint: bool, stack: tuple[Path, ...]
-    ) -> None:
+    def _include(self, line: Line, option: Option, *, constraint: bool) -> _Include:
         target = option.value or ""
         if _URL_RE.match(target):
             raise line.error(
@@ -252,17 +258,7 @@ class _Reader:
         if not path.is_absolute():
             path = line.path.parent / path
         nested = constraint or option.name == "--constraint"
-        self.read(path, constraint=nested, stack=stack, site=(line, option))
-
-
-def _split(text: str) -> tuple[str, int]:
-    """pip's break_args_options: the requirement runs up to the first word starting with "-".
-
-    Returns the requirement and where the options start.
-    """
-    words = re.finditer(r"\S+", text)
-    split = next((w.start() for w in words if w.group().startswith("-")), len(text))
-    return text[:split].rstrip(), split
+        return _Include(path, nested, (line, option))
 
 
 def _identity(path: Path) -> Path:
@@ -272,131 +268,8 @@ def _identity(path: Path) -> Path:
         return path.absolute()
 
 
-def _at_site(site: tuple[_Line, _Option] | None, message: str, path: Path) -> InputError:
+def _at_site(site: tuple[Line, Option] | None, message: str, path: Path) -> InputError:
     if site is None:
         return InputError(message, path=path)
     line, option = site
     return line.error(message, at=option.at, token=option.token)
-
-
-def _decode(data: bytes) -> str:
-    # pip's auto_decode honours byte-order marks; everything else is read as UTF-8.
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF32_LE, "utf-32-le"),
-        (codecs.BOM_UTF32_BE, "utf-32-be"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            return data[len(bom) :].decode(encoding)
-    return data.decode("utf-8")
-
-
-def _logical_lines(text: str, path: Path, environ: Mapping[str, str]) -> Iterator[_Line]:
-    """pip's preprocess(): join_lines, then ignore_comments, then expand_env_variables."""
-    pending: list[str] = []
-    first = 0
-    joined: list[tuple[int, str]] = []
-    for number, physical in enumerate(text.splitlines(), start=1):
-        # A comment line never continues, even when it ends with a backslash.
-        if not physical.endswith("\\") or _COMMENT_RE.match(physical):
-            if _COMMENT_RE.match(physical):
-                physical = " " + physical  # keep it a comment once joined to a pending line
-            if pending:
-                joined.append((first, "".join([*pending, physical])))
-                pending = []
-            else:
-                joined.append((number, physical))
-        else:
-            if not pending:
-                first = number
-            pending.append(physical[:-1])
-    if pending:  # the file ends with a backslash
-        joined.append((first, "".join(pending)))
-    for number, logical in joined:
-        raw = _COMMENT_RE.sub("", logical).strip()
-        if not raw:
-            continue
-        yield _Line(path, number, _expand(raw, environ), raw)
-
-
-def _expand(line: str, environ: Mapping[str, str]) -> str:
-    # pip leaves ${VAR} as written when the variable is unset or empty.
-    def value(match: re.Match[str]) -> str:
-        return environ.get(match.group(1)) or match.group(0)
-
-    return _ENV_VAR_RE.sub(value, line)
-
-
-def _parse_options(line: _Line, start: int) -> list[_Option]:
-    """The option words of a line, optparse-style: ``--name=value``, ``--name value``, ``-xV``."""
-    rest = line.text[start:]
-    if not rest:
-        return []
-    try:
-        words = shlex.split(rest)
-    except ValueError as exc:  # unbalanced quotes
-        raise line.error(f"cannot split options: {exc}", at=start, token=rest.split()[0]) from None
-    # shlex drops positions; find each word again, left to right, for the caret.
-    positions: list[int] = []
-    cursor = start
-    for word in words:
-        found = line.text.find(word, cursor)
-        positions.append(found if found >= 0 else cursor)
-        cursor = positions[-1] + len(word) if found >= 0 else cursor
-    options: list[_Option] = []
-    index = 0
-    while index < len(words):
-        word, at = words[index], positions[index]
-        if word.startswith("--"):
-            spelled, has_value, value = word.partition("=")
-            name = _long_name(line, spelled, at)
-        elif word.startswith("-") and len(word) > 1:
-            spelled, value = word[:2], word[2:]
-            has_value = "=" if value else ""
-            if spelled not in _SHORT:
-                raise line.error(f"unknown option {spelled!r}", at=at, token=spelled)
-            name = _SHORT[spelled]
-        else:
-            raise line.error(f"unexpected argument {word!r}", at=at, token=word)
-        if _OPTIONS[name]:
-            if not has_value:
-                index += 1
-                if index >= len(words):
-                    raise line.error(f"option {spelled} needs a value", at=at, token=spelled)
-                value = words[index]
-                word = line.text[at : positions[index] + len(value)]
-        elif has_value:
-            raise line.error(f"option {spelled} takes no value", at=at, token=word)
-        options.append(_Option(name, value if _OPTIONS[name] else None, at, word))
-        index += 1
-    return options
-
-
-def _long_name(line: _Line, spelled: str, at: int) -> str:
-    if spelled in _OPTIONS:
-        return spelled
-    # optparse, which pip uses, accepts any unambiguous prefix of a long option.
-    matches = [name for name in _OPTIONS if name.startswith(spelled)] if len(spelled) > 2 else []
-    if len(matches) == 1:
-        return matches[0]
-    raise line.error(f"unknown option {spelled!r}", at=at, token=spelled)
-
-
-def _check_hash(line: _Line, option: _Option) -> str:
-    algorithm, colon, digest = (option.value or "").partition(":")
-    if not colon or not digest:
-        raise line.error(
-            "--hash needs a hash name and a value, like --hash=sha256:abcde…",
-            at=option.at,
-            token=option.token,
-        )
-    if algorithm not in _HASH_ALGORITHMS:
-        raise line.error(
-            f"hash algorithm {algorithm!r} is not allowed",
-            at=option.at,
-            token=option.token,
-            detail="allowed: " + ", ".join(_HASH_ALGORITHMS),
-        )
-    return f"{algorithm}:{digest}"

@@ -20,6 +20,7 @@ from resolve.inputs.requirements import (
     RequirementSource,
     parse_requirement,
 )
+from resolve.limits import Limits
 
 NO_ENV: dict[str, str] = {}
 
@@ -239,10 +240,22 @@ def test_constraint_file_entry_point(tmp_path: Path) -> None:
     assert parsed.options == (ReportedOption("--pre", None, RequirementSource(path, 2)),)
 
 
-def test_the_same_file_twice_is_not_a_cycle(tmp_path: Path) -> None:
-    top = write(tmp_path / "r.txt", "-r a.txt\n-r a.txt\n")
+def test_the_same_file_twice_is_not_a_cycle_and_is_read_once(tmp_path: Path) -> None:
+    top = write(tmp_path / "r.txt", "-r a.txt\n-r a.txt\n-c a.txt\n")
     write(tmp_path / "a.txt", "six\n")
-    assert names(parse_requirements_file(top, environ=NO_ENV).requirements) == ["six", "six"]
+    parsed = parse_requirements_file(top, environ=NO_ENV)
+    assert names(parsed.requirements) == ["six"]
+    assert names(parsed.constraints) == ["six"]  # read again: as constraints, it is new
+
+
+def test_files_that_each_include_the_next_twice_are_read_once_each(tmp_path: Path) -> None:
+    # Read as written, 40 levels of "include the next file twice" would be 2**40 reads.
+    for level in range(40):
+        write(tmp_path / f"f{level}.txt", f"-r f{level + 1}.txt\n-r f{level + 1}.txt\n")
+    write(tmp_path / "f40.txt", "six\n")
+    limits = Limits(requirements_depth=40)
+    parsed = parse_requirements_file(tmp_path / "f0.txt", environ=NO_ENV, limits=limits)
+    assert names(parsed.requirements) == ["six"]
 
 
 def test_include_cycle(tmp_path: Path) -> None:
