@@ -23,8 +23,6 @@ rules this module keeps:
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
-import platform
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from mirror.http.auth import Credentials, Origin, find_credentials, origin_of, split_credentials
+from mirror.http.bounded import Caps, TooLarge, check_length, read_bounded
 from mirror.http.responses import (
     ByteResponse,
     ClientConfig,
@@ -42,11 +41,12 @@ from mirror.http.responses import (
     FetchEvent,
     FetchFailed,
     PageResponse,
+    describe_failure,
     media_type,
     retry_after_seconds,
+    user_agent,
 )
 from mirror.index_api.project_page import ACCEPT
-from resolve.limits import LimitExceeded
 
 __all__ = [
     "ACCEPT",
@@ -72,17 +72,6 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 SleepFn = Callable[[float], Awaitable[None]]
 
 
-def user_agent() -> str:
-    """``sneakernet/<v> (+aiohttp/<v>; python/<v>)``: servers can tell who is calling."""
-    try:
-        version = importlib.metadata.version("sneakernet")
-    except importlib.metadata.PackageNotFoundError:
-        version = "0"
-    return (
-        f"sneakernet/{version} (+aiohttp/{aiohttp.__version__}; python/{platform.python_version()})"
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class _Raw:
     status: int
@@ -97,36 +86,6 @@ class _Registration:
     origin: Origin
     path: str
     credentials: Credentials
-
-
-class _TooLarge(Exception):
-    """A body past its cap: never retried (the next answer would be as large)."""
-
-    def __init__(self, what: str, limit: str | None, cap: int) -> None:
-        if limit is None:  # the size the index published
-            reason = f"got more than {cap} bytes, the index says {cap}"
-        else:
-            error = LimitExceeded(what, limit, cap)
-            reason = f"{error.message} ({error.hint})"
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class _Caps:
-    """Bounds on one request: the body of a 200 (``whole``) and of a 206 (``partial``), and
-    whether the whole-request deadline applies (not to whole-file downloads)."""
-
-    whole: tuple[int, str, str | None] | None  # (bytes, what, limit name or None: published)
-    partial: int | None = None
-    deadline: bool = True
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"
 
 
 class IndexClient:
@@ -248,12 +207,12 @@ class IndexClient:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        caps = _Caps((self.config.limits.page_bytes, f"the page {target}", "page-bytes"))
+        caps = Caps((self.config.limits.page_bytes, f"the page {target}", "page-bytes"))
         try:
             raw = await self._exchange("GET", target, headers, caps)
             if raw.status == 406:  # PEP 691: the server has no JSON; ask for HTML once
                 raw = await self._exchange("GET", target, {**headers, "Accept": ACCEPT_HTML}, caps)
-        except _TooLarge as exc:
+        except TooLarge as exc:
             self._failed(target, 200, 1)
             return PageResponse(
                 url=str(target),
@@ -300,10 +259,10 @@ class IndexClient:
         name, cap = ("metadata-bytes", limits.metadata_bytes)
         if not metadata:
             name, cap = ("file-bytes", limits.file_bytes)
-        caps = _Caps((cap, f"the file {target}", name), deadline=metadata)
+        caps = Caps((cap, f"the file {target}", name), deadline=metadata)
         if expected_size is not None and expected_size <= cap:
             # More than the index said is a lie: stop reading there.
-            caps = _Caps((expected_size, f"the file {target}", None), deadline=metadata)
+            caps = Caps((expected_size, f"the file {target}", None), deadline=metadata)
         raw = await self._exchange_or_fail(target, {"Accept-Encoding": "identity"}, caps)
         if raw.status != 200:
             self._failed(target, raw.status, raw.attempts)
@@ -357,7 +316,7 @@ class IndexClient:
         limit: str | None = "file-bytes"
         if whole_size is not None and whole_size <= cap:
             cap, limit = whole_size, None  # the published size
-        caps = _Caps((cap, f"the file {target}", limit), partial=asked)
+        caps = Caps((cap, f"the file {target}", limit), partial=asked)
         raw = await self._exchange_or_fail(
             target, {**headers, "Accept-Encoding": "identity"}, caps, method
         )
@@ -367,16 +326,16 @@ class IndexClient:
     # --- machinery -----------------------------------------------------------------------
 
     async def _exchange_or_fail(
-        self, url: URL, headers: Mapping[str, str], caps: _Caps, method: str = "GET"
+        self, url: URL, headers: Mapping[str, str], caps: Caps, method: str = "GET"
     ) -> _Raw:
         try:
             return await self._exchange(method, url, headers, caps)
-        except _TooLarge as exc:
+        except TooLarge as exc:
             self._failed(url, 200, 1)
             raise FetchFailed(str(url), exc.reason, status=200) from None
 
     async def _exchange(
-        self, method: str, url: URL, headers: Mapping[str, str], caps: _Caps
+        self, method: str, url: URL, headers: Mapping[str, str], caps: Caps
     ) -> _Raw:
         """Follow redirects by hand so each hop gets its own Authorization decision."""
         attempts = 0
@@ -398,7 +357,7 @@ class IndexClient:
         raise FetchFailed(str(url), f"more than {self.config.max_redirects} redirects")
 
     async def _with_retries(
-        self, method: str, url: URL, headers: Mapping[str, str], caps: _Caps
+        self, method: str, url: URL, headers: Mapping[str, str], caps: Caps
     ) -> _Raw:
         cfg = self.config
         loop = asyncio.get_running_loop()
@@ -416,11 +375,11 @@ class IndexClient:
                 raw = await self._send(method, url, headers, attempt, caps, left)
             except (aiohttp.InvalidURL, aiohttp.ClientSSLError) as exc:
                 self._failed(url, None, attempt)
-                raise FetchFailed(str(url), _describe(exc), attempts=attempt) from exc
+                raise FetchFailed(str(url), describe_failure(exc), attempts=attempt) from exc
             except (TimeoutError, aiohttp.ClientError) as exc:
                 if last:
                     self._failed(url, None, attempt)
-                    msg = f"{_describe(exc)} (after {attempt} attempt(s))"
+                    msg = f"{describe_failure(exc)} (after {attempt} attempt(s))"
                     raise FetchFailed(str(url), msg, attempts=attempt) from exc
                 await self._backoff(url, None, attempt, None)
                 continue
@@ -435,7 +394,7 @@ class IndexClient:
         url: URL,
         headers: Mapping[str, str],
         attempt: int,
-        caps: _Caps,
+        caps: Caps,
         left: float | None,
     ) -> _Raw:
         request_headers = dict(headers)
@@ -457,8 +416,8 @@ class IndexClient:
                 timeout=self._timeout(left),
             ) as resp,
         ):
-            body = b"" if method == "HEAD" else await self._read(resp, caps)
-            self._check_length(resp, body, method)
+            body = b"" if method == "HEAD" else await read_bounded(resp, caps)
+            check_length(resp, body, method)
         self.stats.requests += 1
         self.stats.bytes_received += len(body)
         if self._progress is not None:
@@ -470,46 +429,6 @@ class IndexClient:
         return aiohttp.ClientTimeout(
             total=left, sock_connect=cfg.connect_timeout, sock_read=cfg.read_timeout
         )
-
-    @staticmethod
-    async def _read(resp: aiohttp.ClientResponse, caps: _Caps) -> bytes:
-        """The body, read in chunks and never past its cap: a ``Content-Length`` over the cap
-        is refused before reading, and a body (decoded: a gzip bomb inflates here) that passes
-        it is dropped at that point."""
-        name: str | None = None
-        if resp.status == 206 and caps.partial is not None:
-            cap, what, asked = caps.partial, f"the range answer from {resp.url}", True
-        elif caps.whole is not None:
-            (cap, what, name), asked = caps.whole, False
-        else:
-            return await resp.read()
-        declared = resp.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > cap and not asked:
-            raise _TooLarge(f"{what} (Content-Length {declared})", name, cap)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(1 << 16):
-            size += len(chunk)
-            if size > cap:
-                if asked:  # more than the range asked for: a lie, read no further
-                    raise aiohttp.ClientPayloadError(f"{what}: more bytes than the range asked")
-                raise _TooLarge(what, name, cap)
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    @staticmethod
-    def _check_length(resp: aiohttp.ClientResponse, body: bytes, method: str) -> None:
-        # aiohttp already rejects a body cut short; this also catches an over-long one. Only
-        # meaningful when the bytes on the wire are the bytes we hold (no Content-Encoding).
-        declared = resp.headers.get("Content-Length", "")
-        if method == "HEAD" or resp.status in (204, 304) or not declared.isdigit():
-            return
-        if "Content-Encoding" in resp.headers and resp.headers["Content-Encoding"] != "identity":
-            return
-        if len(body) != int(declared):
-            raise aiohttp.ClientPayloadError(
-                f"body is {len(body)} bytes, Content-Length says {declared}"
-            )
 
     async def _backoff(
         self, url: URL, status: int | None, attempt: int, retry_after: str | None

@@ -7,9 +7,13 @@ inspect them without an event loop. Everything here is re-exported by :mod:`mirr
 from __future__ import annotations
 
 import email.utils
+import importlib.metadata
+import platform
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import aiohttp
 
 from resolve.limits import DEFAULT_LIMITS, Limits
 
@@ -20,8 +24,10 @@ __all__ = [
     "FetchEvent",
     "FetchFailed",
     "PageResponse",
+    "describe_failure",
     "media_type",
     "retry_after_seconds",
+    "user_agent",
 ]
 
 
@@ -167,3 +173,21 @@ def media_type(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
         if key.strip().lower() == "charset":
             charset = value.strip().strip('"') or None
     return kind.lower() or None, charset
+
+
+def user_agent() -> str:
+    """``sneakernet/<v> (+aiohttp/<v>; python/<v>)``: servers can tell who is calling."""
+    try:
+        version = importlib.metadata.version("sneakernet")
+    except importlib.metadata.PackageNotFoundError:
+        version = "0"
+    return (
+        f"sneakernet/{version} (+aiohttp/{aiohttp.__version__}; python/{platform.python_version()})"
+    )
+
+
+def describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"

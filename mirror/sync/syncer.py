@@ -258,7 +258,7 @@ class Syncer:
         self.stats.bytes_fetched += len(outcome.body or b"")
         asked = self.stats.pages_asked
         asked[index.name] = asked.get(index.name, 0) + 1
-        if outcome.status == 401:
+        if outcome.status == 401 and not index.means_not_here(401):  # `--not-here 401`: data
             self.stats.unauthorized[index.name] = self.stats.unauthorized.get(index.name, 0) + 1
         if outcome.error is not None:
             self.stats.pages_failed += 1

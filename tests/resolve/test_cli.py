@@ -393,7 +393,7 @@ def test_a_refusal_on_an_extra_index(mirror: Mirror, serve: Serve) -> None:
     make_project(corp, "foo", ["1.0"], status=401)
     make_project(pypi, "foo", ["1.0"])
     add_indexes(mirror, serve, **{"corp.internal": corp, "pypi": pypi})
-    mirror.sync("foo", "--quiet")
+    mirror.sync("foo", "--quiet", code=3)  # the sync names the index that refused every page
 
     stderr = failed(mirror, "foo", *TARGET)
     auth, strategy = hint_lines(stderr)
