@@ -1,10 +1,11 @@
-"""Bounds on everything read from outside: pages, metadata files, bundles, requirement files.
+"""Bounds on what is read from outside: index pages, metadata and distribution files,
+requirement files.
 
-Every read of untrusted bytes (an index page, a ``.metadata`` file, a bundle, a requirements
-file) is bounded, so a lying server or a damaged file costs an error, never gigabytes of memory
-or a hung build. Each bound has a default generous enough for real indexes and a name a user
-can raise on the command line: ``--limit page-bytes=512MiB`` (repeatable). When a bound is
-exceeded the error names the limit and the option that raises it (:class:`LimitExceeded`).
+Every such read of untrusted bytes is bounded, so a lying server or a damaged file costs an
+error, never gigabytes of memory or a hung build. Each bound has a default generous enough for
+real indexes and a name a user can raise on the command line: ``--limit page-bytes=512MiB``
+(repeatable). When a bound is exceeded the error names the limit and the option that raises it
+(:class:`LimitExceeded`).
 
 It lives on the resolve side because ``resolve`` reads requirement files too, and ``mirror``
 may import ``resolve`` but not the other way round. Stdlib only: ``resolve`` starts fast.
@@ -51,10 +52,6 @@ class Limits:
     #: A distribution read whole into memory, when its metadata cannot be had by ranges (a
     #: server that ignores Range, a listing without sizes).
     file_bytes: int = 512 * _MIB
-    #: A bundle's payload once inflated (``mirror import``, ``mirror bundle check``).
-    bundle_bytes: int = 64 * _GIB
-    #: Inflated bytes per compressed byte of a bundle (a zstd bomb has ratios in the 10,000s).
-    bundle_ratio: int = 1000
     #: One requirements file, constraints file or pyproject.toml.
     requirements_bytes: int = 16 * _MIB
     #: How deep ``-r``/``-c`` lines may nest inside requirement files.
