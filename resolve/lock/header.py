@@ -19,7 +19,7 @@ different locks.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 __all__ = ["PYLOCK_TOOL", "SnapshotHeader", "lock_target"]
@@ -44,15 +44,20 @@ def lock_target(text: str, document: Mapping[str, object] | None = None) -> str 
         value = table.get("target") if isinstance(table, Mapping) else document.get("target")
         if isinstance(value, str) and value:
             return value
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            if line.strip():
-                break  # the header ends at the first line that is not a comment
-            continue
-        found = _TARGET.match(line.strip())
-        if found:
+    for line in _header_comments(text):
+        if found := _TARGET.match(line):
             return found["target"]
     return None
+
+
+def _header_comments(text: str) -> Iterator[str]:
+    """The comment lines that open ``text`` (blank lines skipped), stripped: the header ends at
+    the first line that is not a comment."""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            yield line.strip()
+        elif line.strip():
+            return
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +91,8 @@ class SnapshotHeader:
     @classmethod
     def from_comments(cls, text: str) -> SnapshotHeader | None:
         """The header comment among the comment lines that open ``text``, if any."""
-        for line in text.splitlines():
-            if not line.startswith("#"):
-                if line.strip():
-                    break  # the header ends at the first line that is not a comment
-                continue
-            found = _LINE.match(line.strip())
-            if found:
+        for line in _header_comments(text):
+            if found := _LINE.match(line):
                 return cls(found["name"], (found["digest"] or found["bare"]).lower())
         return None
 
