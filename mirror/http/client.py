@@ -273,7 +273,8 @@ class IndexClient:
         The caller checks ``status == 206`` and :attr:`ByteResponse.content_range`. A 206 is
         read up to the length asked for; a 200 (Range ignored: the whole file) up to
         ``whole_size`` (the published size) or ``file-bytes``, into ``sink`` when given (the
-        body returned is then empty). Past either, :class:`FetchFailed`."""
+        body returned is then empty). Past either, :class:`FetchFailed`. With a sink (a
+        download) only the read timeout applies, not the whole-request one."""
         spec = f"bytes={start}-{'' if end is None else end}"
         asked = None if end is None else end - start + 1
         return await self._bytes("GET", url, {"Range": spec}, asked, whole_size, sink)
@@ -298,7 +299,10 @@ class IndexClient:
         limit: str | None = "file-bytes"
         if whole_size is not None and whole_size <= cap:
             cap, limit = whole_size, None  # the published size
-        caps = Caps((cap, f"the file {target}", limit), partial=asked, sink=sink)
+        # With a sink this is a download: no deadline, only the read timeout (a slow file goes on).
+        caps = Caps(
+            (cap, f"the file {target}", limit), partial=asked, deadline=sink is None, sink=sink
+        )
         raw = await self._exchange_or_fail(
             target, {**headers, "Accept-Encoding": "identity"}, caps, method
         )

@@ -126,14 +126,14 @@ def test_a_file_server_that_ignores_range_and_never_stops(mirror: Mirror) -> Non
 
 
 def download(
-    mirror: Mirror, tmp_path: Path, url: str, size: int, sha256: str
+    mirror: Mirror, tmp_path: Path, url: str, size: int, sha256: str, *args: str
 ) -> tuple[int, str, dict[str, object], int, float]:
     """``mirror download --json`` of a pylock naming one wheel at ``url``."""
     wheel = {"name": WHEEL, "url": url, "size": size, "hashes": {"sha256": sha256}}
     entry = {"name": "foo", "version": "1.0", "wheels": [wheel]}
     lock = tmp_path / "pylock.toml"
     lock.write_text(pylock([entry]))
-    return run_child(mirror, "download", str(lock), "-d", str(tmp_path / "out"), "--json")
+    return run_child(mirror, "download", str(lock), "-d", str(tmp_path / "out"), "--json", *args)
 
 
 @pytest.mark.slow
@@ -169,3 +169,21 @@ def test_a_file_longer_than_published_is_cut_there(mirror: Mirror, tmp_path: Pat
     error = summary["files"][0]["error"]  # type: ignore[index]
     assert f"got more than {size} bytes, the index says {size}" in error, error
     assert not (tmp_path / "out" / WHEEL).exists()
+
+
+@pytest.mark.slow
+def test_a_slow_download_outlives_the_page_timeout(mirror: Mirror, tmp_path: Path) -> None:
+    """--timeout bounds a page or metadata file; a file that keeps arriving is not cut by it."""
+    body = bytes(range(40))  # a byte every 0.1 s: 4 s, past --timeout 1
+    with serve_raw({f"/files/{WHEEL}": trickle(body, every=0.1)}) as base:
+        code, stderr, _, rss, seconds = download(
+            mirror,
+            tmp_path,
+            f"{base}/files/{WHEEL}",
+            len(body),
+            hashlib.sha256(body).hexdigest(),
+            *("--timeout", "1", "--read-timeout", "2"),
+        )
+    assert_bounded(code, stderr, rss, seconds)
+    assert code == 0, stderr
+    assert (tmp_path / "out" / WHEEL).read_bytes() == body
