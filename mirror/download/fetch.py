@@ -5,8 +5,9 @@ every other request gets: the per-host cap, retries with backoff and ``Retry-Aft
 per-hop ``Authorization`` decision (credentials go only to the origin of the index they belong
 to). The client reads whole bodies, so a file is fetched as a run of byte ranges
 (``CHUNK_SIZE`` each, RFC 9110 §14): memory stays bounded, and a leftover ``.NAME.part`` is
-resumed where it stopped. A server that ignores ``Range`` answers 200 with the whole file, which
-is then taken as it is (and a leftover part is restarted).
+resumed where it stopped. A server that ignores ``Range`` answers 200 with the whole file: it is
+written to the part file (restarted) as it arrives, never held in memory, and cut where it
+passes the published size (or ``file-bytes`` when no size is known).
 
 Nothing is written outside the directory: the target name is the lock's file name, checked when
 the plan was made (:mod:`mirror.download.plan`); the URL never chooses a name. A file becomes
@@ -197,7 +198,9 @@ class _Fetcher:
             end = start + self.chunk_size - 1
             if item.size is not None:
                 end = min(end, item.size - 1)
-            response = await self.client.request_range(item.url, start, end, whole_size=item.size)
+            response = await self.client.request_range(
+                item.url, start, end, whole_size=item.size, sink=_PartSink(self, part)
+            )
             span = response.content_range if response.status == 206 else None
             if span is not None and span[0] == start and len(response.body) == span[1] - start + 1:
                 await self._append(part, response.body)
@@ -207,13 +210,13 @@ class _Fetcher:
                 continue
             if response.status == 416 and start > 0:
                 break  # the part already holds the whole file; its hash decides
-            if response.status == 200:
-                body = response.body  # RFC 9110 §14.2: Range ignored, the whole file sent
-            elif response.status == 206:  # a range other than the one asked for
-                body = await self.client.fetch_bytes(item.url, expected_size=item.size)
-            else:
+            if response.status == 200:  # RFC 9110 §14.2: Range ignored; the sink holds the file
+                return received + part.size, True
+            if response.status != 206:
                 reason = f"HTTP {response.status}"
                 raise FetchFailed(response.final_url, reason, status=response.status)
+            # A range other than the one asked for: the whole file once more.
+            body = await self.client.fetch_bytes(item.url, expected_size=item.size)
             self.progress.advanced(-part.size)
             await asyncio.to_thread(part.restart)
             await self._append(part, body)
@@ -223,6 +226,21 @@ class _Fetcher:
     async def _append(self, part: _Part, data: bytes) -> None:
         await asyncio.to_thread(part.append, data)
         self.progress.advanced(len(data))
+
+
+@dataclass(frozen=True, slots=True)
+class _PartSink:
+    """A whole-file answer (Range ignored) goes straight into the part file, restarted."""
+
+    fetcher: _Fetcher
+    part: _Part
+
+    async def begin(self) -> None:
+        self.fetcher.progress.advanced(-self.part.size)
+        await asyncio.to_thread(self.part.restart)
+
+    async def write(self, chunk: bytes) -> None:
+        await self.fetcher._append(self.part, chunk)
 
 
 def _hash_into(hasher: hashlib._Hash, file: BinaryIO) -> int:

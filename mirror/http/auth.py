@@ -33,6 +33,7 @@ from yarl import URL
 from db.urls import strip_credentials
 
 __all__ = [
+    "CredentialTable",
     "Credentials",
     "Origin",
     "credentials_from_env",
@@ -146,3 +147,36 @@ def find_credentials(
     if index_name is not None:
         creds = credentials_from_env(index_name, env)
     return clean, creds
+
+
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    origin: Origin
+    path: str
+    credentials: Credentials
+
+
+@dataclass(slots=True)
+class CredentialTable:
+    """The credentials of one run, by index URL: which ones a request to a URL carries."""
+
+    _entries: list[_Registration] = field(default_factory=list)
+
+    def register(self, clean_url: str, creds: Credentials) -> None:
+        parsed = URL(clean_url)
+        reg = _Registration(origin_of(parsed), parsed.path, creds)
+        kept = [r for r in self._entries if (r.origin, r.path) != (reg.origin, reg.path)]
+        self._entries = [*kept, reg]
+
+    def lookup(self, url: URL) -> Credentials | None:
+        """Only the URL's own origin's credentials; with several indexes on it, the longest
+        matching path wins."""
+        here = origin_of(url)
+        same_origin = [r for r in self._entries if r.origin == here]
+        if not same_origin:
+            return None
+        # Files often live outside the index path (/simple/ vs /packages/): fall back to the
+        # origin's first registration when no index path is a prefix of this one.
+        by_path = [r for r in same_origin if url.path.startswith(r.path)]
+        best = max(by_path, key=lambda r: len(r.path)) if by_path else same_origin[0]
+        return best.credentials

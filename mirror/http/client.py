@@ -32,8 +32,8 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from mirror.http.auth import Credentials, Origin, find_credentials, origin_of, split_credentials
-from mirror.http.bounded import Caps, TooLarge, check_length, read_bounded
+from mirror.http.auth import CredentialTable, find_credentials, split_credentials
+from mirror.http.bounded import BodySink, Caps, TooLarge, check_length, read_bounded
 from mirror.http.responses import (
     ByteResponse,
     ClientConfig,
@@ -81,13 +81,6 @@ class _Raw:
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Registration:
-    origin: Origin
-    path: str
-    credentials: Credentials
-
-
 class IndexClient:
     """The async HTTP client for one sync run. Use as ``async with IndexClient() as client``.
 
@@ -115,7 +108,7 @@ class IndexClient:
         self._netrc_path = netrc_path
         self._session: aiohttp.ClientSession | None = None
         self._limits: dict[tuple[str, int | None], asyncio.Semaphore] = {}
-        self._auth: list[_Registration] = []
+        self._auth = CredentialTable()
 
     async def __aenter__(self) -> IndexClient:
         cfg = self.config
@@ -161,30 +154,13 @@ class IndexClient:
             url, index_name=name, environ=self._environ, netrc_path=self._netrc_path
         )
         if creds is not None:
-            self._register(clean, creds)
+            self._auth.register(clean, creds)
         return clean
-
-    def _register(self, clean_url: str, creds: Credentials) -> None:
-        parsed = URL(clean_url)
-        reg = _Registration(origin_of(parsed), parsed.path, creds)
-        kept = [r for r in self._auth if (r.origin, r.path) != (reg.origin, reg.path)]
-        self._auth = [*kept, reg]
-
-    def _credentials_for(self, url: URL) -> Credentials | None:
-        here = origin_of(url)
-        same_origin = [r for r in self._auth if r.origin == here]
-        if not same_origin:
-            return None
-        # Files often live outside the index path (/simple/ vs /packages/): fall back to the
-        # origin's first registration when no index path is a prefix of this one.
-        by_path = [r for r in same_origin if url.path.startswith(r.path)]
-        best = max(by_path, key=lambda r: len(r.path)) if by_path else same_origin[0]
-        return best.credentials
 
     def headers_for(self, url: str) -> dict[str, str]:
         """Headers for a file/range request to ``url`` made through :attr:`session`."""
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "identity"}
-        creds = self._credentials_for(URL(url))
+        creds = self._auth.lookup(URL(url))
         if creds is not None:
             headers["Authorization"] = creds.authorization()
         return headers
@@ -192,7 +168,7 @@ class IndexClient:
     def _prepare(self, url: str) -> URL:
         clean, creds = split_credentials(url)
         if creds is not None:  # ad-hoc credentials in a URL apply to its origin, as add_index
-            self._register(clean, creds)
+            self._auth.register(clean, creds)
         return URL(clean).with_fragment(None)
 
     # --- public requests -----------------------------------------------------------------
@@ -284,18 +260,24 @@ class IndexClient:
         return await self._bytes("HEAD", url, {}, None)
 
     async def request_range(
-        self, url: str, start: int, end: int | None = None, *, whole_size: int | None = None
+        self,
+        url: str,
+        start: int,
+        end: int | None = None,
+        *,
+        whole_size: int | None = None,
+        sink: BodySink | None = None,
     ) -> ByteResponse:
         """GET ``bytes=start-end`` (``end`` inclusive, None for "to the end"), as data.
 
-        The caller checks ``status == 206`` and :attr:`ByteResponse.content_range`: a server
-        that ignores Range answers 200 with the whole body, read up to ``whole_size`` (the
-        file's published size) or the ``file-bytes`` limit; a 206 is read up to the length
-        asked for. Past either, :class:`FetchFailed`.
-        """
+        The caller checks ``status == 206`` and :attr:`ByteResponse.content_range`. A 206 is
+        read up to the length asked for; a 200 (Range ignored: the whole file) up to
+        ``whole_size`` (the published size) or ``file-bytes``, into ``sink`` when given (the
+        body returned is then empty). Past either, :class:`FetchFailed`. With a sink (a
+        download) only the read timeout applies, not the whole-request one."""
         spec = f"bytes={start}-{'' if end is None else end}"
         asked = None if end is None else end - start + 1
-        return await self._bytes("GET", url, {"Range": spec}, asked, whole_size)
+        return await self._bytes("GET", url, {"Range": spec}, asked, whole_size, sink)
 
     async def request_tail(
         self, url: str, length: int, *, whole_size: int | None = None
@@ -310,13 +292,17 @@ class IndexClient:
         headers: dict[str, str],
         asked: int | None,
         whole_size: int | None = None,
+        sink: BodySink | None = None,
     ) -> ByteResponse:
         target = self._prepare(url)
         cap = self.config.limits.file_bytes
         limit: str | None = "file-bytes"
         if whole_size is not None and whole_size <= cap:
             cap, limit = whole_size, None  # the published size
-        caps = Caps((cap, f"the file {target}", limit), partial=asked)
+        # With a sink this is a download: no deadline, only the read timeout (a slow file goes on).
+        caps = Caps(
+            (cap, f"the file {target}", limit), partial=asked, deadline=sink is None, sink=sink
+        )
         raw = await self._exchange_or_fail(
             target, {**headers, "Accept-Encoding": "identity"}, caps, method
         )
@@ -398,7 +384,7 @@ class IndexClient:
         left: float | None,
     ) -> _Raw:
         request_headers = dict(headers)
-        creds = self._credentials_for(url)
+        creds = self._auth.lookup(url)
         if creds is not None:
             request_headers["Authorization"] = creds.authorization()
         key = (url.host or "", url.port)
@@ -416,12 +402,12 @@ class IndexClient:
                 timeout=self._timeout(left),
             ) as resp,
         ):
-            body = b"" if method == "HEAD" else await read_bounded(resp, caps)
-            check_length(resp, body, method)
+            body, size = (b"", 0) if method == "HEAD" else await read_bounded(resp, caps)
+            check_length(resp, size, method)
         self.stats.requests += 1
-        self.stats.bytes_received += len(body)
+        self.stats.bytes_received += size
         if self._progress is not None:
-            self._progress(FetchEvent("response", str(url), resp.status, len(body), attempt))
+            self._progress(FetchEvent("response", str(url), resp.status, size, attempt))
         return _Raw(resp.status, url, resp.headers, body, attempt)
 
     def _timeout(self, left: float | None) -> aiohttp.ClientTimeout:

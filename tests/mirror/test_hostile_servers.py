@@ -1,16 +1,20 @@
 """Index servers that lie at the byte level cost `mirror sync` one failed page, never its
 memory or its time: a 2 GiB Content-Length, a gzip bomb, a trickle, broken chunked framing, a
-file server that ignores Range and never stops. Each sync runs as a child process; the harness
-reads the child's peak RSS (``wait4``) and its wall time, and bounds both."""
+file server that ignores Range and never stops. `mirror download` from a server that ignores
+Range writes the file as it arrives and stops at its published size. Each command runs as a
+child process; the harness reads the child's peak RSS (``wait4``) and its wall time, and bounds
+both."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -22,9 +26,11 @@ from tests.fixtures.raw_server import (
     endless,
     gzip_bomb,
     lying_length,
+    repeated,
     serve_raw,
     trickle,
 )
+from tests.mirror.test_download import pylock
 from tests.resolve.endtoend import source_command, source_env
 
 RSS_BOUND = 300 << 20  # bytes; a sync of one small project needs well under half of it
@@ -45,22 +51,27 @@ def run_sync(
     after the bound is killed (and the test then fails on its exit code)."""
     with serve_raw(routes) as base:
         mirror.run("index", "add", "one", f"{base}/simple/", "--default")
-        command = [
-            *source_command("mirror"),
-            *("--db", str(mirror.db), "sync", "foo", "--json"),
-            *("--timeout", str(TIMEOUT), "--read-timeout", "2", *args),
-        ]
-        out, err = mirror.db.parent / "stdout", mirror.db.parent / "stderr"
-        with out.open("wb") as stdout, err.open("wb") as stderr:
-            started = time.monotonic()
-            child = subprocess.Popen(command, env=source_env(mirror), stdout=stdout, stderr=stderr)
-            killer = threading.Timer(TIMEOUT * 4 + MARGIN, child.kill)
-            killer.start()
-            try:
-                _, status, usage = os.wait4(child.pid, 0)
-            finally:
-                killer.cancel()
-            seconds = time.monotonic() - started
+        return run_child(
+            mirror,
+            *("sync", "foo", "--json", "--timeout", str(TIMEOUT), "--read-timeout", "2", *args),
+        )
+
+
+def run_child(mirror: Mirror, *args: str) -> tuple[int, str, dict[str, object], int, float]:
+    """``mirror --db DB ARGS`` as a child: exit code, stderr, its JSON output (or {}), its
+    peak RSS in bytes and its wall time; killed if still running after the bound."""
+    command = [*source_command("mirror"), "--db", str(mirror.db), *args]
+    out, err = mirror.db.parent / "stdout", mirror.db.parent / "stderr"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        started = time.monotonic()
+        child = subprocess.Popen(command, env=source_env(mirror), stdout=stdout, stderr=stderr)
+        killer = threading.Timer(TIMEOUT * 4 + MARGIN, child.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        finally:
+            killer.cancel()
+        seconds = time.monotonic() - started
     code = os.waitstatus_to_exitcode(status)
     text = out.read_text()
     summary = json.loads(text) if text.strip() else {}
@@ -112,3 +123,67 @@ def test_a_file_server_that_ignores_range_and_never_stops(mirror: Mirror) -> Non
     code, stderr, summary, rss, seconds = run_sync(mirror, routes, "--limit", "file-bytes=32MiB")
     assert_bounded(code, stderr, rss, seconds)
     assert "file-bytes=32MiB" in json.dumps(summary), summary
+
+
+def download(
+    mirror: Mirror, tmp_path: Path, url: str, size: int, sha256: str, *args: str
+) -> tuple[int, str, dict[str, object], int, float]:
+    """``mirror download --json`` of a pylock naming one wheel at ``url``."""
+    wheel = {"name": WHEEL, "url": url, "size": size, "hashes": {"sha256": sha256}}
+    entry = {"name": "foo", "version": "1.0", "wheels": [wheel]}
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(pylock([entry]))
+    return run_child(mirror, "download", str(lock), "-d", str(tmp_path / "out"), "--json", *args)
+
+
+@pytest.mark.slow
+def test_a_large_file_from_a_server_that_ignores_range_goes_to_disk(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    """Asked for 8 MiB ranges, the server sends the whole file, larger than the RSS bound:
+    it is written as it arrives, not held, and verified."""
+    block, count = bytes(range(256)) * 4096, 400  # 400 MiB
+    digest = hashlib.sha256()
+    for _ in range(count):
+        digest.update(block)
+    with serve_raw({f"/files/{WHEEL}": repeated(block, count)}) as base:
+        size = len(block) * count
+        code, stderr, summary, rss, seconds = download(
+            mirror, tmp_path, f"{base}/files/{WHEEL}", size, digest.hexdigest()
+        )
+    assert_bounded(code, stderr, rss, seconds)
+    assert code == 0, stderr
+    assert (tmp_path / "out" / WHEEL).stat().st_size == size
+    assert summary["files"][0]["outcome"] == "downloaded"  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_a_file_longer_than_published_is_cut_there(mirror: Mirror, tmp_path: Path) -> None:
+    size = 1 << 20
+    with serve_raw({f"/files/{WHEEL}": endless()}) as base:
+        code, stderr, summary, rss, seconds = download(
+            mirror, tmp_path, f"{base}/files/{WHEEL}", size, "0" * 64
+        )
+    assert_bounded(code, stderr, rss, seconds)
+    assert code == 3, stderr
+    error = summary["files"][0]["error"]  # type: ignore[index]
+    assert f"got more than {size} bytes, the index says {size}" in error, error
+    assert not (tmp_path / "out" / WHEEL).exists()
+
+
+@pytest.mark.slow
+def test_a_slow_download_outlives_the_page_timeout(mirror: Mirror, tmp_path: Path) -> None:
+    """--timeout bounds a page or metadata file; a file that keeps arriving is not cut by it."""
+    body = bytes(range(40))  # a byte every 0.1 s: 4 s, past --timeout 1
+    with serve_raw({f"/files/{WHEEL}": trickle(body, every=0.1)}) as base:
+        code, stderr, _, rss, seconds = download(
+            mirror,
+            tmp_path,
+            f"{base}/files/{WHEEL}",
+            len(body),
+            hashlib.sha256(body).hexdigest(),
+            *("--timeout", "1", "--read-timeout", "2"),
+        )
+    assert_bounded(code, stderr, rss, seconds)
+    assert code == 0, stderr
+    assert (tmp_path / "out" / WHEEL).read_bytes() == body
