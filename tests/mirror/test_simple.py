@@ -256,6 +256,8 @@ def test_json_core_metadata_keys(keys: dict[str, Any], expected: object) -> None
         (f' data-core-metadata="sha256={"cd" * 32}" data-dist-info-metadata="true"', _MD_TUPLE),
         (f' data-dist-info-metadata="sha256={"00" * 32}" data-core-metadata="true"', ()),
         (' data-core-metadata="false"', None),
+        (' data-core-metadata="sha256=abc"', ()),  # the wrong length: offered, no hash
+        (f' data-core-metadata="md5={"cd" * 32}"', ()),
     ],
 )
 def test_html_core_metadata_attributes(attributes: str, expected: object) -> None:
