@@ -251,7 +251,7 @@ class FileValidator:
             if text == "false":
                 return None
             algo, sep, digest = text.partition("=")
-            if sep and _HASH_NAME.fullmatch(algo) and _HEX.fullmatch(digest):
+            if sep and _HASH_NAME.fullmatch(algo) and is_digest(algo, digest):
                 return ((algo, digest),)
         # The key is there, so per PEP 658 the file exists; only its hash is unreadable.
         self.warn(f"{label}: core-metadata {value!r} unreadable (taken as offered, no hash)")

@@ -212,6 +212,14 @@ def _parse_json(body: bytes, files: FileValidator, max_files: int) -> ProjectPag
         files.warn(f"'versions' is not a list of strings: {raw_versions!r:.80} (kept the strings)")
     status_value = doc.get("project-status", meta.get("project-status"))
     status, reason = _status(status_value, files)
+    if meta.get("api-version") is None and status_value is None and not files.distribution_links:
+        # PEP 691 makes ``meta.api-version`` required: without it (or a PEP 792 status), a JSON
+        # body none of whose entries is one of this project's files (an API error, another
+        # service's JSON) is not "the project with no files", which would hide later indexes.
+        found = f"{len(entries)} entries, none a file of {project}" if entries else "no files"
+        raise PageError(
+            f"the JSON page has {found} and no meta.api-version (PEP 691): not a project page"
+        )
     serial = meta.get("_last-serial")
     # Private key (PEP 691 leaves ``_``-names to the index): some indexes send the number as a
     # JSON string, which means the same serial.

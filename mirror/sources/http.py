@@ -79,7 +79,12 @@ class _HttpFiles:
             )
         try:
             parsed: ProjectPage | None = parse_project_page(
-                resp.body, resp.content_type or "", final, project, listing=self.listing
+                resp.body,
+                resp.content_type or "",
+                final,
+                project,
+                max_files=self.client.config.limits.page_files,
+                listing=self.listing,
             )
             error = None
         except PageError as exc:

@@ -29,6 +29,7 @@ from tests.db import (
     write_snapshot,
 )
 from tests.fixtures.index_server import FixtureIndex, serve_in_thread
+from tests.resolve.endtoend import invoke
 
 
 @pytest.fixture
@@ -334,3 +335,6 @@ def test_sync_refuses_what_resolve_refuses(mirror: Mirror, requirement: str) -> 
     assert result.stderr.startswith(f"error: direct reference {requirement!r}")
     assert "not supported offline" in result.stderr
     assert not mirror.db.exists() or mirror.sql("SELECT count(*) FROM page") == [(0,)]
+    refused = invoke(mirror, requirement)
+    assert refused.exit_code == 2
+    assert refused.stderr.partition("\n\nhint:")[0] == result.stderr.partition("\n\nhint:")[0]

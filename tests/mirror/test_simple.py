@@ -256,6 +256,8 @@ def test_json_core_metadata_keys(keys: dict[str, Any], expected: object) -> None
         (f' data-core-metadata="sha256={"cd" * 32}" data-dist-info-metadata="true"', _MD_TUPLE),
         (f' data-dist-info-metadata="sha256={"00" * 32}" data-core-metadata="true"', ()),
         (' data-core-metadata="false"', None),
+        (' data-core-metadata="sha256=abc"', ()),  # the wrong length: offered, no hash
+        (f' data-core-metadata="md5={"cd" * 32}"', ()),
     ],
 )
 def test_html_core_metadata_attributes(attributes: str, expected: object) -> None:
@@ -314,7 +316,7 @@ def test_missing_upload_time_stays_unknown() -> None:
 def test_api_version_absent_is_1_0_and_known_minor_is_silent() -> None:
     link = '<a href="foo-1.0.tar.gz">foo-1.0.tar.gz</a>'
     assert parse_html(html_page(link)).api_version == "1.0"
-    assert parse_json(b'{"files": []}').api_version == "1.0"
+    assert parse_json(json.dumps({"files": [json_file()]}).encode()).api_version == "1.0"
     page = parse_json(json_page(meta={"api-version": "1.4"}))
     assert (page.api_version, page.warnings) == ("1.4", ())
 
@@ -373,14 +375,16 @@ def test_serial_versions_and_name() -> None:
         )
     )
     assert (page.last_serial, page.versions, page.name) == (42, ("1.0", "0.9", "2.0"), "Foo")
-    nameless = parse_project_page(b'{"files": []}', JSON, BASE, "Foo.Bar")
+    nameless = parse_project_page(json_page(name=None), JSON, BASE, "Foo.Bar")
     assert (nameless.name, nameless.last_serial, nameless.versions) == ("Foo.Bar", None, ())
     html = parse_html(
         html_page(head=f"<title>Links for Foo</title>{VERSIONED}") + b"<!--SERIAL 7-->"
     )
     assert (html.name, html.last_serial) == ("Foo", 7)
-    assert parse_json(json_page(meta={"_last-serial": "x"})).last_serial is None
-    as_text = parse_json(json_page(meta={"_last-serial": "37059094"}))
+    assert (
+        parse_json(json_page(meta={"api-version": "1.0", "_last-serial": "x"})).last_serial is None
+    )
+    as_text = parse_json(json_page(meta={"api-version": "1.0", "_last-serial": "37059094"}))
     assert (as_text.last_serial, as_text.warnings) == (37059094, ())
 
 
@@ -594,8 +598,24 @@ def test_an_html_page_without_the_projects_files_nor_a_version_is_not_a_project_
         parse_html(body)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"files": []}',  # no PEP 691 meta.api-version
+        b'{"meta": {}, "files": [{"filename": "bar-1.0.tar.gz", "url": "bar-1.0.tar.gz"}]}',
+    ],
+    ids=["no files", "another project"],
+)
+def test_a_json_page_without_the_projects_files_nor_a_version_is_not_a_project_page(
+    body: bytes,
+) -> None:
+    with pytest.raises(PageError, match=r"no meta\.api-version \(PEP 691\): not a project page"):
+        parse_json(body)
+
+
 def test_an_empty_page_that_says_its_api_version_is_a_project_with_no_files() -> None:
     assert parse_html(html_page(head=VERSIONED)).files == ()
+    assert parse_json(json_page()).files == ()
     legacy_only = parse_html(html_page('<a href="foo-1.0.win32.exe">foo-1.0.win32.exe</a>'))
     assert legacy_only.files == ()
 
@@ -671,8 +691,7 @@ def test_one_filename_twice_is_one_file_or_none() -> None:
     ],
 )
 def test_a_filename_that_is_not_a_plain_name_is_refused(name: str) -> None:
-    body = json.dumps({"files": [{"filename": name, "url": "x/y", "hashes": {}}]}).encode()
-    page = parse_json(body)
+    page = parse_json(json_page({"filename": name, "url": "x/y", "hashes": {}}))
     assert page.files == ()
     assert page.warnings
 
