@@ -221,4 +221,4 @@ def test_an_index_that_answers_403_to_every_page_is_not_a_credentials_failure(
 
     result = mirror.run("sync", "foo", "bar")
 
-    assert "401" not in result.stderr and "credentials" not in result.stderr
+    assert "Unauthorized" not in result.stderr and "credentials" not in result.stderr
