@@ -1,4 +1,4 @@
-"""Bounds on what is read from outside: index pages, metadata and distribution files,
+"""Bounds on what is read from outside: index pages, metadata and distribution files, bundles,
 requirement files.
 
 Every such read of untrusted bytes is bounded, so a lying server or a damaged file costs an

@@ -35,9 +35,9 @@ import zstandard
 
 from db.bundle.rows import NEWER_HINT, BundleError, Row, Section
 from db.records import canonical_json
-from resolve.output import open_output
 from mirror.bundle.inflate import InflatedStream
 from resolve.limits import LimitExceeded, Limits
+from resolve.output import open_output
 
 __all__ = ["FORMAT", "BundleFile", "open_bundle", "write_bundle"]
 

@@ -14,9 +14,9 @@ from mirror.bundle.transfer import (
     verify_bundle,
 )
 from mirror.cli.common import AppContext, echo_json, handle_errors, json_option, pass_app
-from resolve.output import writes_to_stdout
 from resolve.clikit import limit_option
 from resolve.limits import Limits
+from resolve.output import writes_to_stdout
 
 __all__ = ["export_command", "import_command"]
 
