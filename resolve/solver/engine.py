@@ -7,6 +7,7 @@ and the hot loops touch only dicts, lists and ints.
 
 from __future__ import annotations
 
+from bisect import insort
 from heapq import heappop, heappush
 
 from packaging.specifiers import SpecifierSet
@@ -57,6 +58,10 @@ class Engine:
         # "contradicted_incompatibilities"); ``_marks[level]`` lists those found there.
         self._contradicted: set[int] = set()
         self._marks: list[list[int]] = [[]]
+        # Watch-list entries taken out of ``store.index`` because they were contradicted,
+        # per level, put back when that level is undone: propagation never rescans an
+        # incompatibility that cannot fire, so walking down N versions costs O(N), not O(N²).
+        self._retired: list[list[tuple[str, int, int]]] = [[]]
         self.dependencies: dict[tuple[str, int], list[_Dep] | Unavailable] = {}
         self._queue: list[tuple[int, int, str]] = []
         self._register(root, Universe([version]))
@@ -140,6 +145,7 @@ class Engine:
     def _decide(self, package: str, index: int) -> None:
         self._level += 1
         self._marks.append([])
+        self._retired.append([])
         self.decided[package] = index
         self._assign(package, 1 << index, -1)
         self.decisions += 1
@@ -159,8 +165,12 @@ class Engine:
             touched[package] = None
         self._level = level
         marks, contradicted = self._marks, self._contradicted
+        index, replaced = self.store.index, self.store.replaced
         while len(marks) > level + 1:
             contradicted.difference_update(marks.pop())
+            for package, iid, term in self._retired.pop():
+                if iid not in replaced:
+                    insort(index[package], (iid, term))
         for package in touched:
             mask = acc[package]
             if not mask & self._absent[package] and package not in self.decided:
@@ -258,7 +268,7 @@ class Engine:
         """
         acc, full, contradicted = self.acc, self._full, self._contradicted
         index, terms_of = self.store.index, self.store.terms
-        marks = self._marks[-1]
+        marks, retired = self._marks[-1], self._retired[-1]
         # Assignments at levels 0 and 1 (the root's) are never undone, so what they
         # contradict stays contradicted: drop it from the index for good.
         permanent = self._level <= 1
@@ -268,19 +278,26 @@ class Engine:
         while True:
             conflict = -1
             own_acc = acc[package] if package else 0
-            # Newest first: learned incompatibilities are the most informative.
+            # Newest first: learned incompatibilities are the most informative. An entry
+            # found contradicted is taken out of this package's list (``del entries[k]``,
+            # safe going down), for good at the root's levels, else until a backtrack undoes
+            # this level; ``contradicted`` makes the other packages' lists skip it meanwhile.
             for k in range(len(entries) - 1, -1, -1):
                 iid, own = entries[k]
                 if iid in contradicted:
+                    if package:
+                        del entries[k]
+                        if not permanent:
+                            retired.append((package, iid, own))
                     continue
                 if package:
                     if not own_acc & own:
                         # The changed package's own term is false: the usual case.
-                        if permanent:
-                            del entries[k]
-                        else:
+                        del entries[k]
+                        if not permanent:
                             contradicted.add(iid)
                             marks.append(iid)
+                            retired.append((package, iid, own))
                         continue
                     if own_acc & own != own_acc:
                         continue
@@ -291,10 +308,10 @@ class Engine:
                     if mask & term == mask:
                         continue  # satisfied
                     if not mask & term:
-                        contradicted.add(iid)
-                        marks.append(iid)
-                        break
+                        loose = ""
+                        break  # contradicted
                     if loose:
+                        loose = "-"
                         break  # two undetermined terms: nothing to learn yet
                     loose, loose_term = name, term
                 else:
@@ -303,15 +320,21 @@ class Engine:
                         break
                     # Almost satisfied: the remaining term must be false.
                     self._assign(loose, full[loose] ^ loose_term, iid)
-                    contradicted.add(iid)
-                    marks.append(iid)
                     if loose not in changed:
                         changed.append(loose)
+                if loose == "-":
+                    continue
+                contradicted.add(iid)
+                marks.append(iid)
+                if package:
+                    del entries[k]
+                    if not permanent:
+                        retired.append((package, iid, own))
             if conflict >= 0:
                 learned, name = self._resolve_conflict(conflict)
                 term = next(t for p, t in terms_of[learned] if p == name)
                 self._assign(name, full[name] ^ term, learned)
-                marks = self._marks[-1]
+                marks, retired = self._marks[-1], self._retired[-1]
                 permanent = self._level <= 1
                 contradicted.add(learned)
                 marks.append(learned)
