@@ -56,7 +56,7 @@ def walk_provider(versions: int) -> MemoryProvider:
     makes the time grow with ``versions``; rescanning every ruled-out version on each change
     makes it grow with its square."""
     a = {f"{n}.0": ({"b": f">={n}"} if n > 1 else {}) for n in range(1, versions + 1)}
-    b = {f"{n}.0": {} for n in range(1, versions + 1)}
+    b: dict[str, Mapping[str, str]] = {f"{n}.0": {} for n in range(1, versions + 1)}
     return MemoryProvider({"a": a, "b": b}, {"a": "", "b": "<2"})
 
 
