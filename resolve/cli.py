@@ -108,6 +108,7 @@ _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
     metavar="DIGEST",
     help="Apply a stored rule-set version (as named in a lock) instead of the current.",
 )
+@click.option("--python", metavar="PATH", help="Target that interpreter (path or name on PATH).")
 @click.option("--python-version", metavar="X.Y[.Z]", help="Target Python (default: this one).")
 @click.option(
     "--python-platform",
@@ -238,8 +239,9 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         options["python_platform"],
         options["only_binary"],
         options["no_binary"],
+        options["python"],
     )
-    check_requires_python(inputs, target, options["python_version"])
+    check_requires_python(inputs, target, options["python_version"], options["python"])
     overrides = collect_inputs((), options["override_files"], limits=options["limits"])
     output: Path | None = options["output_file"]
     preferences: dict[str, Version] = {}
@@ -259,7 +261,9 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         preferences=preferences,
         format=lock_format(options["format_"], output),
         command=command_line(options),
-        target_flags=target_flags(options["python_version"], options["python_platform"]),
+        target_flags=target_flags(
+            options["python_version"], options["python_platform"], options["python"]
+        ),
         allow_incomplete=options["allow_incomplete"],
     )
 
