@@ -20,7 +20,14 @@ from packaging.version import Version
 
 from db.errors import SnapshotIncomplete, SneakernetError
 from db.urls import redact_credentials
-from resolve.clikit import ErrorRenderingCommand, echo_json, fail, limit_option, warn
+from resolve.clikit import (
+    ErrorRenderingCommand,
+    echo_json,
+    fail,
+    limit_option,
+    version_option,
+    warn,
+)
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
 from resolve.lock.files import write_lock
@@ -183,6 +190,7 @@ _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
     "-v", "--verbose", is_flag=True, help="Print the solver's decisions and backtracks on stderr."
 )
 @limit_option
+@version_option("resolve")
 def command(**options: Any) -> None:
     """Resolve requirements against a snapshot, offline, into a pinned, hashed lock.
 
