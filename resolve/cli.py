@@ -381,7 +381,8 @@ class _VerboseReporter(BaseReporter):
         click.echo(f"  conflict on {package}: backtrack to level {level}", err=True)
 
     def ending(self, decisions: int, backtracks: int) -> None:
-        click.echo(f"  {decisions} decisions, {backtracks} backtracks", err=True)
+        noun = "backtrack" if backtracks == 1 else "backtracks"
+        click.echo(f"  {decisions} decisions, {backtracks} {noun}", err=True)
 
 
 _INDEX_OPTIONS = frozenset(
