@@ -64,7 +64,6 @@ if debug is None:
     debug = hasattr(sys, "gettotalrefcount") or "_d.pyd" in importlib.machinery.EXTENSION_SUFFIXES
 sys.stdout.write(json.dumps({
     "sneakernet-probe": 1,
-    "executable": sys.executable,
     "version": list(sys.version_info[:3]),
     "markers": {
         "implementation_name": impl.name if impl is not None else "cpython",
@@ -102,7 +101,6 @@ class Interpreter:
     """What one interpreter reported: its version, ABI flags (PEP 3149: ``t`` free-threaded,
     ``d`` debug) and platform, markers included."""
 
-    executable: str
     version: tuple[int, int, int]
     full_version: str
     abi_flags: str
@@ -142,9 +140,12 @@ def probe(spec: str, *, timeout: float = TIMEOUT) -> Interpreter:
             hint=_NOT_A_PYTHON,
         )
     if code != 0:
-        last = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+        lines = [line.strip() for line in err.decode("utf-8", "replace").splitlines()]
+        lines = [line for line in lines if line] or ["no message"]
+        # A traceback says what went wrong last; anything else (a shell, a shim) first.
+        said = lines[-1] if lines[0].startswith("Traceback") else lines[0]
         raise InterpreterError(
-            f"--python {spec}: exited with status {code} ({last[0][:200]})",
+            f"--python {spec}: exited with status {code} ({said[:200]})",
             hint=_NOT_A_PYTHON,
         )
     report = _report(out)
@@ -293,7 +294,6 @@ def _interpreter(spec: str, report: dict[str, object]) -> Interpreter:
             hint="describe the target with --python-platform instead",
         ) from exc
     return Interpreter(
-        executable=str(report["executable"]),
         version=(major, minor, micro),
         full_version=values["python_full_version"],
         abi_flags=flags,

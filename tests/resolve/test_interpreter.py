@@ -126,6 +126,12 @@ def test_what_is_not_a_usable_python_is_a_usage_error(mirror: Mirror, tmp_path: 
     assert "is not a Python interpreter" in _refused(mirror, garbage)
     failing = _script(tmp_path, "failing", "echo 'broken interpreter' >&2; exit 3\n")
     assert "exited with status 3 (broken interpreter)" in _refused(mirror, failing)
+    traceback = _script(
+        tmp_path,
+        "traceback",
+        "printf 'Traceback (most recent call last):\\n  ...\\nOSError: x\\n' >&2\nexit 1\n",
+    )
+    assert "exited with status 1 (OSError: x)" in _refused(mirror, traceback)
     assert "no such file" in _refused(mirror, str(tmp_path / "missing" / "python"))
     assert "no such command on PATH" in _refused(mirror, "python-of-no-such-name")
     plain = tmp_path / "plain"
@@ -140,7 +146,6 @@ def test_an_old_python_is_refused(mirror: Mirror, tmp_path: Path) -> None:
     markers = dict(default_environment(), python_full_version="3.7.9", python_version="3.7")
     report = {
         "sneakernet-probe": 1,
-        "executable": "/opt/python3.7",
         "version": [3, 7, 9],
         "markers": markers,
     }
