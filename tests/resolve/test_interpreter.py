@@ -201,3 +201,22 @@ def test_the_lock_reads_back_for_mirror_download() -> None:
 
     assert again is not None
     assert again.tags == target.tags
+
+
+def test_a_requires_python_the_interpreter_is_outside_of(
+    shop: Mirror, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "me"\nversion = "0"\nrequires-python = "<3.8"\n'
+        'dependencies = ["attrs"]\n'
+    )
+    version = ".".join(map(str, sys.version_info[:3]))
+
+    stderr = assert_error(
+        invoke(shop, "-r", "pyproject.toml", "--python", sys.executable),
+        2,
+        f"--python {sys.executable} ({version}) is outside the project's requires-python",
+    )
+
+    assert stderr.startswith("error: pyproject.toml:4: ")
