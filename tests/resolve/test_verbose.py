@@ -47,8 +47,8 @@ def test_verbose_prints_decisions_and_a_backtrack(partial_satisfier: Mirror) -> 
     assert pins(verbose.stdout) == {"foo": "1.0.0", "target": "2.0.0"}
     steps = [line.strip() for line in verbose.stderr.splitlines() if line.startswith("  ")]
     assert steps == [
-        "decide target 2.0.0 (level 2)",  # level 1 is the root
-        "decide foo 1.1.0 (level 3)",
+        "decide foo 1.1.0 (level 2)",  # level 1 is the root; foo was discovered first
+        "decide target 2.0.0 (level 3)",
         "decide left 1.0.0 (level 4)",
         "decide right 1.0.0 (level 5)",
         "conflict on shared: backtrack to level 1",
