@@ -1,8 +1,8 @@
 """A distribution read whole for its core metadata (a wheel without a PEP 658 file from an
 index that ignores Range, an sdist) goes to a temporary file as it arrives, never into memory:
 `mirror sync` of a 300 MiB wheel or a 256 MiB sdist stays far below their size, stores the
-metadata, and leaves no temporary file behind. Each sync runs as a child process whose peak
-RSS (``VmHWM``) the harness samples."""
+metadata, and leaves no temporary file behind; a local file is read where it lies. Each sync
+runs as a child process whose peak RSS (``VmHWM``) the harness samples."""
 
 from __future__ import annotations
 
@@ -120,3 +120,20 @@ def test_a_large_file_read_for_its_metadata_is_not_held_in_memory(
     assert (found.source, found.error) == (source, None)
     assert found.requires_dist == ["bar>=1"]
     assert list(spool.iterdir()) == []  # the spooled file is gone with the spool
+
+
+@pytest.mark.slow
+def test_a_large_local_file_is_read_where_it_lies(mirror: Mirror, tmp_path: Path) -> None:
+    """A flat directory: the page made for it and the metadata read from the wheel alike
+    read the file in pieces."""
+    links = tmp_path / "wheelhouse"
+    links.mkdir()
+    filename = "foo-1.0-py3-none-any.whl"
+    big_wheel(links / filename, 300 * MIB)
+    mirror.add_index("links", str(links), "--flat")
+    code, stderr, summary, rss, _ = run_child(mirror, "sync", "foo", "--json")
+    assert "Traceback" not in stderr, stderr
+    assert code == 0, (stderr, summary)
+    assert 0 < rss < RSS_BOUND, f"peak RSS {rss >> 20} MiB for a 300 MiB file"
+    found = metadata(mirror)[filename]
+    assert (found.source, found.error, found.requires_dist) == ("download", None, ["bar>=1"])
