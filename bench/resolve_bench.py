@@ -57,8 +57,13 @@ class _MemoryFiles:
             raise OSError(f"{url}: only PEP 658 metadata is served")
         return self.files[name]
 
-    async def wheel_metadata_by_range(self, dist: object) -> tuple[bytes, int] | None:
+    async def wheel_metadata_by_range(
+        self, dist: object, whole: object
+    ) -> tuple[bytes, int] | None:
         return None
+
+    async def fetch_file(self, dist: object, into: object) -> None:
+        raise OSError("only PEP 658 metadata is served")
 
 
 async def _write_snapshot(graph: Graph, url: str) -> dict[str, object]:
