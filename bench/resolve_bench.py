@@ -49,9 +49,7 @@ class _MemoryFiles:
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = files
 
-    async def fetch_bytes(
-        self, url: str, *, expected_size: int | None = None, metadata: bool = False
-    ) -> bytes:
+    async def fetch_metadata_file(self, url: str) -> bytes:
         name = url.rsplit("/", 1)[-1].removesuffix(".metadata")
         if not url.endswith(".metadata") or name not in self.files:
             raise OSError(f"{url}: only PEP 658 metadata is served")

@@ -59,9 +59,9 @@ class MetadataOutcome:
 class RemoteReader(Protocol):
     """The HTTP operations metadata fetching needs (implemented over the shared client)."""
 
-    async def fetch_bytes(
-        self, url: str, *, expected_size: int | None = None, metadata: bool = False
-    ) -> bytes: ...
+    async def fetch_metadata_file(self, url: str) -> bytes:
+        """A PEP 658 ``.metadata`` file, whole, within the metadata-bytes limit."""
+        ...
 
     async def wheel_metadata_by_range(
         self, dist: DistFile, whole: Spool
@@ -171,7 +171,7 @@ async def metadata_from_remote(dist: DistFile, reader: RemoteReader) -> Metadata
     fetched = 0
     if dist.core_metadata is not None:
         try:
-            raw = await reader.fetch_bytes(dist.url + ".metadata", metadata=True)
+            raw = await reader.fetch_metadata_file(dist.url + ".metadata")
             fetched += len(raw)
             verify_hash(raw, dict(dist.core_metadata))
             verdict = _from_pep658(raw, dist, fetched)

@@ -39,10 +39,8 @@ class _HttpFiles:
     async def fetch_metadata(self, dist: DistFile) -> MetadataOutcome:
         return await metadata_from_remote(dist, self)
 
-    async def fetch_bytes(
-        self, url: str, *, expected_size: int | None = None, metadata: bool = False
-    ) -> bytes:
-        return await self.client.fetch_bytes(url, expected_size=expected_size, metadata=metadata)
+    async def fetch_metadata_file(self, url: str) -> bytes:
+        return await self.client.fetch_bytes(url, metadata=True)
 
     async def fetch_file(self, dist: DistFile, into: Spool) -> None:
         if into.complete and dist.size in (None, into.size):
