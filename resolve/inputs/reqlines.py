@@ -63,6 +63,8 @@ PER_REQUIREMENT = {"--hash", "--config-settings", "--global-option"}
 _HASH_ALGORITHMS = ("sha256", "sha384", "sha512")
 
 _COMMENT_RE = re.compile(r"(^|\s+)#.*$")  # pip's COMMENT_RE
+# shlex's POSIX whitespace: what separates words when nothing is quoted or escaped.
+_SHLEX_WORD_RE = re.compile(r"[^ \t\r\n]+")
 _ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")  # pip's ENV_VAR_RE (POSIX names, upper case)
 
 
@@ -170,10 +172,16 @@ def parse_options(line: Line, start: int) -> list[Option]:
     rest = line.text[start:]
     if not rest:
         return []
-    try:
-        words = shlex.split(rest)
-    except ValueError as exc:  # unbalanced quotes
-        raise line.error(f"cannot split options: {exc}", at=start, token=rest.split()[0]) from None
+    if not any(c in rest for c in "\"'\\"):
+        # What shlex would give, without its per-character loop: a lock's --hash options
+        # (thousands of words when -o names an existing lock) have no quotes or escapes.
+        words = _SHLEX_WORD_RE.findall(rest)
+    else:
+        try:
+            words = shlex.split(rest)
+        except ValueError as exc:  # unbalanced quotes
+            token = rest.split()[0]
+            raise line.error(f"cannot split options: {exc}", at=start, token=token) from None
     # shlex drops positions; find each word again, left to right, for the caret.
     positions: list[int] = []
     cursor = start
