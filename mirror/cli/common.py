@@ -29,6 +29,7 @@ __all__ = [
     "json_option",
     "limit_option",
     "pass_app",
+    "read_timeout_option",
     "timeout_options",
     "warn",
 ]
@@ -67,32 +68,36 @@ concurrency_option = click.option(
 _DEFAULTS = ClientConfig()
 
 
-def timeout_options(func: F) -> F:
-    """``--timeout`` (one page or metadata file, retries included) and ``--read-timeout``
-    (silence on any connection, downloads included), in seconds."""
-    func = click.option(
+def read_timeout_option(func: F) -> F:
+    """``--read-timeout``: seconds of silence on any connection, downloads included."""
+    return click.option(
         "--read-timeout",
         default=_DEFAULTS.read_timeout,
         show_default=True,
         type=click.FloatRange(min=0.1),
         help="Seconds without a byte before a request is given up (and retried).",
     )(func)
+
+
+def timeout_options(func: F) -> F:
+    """``--timeout`` (one page or metadata file, retries included) and ``--read-timeout``."""
     return click.option(
         "--timeout",
         default=_DEFAULTS.total_timeout,
         show_default=True,
         type=click.FloatRange(min=0.1),
         help="Seconds for one page or metadata file, retries included; then it is failed.",
-    )(func)
+    )(read_timeout_option(func))
 
 
 def client_config(
-    concurrency: int, timeout: float, read_timeout: float, limits: Limits
+    concurrency: int, read_timeout: float, limits: Limits, timeout: float | None = None
 ) -> ClientConfig:
-    """The HTTP client's settings, built once from the command line."""
+    """The HTTP client's settings, built once from the command line (``timeout`` where the
+    command has pages or metadata files to bound)."""
     return ClientConfig(
         concurrency_per_host=concurrency,
-        total_timeout=timeout,
+        total_timeout=_DEFAULTS.total_timeout if timeout is None else timeout,
         read_timeout=read_timeout,
         limits=limits,
     )

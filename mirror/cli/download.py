@@ -23,7 +23,7 @@ from mirror.cli.common import (
     json_option,
     limit_option,
     pass_app,
-    timeout_options,
+    read_timeout_option,
     warn,
 )
 from mirror.download.fetch import DownloadProgress, DownloadResult, Outcome, download_all
@@ -179,7 +179,7 @@ async def _run(
     help="Every file of each pinned version, not only those the lock's target can install.",
 )
 @concurrency_option
-@timeout_options
+@read_timeout_option
 @limit_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no per-file lines.")
 @json_option
@@ -191,7 +191,6 @@ def download_command(
     directory: Path,
     all_files: bool,
     concurrency: int,
-    timeout: float,
     read_timeout: float,
     limits: Limits,
     quiet: bool,
@@ -232,7 +231,7 @@ def download_command(
         "again fetches the rest"
     )
     with keeping(kept), _progress(not quiet and not as_json and sys.stderr.isatty()) as progress:
-        config = client_config(concurrency, timeout, read_timeout, limits)
+        config = client_config(concurrency, read_timeout, limits)
         results = event_loop.run(_run(items, directory, config, progress))
     seconds = time.monotonic() - started
     counts = Counter(r.outcome for r in results)

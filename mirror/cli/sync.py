@@ -237,7 +237,7 @@ def sync_command(
     with keeping(kept), make_progress(show_progress) as progress:
 
         async def run() -> SyncStats:
-            config = client_config(concurrency, timeout, read_timeout, limits)
+            config = client_config(concurrency, read_timeout, limits, timeout)
             async with open_sources(indexes, config=config) as sources:
                 syncer = Syncer(
                     writer,
