@@ -43,10 +43,11 @@ async def open_sources(
         sources: dict[int, IndexSource] = {}
         for index in indexes:
             if index.url.startswith("file:"):
+                limits = http.config.limits  # the same bounds as a page over HTTP
                 sources[index.id] = (
-                    LocalFlatSource(index.url)
+                    LocalFlatSource(index.url, limits)
                     if index.format == "flat"
-                    else LocalSimpleSource(index.url)
+                    else LocalSimpleSource(index.url, limits)
                 )
                 continue
             url = http.add_index(runtime_url(index, pip_urls), name=index.name)

@@ -19,6 +19,7 @@ from mirror.index_api.project_page import PageError, parse_project_page
 from mirror.index_api.urls import path_from_file_url
 from mirror.metadata.fetch import MetadataOutcome, metadata_from_local_file
 from mirror.sources.protocol import NotModified
+from resolve.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 
 __all__ = ["LocalFlatSource", "LocalSimpleSource"]
 
@@ -67,9 +68,9 @@ def _distributions(directory: Path, project: str, *, flat: bool = False) -> list
     return found
 
 
-def _page(project: str, body: bytes, content_type: str, url: str) -> FetchedPage:
+def _page(project: str, body: bytes, content_type: str, url: str, limits: Limits) -> FetchedPage:
     try:
-        parsed = parse_project_page(body, content_type, url, project)
+        parsed = parse_project_page(body, content_type, url, project, max_files=limits.page_files)
     except PageError as exc:
         return FetchedPage(
             status=200, content_type=content_type, body=body, final_url=url, error=str(exc)
@@ -87,8 +88,9 @@ class _LocalMetadata:
 class LocalSimpleSource(_LocalMetadata):
     """``file:///…/simple/``: ``<project>/index.html`` or a directory of files per project."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, limits: Limits = DEFAULT_LIMITS) -> None:
         self.root = path_from_file_url(url)
+        self.limits = limits
 
     async def fetch_page(
         self, project: str, previous: PreviousPage | None
@@ -99,18 +101,27 @@ class LocalSimpleSource(_LocalMetadata):
         directory = self.root / project
         index_html = directory / "index.html"
         if index_html.is_file():
-            return _page(project, index_html.read_bytes(), "text/html", index_html.as_uri())
+            url = index_html.as_uri()
+            with index_html.open("rb") as handle:  # within page-bytes, as over HTTP
+                body = handle.read(self.limits.page_bytes + 1)
+            if len(body) > self.limits.page_bytes:
+                error = LimitExceeded(f"the page {url}", "page-bytes", self.limits.page_bytes)
+                return FetchedPage(
+                    status=200, final_url=url, error=f"{error.message} ({error.hint})"
+                )
+            return _page(project, body, "text/html", url, self.limits)
         if directory.is_dir():
             body = _synthesized_page(project, _distributions(directory, project))
-            return _page(project, body, _JSON, directory.as_uri() + "/")
+            return _page(project, body, _JSON, directory.as_uri() + "/", self.limits)
         return FetchedPage(status=404)
 
 
 class LocalFlatSource(_LocalMetadata):
     """A flat directory of distributions; a project is "here" when it has a file in it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, limits: Limits = DEFAULT_LIMITS) -> None:
         self.root = path_from_file_url(url)
+        self.limits = limits
 
     async def fetch_page(
         self, project: str, previous: PreviousPage | None
@@ -123,4 +134,5 @@ class LocalFlatSource(_LocalMetadata):
         paths = _distributions(self.root, project, flat=True)
         if not paths:
             return FetchedPage(status=404)
-        return _page(project, _synthesized_page(project, paths), _JSON, self.root.as_uri() + "/")
+        body = _synthesized_page(project, paths)
+        return _page(project, body, _JSON, self.root.as_uri() + "/", self.limits)

@@ -346,3 +346,21 @@ def test_flat_page_over_http(mirror: Mirror, serve: Serve) -> None:
         "foo-2.0-py3-none-any.whl": ("range", ["bar"]),
         "foo-bar-4.0.tar.gz": ("sdist-static", []),
     }
+
+
+def test_local_pages_are_read_within_the_page_limits(
+    mirror: Mirror, tmp_path: Path, local_dists: dict[str, bytes]
+) -> None:
+    """A page on disk gets the bounds a page over HTTP gets: page-bytes and page-files."""
+    root = tmp_path / "simple"
+    links = "".join(f'<a href="{name}">{name}</a>' for name in local_dists if name[:3] == "bar")
+    write(root / "bar" / "index.html", f"<html><body>{links}</body></html>".encode())
+    for name, data in local_dists.items():
+        write(root / name.split("-")[0] / name, data)  # foo: a plain directory of 3 files
+    mirror.add_index("disk", root.as_uri() + "/")
+
+    summary = mirror.sync("bar", "--limit", "page-bytes=64", code=3)
+    assert "exceeds the limit page-bytes=64B" in summary["failures"][0]
+    summary = mirror.sync("foo", "--limit", "page-files=2", code=3)
+    assert "page-files=2" in summary["failures"][0]
+    mirror.sync("foo", "bar")  # within the defaults
