@@ -30,6 +30,7 @@ from mirror.cli.common import (
 )
 from mirror.cli.progress import make_progress
 from mirror.pipconfig import pip_indexes
+from mirror.rules.index_entry import validate_index_url
 from mirror.rules.store import add_index_version
 from mirror.sources.factory import open_sources
 from mirror.sync.closure import ClosureState, representative_environments
@@ -61,7 +62,17 @@ def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
         configured = list_indexes(conn)
         if configured:
             return ordered_for_lookup(configured)
-        for found in pip_indexes():
+        adopted = pip_indexes()
+        for found in adopted:  # all checked before any is added
+            try:
+                validate_index_url(found.url)
+            except SneakernetError as exc:
+                raise SneakernetError(
+                    f"pip's {found.origin}: {exc.message}",
+                    hint="fix pip's configuration, or add the indexes yourself with "
+                    "`mirror index add NAME URL`",
+                ) from exc
+        for found in adopted:
             add_index_version(
                 conn,
                 name=found.name,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Mirror, Serve
+from tests.db import assert_error
 from tests.fixtures.dists import build_sdist, build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.synctools import all_text, files, metadata, page, pages
@@ -129,6 +130,17 @@ def test_pip_index_url_becomes_the_default_index(mirror: Mirror, serve: Serve) -
     again = mirror.run("sync", "foo", env={"PIP_INDEX_URL": url + "elsewhere/"})
     assert "added" not in again.stderr
     assert len(mirror.json("index", "list")) == 1
+
+
+def test_a_malformed_pip_index_url_is_an_input_error_and_adds_nothing(
+    mirror: Mirror, serve: Serve
+) -> None:
+    good = serve(private_index())
+    env = {"PIP_INDEX_URL": "http://[::1/simple/", "PIP_EXTRA_INDEX_URL": good}
+    result = mirror.run("sync", "foo", env=env, code=2)
+    block = assert_error(result, 2, "pip's index-url: malformed index URL", "Invalid IPv6 URL")
+    assert "added" not in result.stderr and "bug" not in block
+    assert mirror.json("index", "list") == []
 
 
 def test_pip_index_url_with_credentials(mirror: Mirror, serve: Serve) -> None:
