@@ -176,3 +176,16 @@ def test_warnings_and_json_are_masked() -> None:
     assert result.stderr == "warning: skipped https://****@10.0.0.1/simple/\n"
     assert '"url": "https://ci:****@10.0.0.1/"' in result.stdout
     assert '"//ci:****@h"' in result.stdout
+
+
+def test_a_malformed_netrc_is_ignored_without_quoting_it(serve: Serve, tmp_path: Path) -> None:
+    """The netrc parser's message quotes the token it stopped at: maybe a password."""
+    index = FixtureIndex()
+    make_project(index, "a", ["1.0"])
+    url = serve(index)
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login u {SECRET}\n")  # "password" forgotten
+    db = tmp_path / "mirror.db"
+    assert run("mirror", db, "index", "add", "pypi", url, "--default", cwd=tmp_path).returncode == 0
+    synced = run("mirror", db, "sync", "a", cwd=tmp_path, NETRC=str(netrc))
+    assert synced.returncode == 0, synced.stderr

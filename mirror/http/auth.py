@@ -118,8 +118,12 @@ def credentials_from_netrc(
         return None
     try:
         entry = netrc.netrc(os.fspath(location)).authenticators(host)
-    except (OSError, netrc.NetrcParseError) as exc:
-        _log.warning("ignoring netrc file %s: %s", location, exc)
+    except netrc.NetrcParseError as exc:
+        # Only the line: the parser's message quotes the offending token, maybe a password.
+        _log.warning("ignoring netrc file %s: malformed at line %s", location, exc.lineno)
+        return None
+    except OSError as exc:
+        _log.warning("ignoring netrc file %s: %s", location, exc.strerror)
         return None
     if entry is None:
         return None
