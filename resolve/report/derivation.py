@@ -22,8 +22,8 @@ these same lines.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
+from typing import TypeAlias, TypeVar
 
 from resolve.report.phrases import UNSATISFIABLE, Display, Phrases, ref
 from resolve.solver.incompatibility import Derived, Incompatibility, NoSolution
@@ -36,6 +36,11 @@ CHAIN = 4
 REPEATED = 3
 #: ... and facts of at most this many kinds, so that the sentence stays readable.
 KINDS = 3
+
+_T = TypeVar("_T")
+#: A walk of one node: yields (child, whether it is numbered as a conclusion) to be written
+#: first, and returns its result.
+_Walk: TypeAlias = Generator[tuple[Incompatibility, bool], None, _T]
 
 
 class _Report:
@@ -118,7 +123,7 @@ class _Report:
         # Bottom-up, as the solver met them: the summaries follow that order.
         return facts[::-1], below
 
-    def _summarise(self, node: Incompatibility, numbered: bool) -> bool:
+    def _summarise(self, node: Incompatibility, numbered: bool) -> _Walk[bool]:
         """Write a long chain ending at ``node`` as one sentence; whether it was one."""
         facts, below = self._chain(node)
         if not facts:
@@ -130,14 +135,27 @@ class _Report:
         elif below in self.numbers:
             self._write(node, f"Because {summary} and {self._ref(below)}, {said}.", numbered)
         else:
-            self.visit(below)
+            yield below, False
             self._write(node, f"And because {summary}, {said}.", numbered)
         return True
 
-    def visit(self, node: Incompatibility, conclusion: bool = False) -> None:
+    def visit(self, top: Incompatibility) -> None:
+        """Write ``top``'s derivation, children first: a loop over a stack of the walks in
+        progress, not recursion, so a chain of any depth fits (each walk yields the node it
+        needs written before it goes on)."""
+        walks = [self._visit(top, False)]
+        while walks:
+            try:
+                node, conclusion = next(walks[-1])
+            except StopIteration:
+                walks.pop()
+                continue
+            walks.append(self._visit(node, conclusion))
+
+    def _visit(self, node: Incompatibility, conclusion: bool) -> _Walk[None]:
         numbered = conclusion or self.uses[node] > 1
         assert isinstance(node.cause, Derived)
-        if self._summarise(node, numbered):
+        if (yield from self._summarise(node, numbered)):
             return
         cause, other = node.cause.conflict, node.cause.other
         said = self._conclusion(node)
@@ -148,17 +166,17 @@ class _Report:
                 self._write(node, f"Because {both}, {said}.", numbered)
             elif line1 is not None or line2 is not None:
                 with_line, without = (cause, other) if line1 is not None else (other, cause)
-                self.visit(without)
+                yield without, False
                 self._write(node, f"And because {self._ref(with_line)}, {said}.", numbered)
             elif self._single_line(cause) or self._single_line(other):
                 first, second = (cause, other) if self._single_line(other) else (other, cause)
-                self.visit(first)
-                self.visit(second)
+                yield first, False
+                yield second, False
                 self._write(node, f"Thus, {said}.", numbered)
             else:
-                self.visit(cause, conclusion=True)
+                yield cause, True
                 self.lines.append(("", None))
-                self.visit(other)
+                yield other, False
                 self._write(node, f"And because {self._ref(cause)}, {said}.", numbered)
         elif cause.derived or other.derived:
             derived, external = (cause, other) if cause.derived else (other, cause)
@@ -169,11 +187,11 @@ class _Report:
                 assert isinstance(derived.cause, Derived)
                 inner = derived.cause.conflict, derived.cause.other
                 deeper, outer = inner if inner[0].derived else inner[::-1]
-                self.visit(deeper)
+                yield deeper, False
                 both = self.say.both(outer, external, None, None)
                 self._write(node, f"And because {both}, {said}.", numbered)
             else:
-                self.visit(derived)
+                yield derived, False
                 self._write(node, f"And because {self.say.text(external)}, {said}.", numbered)
         else:
             both = self.say.both(cause, other, None, None)
@@ -206,18 +224,6 @@ class _Report:
         return out
 
 
-def _depth(top: Incompatibility) -> int:
-    depth, stack = 0, [(top, 1)]
-    seen: set[Incompatibility] = set()
-    while stack:
-        node, level = stack.pop()
-        depth = max(depth, level)
-        if node not in seen and isinstance(node.cause, Derived):
-            seen.add(node)
-            stack += ((node.cause.conflict, level + 1), (node.cause.other, level + 1))
-    return depth
-
-
 def sentences(
     failure: NoSolution | Incompatibility,
     *,
@@ -229,16 +235,7 @@ def sentences(
         top, root = failure.incompatibility, failure.root
     else:
         top = failure
-    report = _Report(top, Phrases(root or "", display or str))
-    # The walk recurses at most once per derived node; give deep trees the stack they need.
-    limit = sys.getrecursionlimit()
-    needed = 4 * len(report.uses) + 100
-    if needed > limit:
-        sys.setrecursionlimit(needed)
-    try:
-        return report.render()
-    finally:
-        sys.setrecursionlimit(limit)
+    return _Report(top, Phrases(root or "", display or str)).render()
 
 
 def render(

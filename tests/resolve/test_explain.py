@@ -150,7 +150,7 @@ def test_deep_derivations_render_without_recursion_errors() -> None:
     }
     index[f"p{n}"] = {"1.0": {"p0": "<0"}}
     caught = failure(index, {"p0": ""})
-    # Leave far fewer frames than the tree is deep: rendering must make room itself.
+    # Leave far fewer frames than the tree is deep: the walk is a loop, not recursion.
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(len(inspect.stack(0)) + 60)
     try:
