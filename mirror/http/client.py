@@ -286,9 +286,13 @@ class IndexClient:
         asked = None if end is None else end - start + 1
         return await self._bytes("GET", url, {"Range": spec}, asked, whole_size, sink, deadline)
 
-    async def request_tail(self, url: str, length: int, *, sink: BodySink) -> ByteResponse:
-        """GET the last ``length`` bytes (``bytes=-length``, RFC 9110 §14.1.2 suffix range)."""
-        return await self._bytes("GET", url, {"Range": f"bytes=-{length}"}, length, None, sink)
+    async def request_tail(
+        self, url: str, length: int, *, sink: BodySink, whole_size: int | None = None
+    ) -> ByteResponse:
+        """GET the last ``length`` bytes (``bytes=-length``, RFC 9110 §14.1.2 suffix range);
+        a whole file sent instead goes into ``sink``, within ``whole_size`` if known."""
+        spec = {"Range": f"bytes=-{length}"}
+        return await self._bytes("GET", url, spec, length, whole_size, sink)
 
     async def _bytes(
         self,

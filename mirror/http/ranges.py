@@ -38,11 +38,18 @@ class ClientRangeFetcher:
     """
 
     def __init__(
-        self, client: IndexClient, url: str, whole: Spool, *, probe_size: int = TAIL_SIZE
+        self,
+        client: IndexClient,
+        url: str,
+        whole: Spool,
+        *,
+        size: int | None = None,
+        probe_size: int = TAIL_SIZE,
     ) -> None:
         self._client = client
         self._url = url
         self._probe_size = probe_size
+        self._published = size  # the size the page gave, if it gave one
         self._size: int | None = None
         self._size_known = False
         self._probe: tuple[int, bytes] | None = None  # the suffix probe is the first tail read
@@ -50,10 +57,20 @@ class ClientRangeFetcher:
         self.bytes_transferred = 0
 
     async def size(self) -> int | None:
+        """The file's size. When the page gave it, no HEAD: the suffix-range read of the tail
+        (RFC 9110 §14.1.2), which the central directory needs anyway, confirms it."""
         if not self._size_known:
-            self._size = await self._head()
-            if self._size is None:
+            if self._published is not None:
                 self._size = await self._suffix_probe()
+                if self._size is not None and self._size != self._published:
+                    raise FetchFailed(
+                        self._url,
+                        f"the server says {self._size} bytes, the page {self._published}",
+                    )
+            else:
+                self._size = await self._head()
+                if self._size is None:
+                    self._size = await self._suffix_probe()
             self._size_known = True
         return self._size
 
@@ -69,7 +86,9 @@ class ClientRangeFetcher:
         return response.content_length
 
     async def _suffix_probe(self) -> int | None:
-        tail = await self._client.request_tail(self._url, self._probe_size, sink=self.whole)
+        tail = await self._client.request_tail(
+            self._url, self._probe_size, whole_size=self._published, sink=self.whole
+        )
         response = self._partial(tail)
         if response.content_range is None:
             return None

@@ -52,7 +52,7 @@ class _HttpFiles:
     ) -> tuple[bytes, int] | None:
         if self.no_ranges:
             return None
-        fetcher = ClientRangeFetcher(self.client, dist.url, whole)
+        fetcher = ClientRangeFetcher(self.client, dist.url, whole, size=dist.size)
         try:
             raw = await metadata_from_wheel_range(fetcher, dist.project)
         except RangeNotSupported:

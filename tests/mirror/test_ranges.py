@@ -320,6 +320,23 @@ async def test_range_read_over_http(
         assert client.stats.requests == 2
 
 
+async def test_a_size_the_page_gave_needs_no_head(
+    aiohttp_server: AiohttpServer, big_wheel: BuiltDist, isolated_env: dict[str, str]
+) -> None:
+    log: list[web.Request] = []
+    server = await aiohttp_server(wheel_app(big_wheel.data, "honour", log))
+    url = str(server.make_url("/w.whl"))
+    size = len(big_wheel.data)
+    async with index_client(isolated_env) as client:
+        fetcher = ClientRangeFetcher(client, url, Spool(), size=size)
+        assert await metadata_from_wheel_range(fetcher, "heavy") == big_wheel.metadata
+        # The suffix read of the tail confirms the size and holds the METADATA member too.
+        assert [(r.method, r.headers["Range"]) for r in log] == [("GET", "bytes=-65536")]
+        lying = ClientRangeFetcher(client, url, Spool(), size=size + 1)
+        with pytest.raises(FetchFailed, match=f"the server says {size} bytes, the page {size + 1}"):
+            await metadata_from_wheel_range(lying, "heavy")
+
+
 async def test_range_read_through_a_redirect(
     aiohttp_server: AiohttpServer, big_wheel: BuiltDist, isolated_env: dict[str, str]
 ) -> None:
