@@ -2,8 +2,9 @@
 
 A sync refreshes the projects it reaches; every other project of the base snapshot (the newest
 complete one) is carried over unchanged: the new snapshot links the very same page rows, with
-the caching headers and fetch times the base had, and the core metadata links of their files.
-Nothing is fetched or copied but the links, so a carried project costs two index lookups.
+the caching headers and fetch times the base had, and the core metadata links of their files
+(failed attempts included: unchanged means unchanged; syncing the project retries them).
+Nothing is fetched and nothing but the links is written.
 
 The carry runs inside the completing transaction (:meth:`SnapshotWriter.complete`), after
 everything this run fetched is committed: a building snapshot holds only what was fetched, so
@@ -36,7 +37,7 @@ class Carried:
     pages: int = 0
     metadata: int = 0
     # Pages of the base left out because their index was removed since, per index name.
-    dropped: dict[str, int] = field(default_factory=dict)
+    removed_indexes: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -44,7 +45,7 @@ class Carried:
             "projects": self.projects,
             "pages": self.pages,
             "metadata": self.metadata,
-            "removed_indexes": dict(sorted(self.dropped.items())),
+            "removed_indexes": dict(sorted(self.removed_indexes.items())),
         }
 
 
@@ -113,7 +114,7 @@ def carry_over(conn: Connection, snapshot_id: int, base_id: int) -> Carried:
         projects=int(projects),
         pages=page_count,
         metadata=metadata_count,
-        dropped={name: int(n) for name, n in dropped},
+        removed_indexes={name: int(n) for name, n in dropped},
     )
 
 

@@ -186,10 +186,11 @@ def sync_command(
     """Snapshot PROJECTs (and those in -r files) from every configured index.
 
     Every project's page is fetched from every index, so precedence is decided later, offline.
-    Snapshots are cumulative: every other project of the latest snapshot is carried over
-    unchanged (not fetched again), from the indexes still configured; --fresh makes a snapshot
-    of exactly what this run syncs. With no index configured, the indexes come from pip's
-    configuration. An interrupted sync resumes when run again with the same arguments.
+    Snapshots are cumulative: the projects of the latest snapshot that this run does not sync
+    are carried over unchanged, not fetched again (pages of removed indexes are left out);
+    --fresh makes a snapshot of exactly what this run syncs. With no index configured, the
+    indexes come from pip's configuration. An interrupted sync resumes when run again with the
+    same arguments.
 
     \b
     Example:
@@ -325,7 +326,7 @@ def _report(
             f"{stats.bytes_fetched:,} bytes in {seconds:.1f}s",
             err=True,
         )
-        for removed, count in sorted(carried.dropped.items()):
+        for removed, count in sorted(carried.removed_indexes.items()):
             click.echo(
                 f"not carried over from {carried.base}: {count} page(s) of index {removed}, "
                 "which is no longer configured",
