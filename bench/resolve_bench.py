@@ -128,7 +128,7 @@ async def _write_snapshot(graph: Graph, url: str) -> dict[str, object]:
                 else:
                     stats.metadata_fetched += 1
         stats.projects = len(graph.projects)
-        writer.complete(stats.as_json())
+        writer.complete(stats.as_json(), cumulative=False)
         return stats.as_json()
     finally:
         engine.dispose()

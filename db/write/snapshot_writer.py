@@ -4,7 +4,8 @@ A sync opens a snapshot in state ``building``, records each page (sharing unchan
 earlier snapshots) and each core metadata file as it arrives — committed in batches — and then
 makes the snapshot ``complete`` in one final transaction. A crash leaves a ``building`` snapshot
 that the next sync resumes from what was committed; readers never see it, and earlier snapshots
-are never modified.
+are never modified. Completion first carries over, from the newest complete snapshot, every
+project this one did not fetch (:mod:`db.write.carry`), unless the sync asked for a fresh one.
 
 This module only writes. The lookups a sync makes before fetching (what this snapshot and the
 previous one already hold) live in :mod:`db.write.building_snapshot`, which ``SnapshotWriter``
@@ -14,6 +15,7 @@ extends.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,9 +30,16 @@ from db.snapshot_names import made_up_name
 from db.snapshot_ref import resolve_snapshot
 from db.write.building_snapshot import BuildingSnapshot
 from db.write.bulk import insert_returning_id, insert_rows, select_one
+from db.write.carry import Carried, carry_over
 from db.write.commit_batches import BatchCommitter, RowInsert
 
-__all__ = ["SnapshotWriter"]
+__all__ = ["Completed", "SnapshotWriter"]
+
+
+class Completed(NamedTuple):
+    digest: str
+    carried: Carried
+
 
 # Tries at a free made-up name before giving up (each lost race moves one name on).
 _NAME_ATTEMPTS = 20
@@ -69,12 +78,7 @@ class SnapshotWriter(BuildingSnapshot):
     @classmethod
     def _open(cls, engine: Engine, *, name: str | None, plan_json: str) -> SnapshotWriter:
         with engine.begin() as conn:
-            try:
-                previous_id: int | None = resolve_snapshot(
-                    lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), "latest"
-                )[0]
-            except UnknownSnapshot:
-                previous_id = None
+            previous_id = _latest_complete(conn)
             query = select(snapshot.c.id, snapshot.c.name).where(
                 snapshot.c.state == "building", snapshot.c.plan == plan_json
             )
@@ -297,22 +301,34 @@ class SnapshotWriter(BuildingSnapshot):
 
     # -- finishing ----------------------------------------------------------------------------
 
-    def complete(self, summary: Mapping[str, object]) -> str:
-        """Make the snapshot visible, in one transaction, and return its content digest."""
+    def complete(self, summary: Mapping[str, object], *, cumulative: bool) -> Completed:
+        """Make the snapshot visible, in one transaction, and return its content digest and
+        what it carried over. ``cumulative``: every project of the base (the newest complete
+        snapshot at this moment) that this snapshot lacks is carried over first
+        (:mod:`db.write.carry`); otherwise it holds exactly what was recorded."""
         self.flush()
         with self.engine.begin() as conn:
+            # The completion time is written first: that takes the database's write lock, so
+            # no other sync completes between choosing the base and this snapshot becoming
+            # `latest` — two syncs finishing together each keep the other's projects.
+            conn.execute(
+                update(snapshot)
+                .where(snapshot.c.id == self.snapshot_id)
+                .values(completed_at=now_utc())
+            )
+            base_id = _latest_complete(conn) if cumulative else None
+            carried = Carried() if base_id is None else carry_over(conn, self.snapshot_id, base_id)
             digest = content_digest(conn, self.snapshot_id)
             conn.execute(
                 update(snapshot)
                 .where(snapshot.c.id == self.snapshot_id)
                 .values(
                     state="complete",
-                    completed_at=now_utc(),
                     digest=digest,
-                    summary=canonical_json(dict(summary)),
+                    summary=canonical_json({**summary, "carried": carried.as_json()}),
                 )
             )
-            return digest
+            return Completed(digest, carried)
 
     def abandon(self) -> None:
         """Drop an unfinished snapshot's links (its shared pages and blobs stay)."""
@@ -325,6 +341,16 @@ def _name_in_use(name: str, state: str) -> SneakernetError:
         f"a snapshot named {name!r} already exists ({state})",
         hint="pick another --name, or delete it with `mirror snapshot delete`",
     )
+
+
+def _latest_complete(conn: Connection) -> int | None:
+    """The newest complete snapshot's id (db/snapshot_ref.py's `latest`), None when none is."""
+    try:
+        return resolve_snapshot(
+            lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), "latest"
+        )[0]
+    except UnknownSnapshot:
+        return None
 
 
 def _name_taken(conn: Connection, name: str) -> bool:

@@ -14,7 +14,7 @@ from db.errors import SneakernetError
 from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
 from db.snapshot_queries import list_snapshots
 from db.urls import strip_credentials
-from db.write.snapshot_writer import SnapshotWriter
+from db.write.snapshot_writer import Completed, SnapshotWriter
 from mirror import event_loop
 from mirror.cli.common import (
     AppContext,
@@ -175,6 +175,11 @@ def _resolve_targets(
     help="Which versions get core metadata: 'all' or 'latest:N' (plus exact pins).",
 )
 @click.option("--name", help="Name of the new snapshot (default: a UTC timestamp).")
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Hold exactly what this run syncs; carry nothing over from the latest snapshot.",
+)
 @concurrency_option
 @timeout_options
 @limit_option
@@ -192,6 +197,7 @@ def sync_command(
     pythons: tuple[str, ...],
     versions_text: str,
     name: str | None,
+    fresh: bool,
     concurrency: int,
     timeout: float,
     read_timeout: float,
@@ -202,12 +208,17 @@ def sync_command(
     """Snapshot PROJECTs (and those in -r files) from every configured index.
 
     Every project's page is fetched from every index, so precedence is decided later, offline.
-    With no index configured, the indexes come from pip's configuration. An interrupted sync
-    resumes when run again with the same arguments.
+    Snapshots are cumulative: the projects of the latest snapshot that this run does not sync
+    are carried over unchanged, not fetched again (pages of removed indexes are left out);
+    --fresh makes a snapshot of exactly what this run syncs. With no index configured, the
+    indexes come from pip's configuration. An interrupted sync resumes when run again with the
+    same arguments.
 
     \b
     Example:
       mirror sync requests rich
+      mirror sync httpx            # refreshes httpx; requests and rich are carried over
+      mirror sync httpx --fresh    # a snapshot of httpx alone
       mirror sync -r requirements.in --closure --python-version 3.12 --python-platform linux
       mirror sync torch --timeout 600 --limit page-bytes=256MiB   # a slow, very large index
     """
@@ -277,8 +288,8 @@ def sync_command(
                 return stats
 
         stats = event_loop.run(run())
-        digest = writer.complete(stats.as_json())
-    _report(writer, digest, stats, time.monotonic() - started, as_json, quiet)
+        completed = writer.complete(stats.as_json(), cumulative=not fresh)
+    _report(writer, completed, stats, time.monotonic() - started, as_json, quiet)
 
 
 def _snapshot_name(writer: SnapshotWriter) -> str:
@@ -312,20 +323,26 @@ def _check_credentials(stats: SyncStats) -> None:
 
 def _report(
     writer: SnapshotWriter,
-    digest: str,
+    completed: Completed,
     stats: SyncStats,
     seconds: float,
     as_json: bool,
     quiet: bool,
 ) -> None:
     name = _snapshot_name(writer)
+    digest, carried = completed
     if as_json:
         echo_json(
             {"snapshot": name, "digest": digest, "seconds": round(seconds, 3), **stats.as_json()}
+            | {"carried": carried.as_json()}
         )
     elif not quiet:
+        carried_text = (
+            "" if carried.base is None else f", {carried.projects} carried over from {carried.base}"
+        )
         click.echo(
-            f"snapshot {name} complete ({digest[:12]}): {stats.projects} projects; pages: "
+            f"snapshot {name} complete ({digest[:12]}): {stats.projects} projects fetched"
+            f"{carried_text}; pages: "
             f"{stats.pages_fetched} fetched, {stats.pages_not_modified} unchanged, "
             f"{stats.pages_resumed} resumed, {stats.pages_failed} failed; core metadata: "
             f"{stats.metadata_fetched} fetched, {stats.metadata_known} already known, "
@@ -333,6 +350,12 @@ def _report(
             f"{stats.bytes_fetched:,} bytes in {seconds:.1f}s",
             err=True,
         )
+        for removed, count in sorted(carried.removed_indexes.items()):
+            click.echo(
+                f"not carried over from {carried.base}: {count} page(s) of index {removed}, "
+                "which is no longer configured",
+                err=True,
+            )
         for line in sorted(stats.warnings)[:20]:
             warn(line)
     _check_credentials(stats)

@@ -8,6 +8,11 @@ fetching exactly the projects and core metadata it reported missing, until a res
 needs nothing more — it succeeds, or fails for a reason that is not missing data. Then
 ``resolve`` for those targets works with the network off, because it will ask the snapshot
 the same questions.
+
+The building snapshot holds only what this run fetched: the projects carried over from the
+base join it at completion (:mod:`db.write.carry`). So a project the resolution reaches is
+fetched again here, never taken unrefreshed from the base, and the completed snapshot (this
+run's projects plus the carried ones) answers the same questions the same way.
 """
 
 from __future__ import annotations

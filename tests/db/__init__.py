@@ -193,7 +193,7 @@ def write_snapshot(
     if not complete:
         writer.flush()  # the writer buffers records; a building snapshot shows what was flushed
         return None
-    return writer.complete({"test": True})
+    return writer.complete({"test": True}, cumulative=False).digest
 
 
 def _index_ids(engine: Engine, names: Iterable[str]) -> dict[str, int]:

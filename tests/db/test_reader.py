@@ -42,7 +42,7 @@ def _rich_snapshot(engine: Engine) -> str:
     writer.record_metadata(
         ids["main"], "demo-1.0.tar.gz", source="needs-build", error="setup.py is dynamic"
     )
-    return writer.complete({"test": True})
+    return writer.complete({"test": True}, cumulative=False).digest
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def test_latest_is_the_one_completed_last(mirror: Mirror, serve: Serve) -> None:
     slow = SnapshotWriter.open(engine, name="started-first", plan={"slow": True})
     mirror.sync("foo", "--name", "started-second")
     assert _show(mirror, "latest")["name"] == "started-second"
-    slow.complete({})
+    slow.complete({}, cumulative=True)
     engine.dispose()
     assert _show(mirror, "latest")["name"] == "started-first"
 

@@ -1,5 +1,6 @@
 """Two `mirror sync` processes without --name, started together on one database, both
-finish: made-up names taken in the same second do not collide (db/snapshot_names.py)."""
+finish: made-up names taken in the same second do not collide (db/snapshot_names.py), and the
+one that completes last carries the other's project over (db/write/carry.py)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,10 @@ def test_two_syncs_started_together_both_complete(
     assert len(list(barrier.iterdir())) == 2
     rows = mirror.sql("SELECT name, state FROM snapshot ORDER BY name")
     assert rows == [("20261124T101500", "complete"), ("20261124T101500-2", "complete")]
+    latest = mirror.json("snapshot", "show", "latest")["name"]
+    projects = mirror.sql(
+        "SELECT project FROM snapshot_page sp JOIN snapshot s ON s.id = sp.snapshot_id "
+        "WHERE s.name = ? ORDER BY project",
+        (latest,),
+    )
+    assert projects == [("bar",), ("foo",)]

@@ -58,7 +58,7 @@ async def sync_from(mirror: Mirror, url: str, projects: Sequence[str]) -> tuple[
     ):
         syncer.sources = sources
         stats = await syncer.run(projects)
-    writer.complete(stats.as_json())
+    writer.complete(stats.as_json(), cumulative=True)
     engine.dispose()
     return stats, sleeps
 
