@@ -21,8 +21,10 @@ from packaging.version import Version
 from db.errors import SnapshotIncomplete, SneakernetError
 from db.urls import redact_credentials
 from resolve.clikit import ErrorRenderingCommand, echo_json, fail, limit_option, warn
+from resolve.compile_flags import compile_options
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
+from resolve.lock.check import check_lock, checked_path
 from resolve.lock.files import write_lock
 from resolve.lock.writers import render_lock
 from resolve.options import (
@@ -31,6 +33,7 @@ from resolve.options import (
     check_requires_python,
     command_line,
     lock_format,
+    lock_style,
     target_flags,
     target_of,
 )
@@ -181,6 +184,7 @@ _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 @click.option(
     "-v", "--verbose", is_flag=True, help="Print the solver's decisions and backtracks on stderr."
 )
+@compile_options
 @limit_option
 def command(**options: Any) -> None:
     """Resolve requirements against a snapshot, offline, into a pinned, hashed lock.
@@ -192,6 +196,11 @@ def command(**options: Any) -> None:
       resolve -r pyproject.toml --extra dev --format pylock -o pylock.toml
       resolve -r requirements.in -o requirements.txt --upgrade-package httpx
       resolve -r requirements.in --format json -v     # a failure is JSON on stdout too
+      resolve -r requirements.in --no-header --no-annotate --emit-index-url
+
+    \b
+    In CI, fail when the committed lock is out of date (exit 1, changed pins on stdout):
+      resolve -r requirements.in -o requirements.txt --check
     """
     try:
         code = _run(options)
@@ -261,11 +270,15 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         command=command_line(options),
         target_flags=target_flags(options["python_version"], options["python_platform"]),
         allow_incomplete=options["allow_incomplete"],
+        no_deps=options["no_deps"],
+        style=lock_style(options),
     )
 
 
 def _run(options: dict[str, Any]) -> int:
     started = time.perf_counter()
+    if options["check"]:
+        checked_path(options["output_file"])
     inputs = collect_inputs(
         options["requirements"],
         options["requirement_files"],
@@ -331,17 +344,29 @@ def _run(options: dict[str, Any]) -> int:
             echo_json(document)
         return 1
     assert outcome.lock is not None
-    text = render_lock(outcome.lock, request.format)
+    text = render_lock(outcome.lock, request.format, request.style)
     output: Path | None = options["output_file"]
-    if output is None:
+    if output is None:  # never with --check: it needs -o
         click.echo(text, nl=False)
-    else:
+    elif not options["check"]:
         write_lock(output, text)
     if not options["quiet"]:
         elapsed = (time.perf_counter() - started) * 1000
         count = len(outcome.lock.packages)
         noun = "package" if count == 1 else "packages"
         click.echo(f"Resolved {count} {noun} in {elapsed:.0f}ms", err=True)
+    return _check(checked_path(output), text, quiet=options["quiet"]) if options["check"] else 0
+
+
+def _check(path: Path, text: str, *, quiet: bool) -> int:
+    """``--check``: the pin diff on stdout, one line on stderr; exit 1 when it would change."""
+    result = check_lock(path, text)
+    for line in result.diff:
+        click.echo(line)
+    if not result.up_to_date:
+        fail(result.summary(path), hint="run the command without --check to update it", code=1)
+    if not quiet:
+        click.echo(result.summary(path), err=True)
     return 0
 
 

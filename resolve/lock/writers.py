@@ -1,8 +1,8 @@
 """Lock writers: requirements.txt (pip's hash-checking mode), pylock.toml (PEP 751), JSON.
 
-Every writer is a pure function of a :class:`Lock`: no clock, no environment, sorted keys and
-arrays, so the same snapshot, inputs and rules give byte-identical output (DESIGN.md
-"Determinism").
+Every writer is a pure function of a :class:`Lock` and its :class:`LockStyle`: no clock, no
+environment, sorted keys and arrays, so the same snapshot, inputs and rules give byte-identical
+output (DESIGN.md "Determinism").
 """
 
 from __future__ import annotations
@@ -11,16 +11,43 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from packaging.version import Version
 
 from db.read.snapshot_reader import FileRecord
+from db.urls import strip_credentials
 from resolve.lock.header import PYLOCK_TOOL, SnapshotHeader
 
-__all__ = ["FORMATS", "Lock", "LockedPackage", "render_lock"]
+__all__ = ["FORMATS", "Lock", "LockIndex", "LockStyle", "LockedPackage", "render_lock"]
 
 FORMATS = ("requirements", "pylock", "json")
+
+AnnotationStyle = Literal["split", "line"]
+
+
+@dataclass(frozen=True, slots=True)
+class LockStyle:
+    """How a requirements lock is laid out, not what it pins: pip-compile's and
+    ``uv pip compile``'s output flags (the defaults are theirs). ``header=False`` keeps only
+    the header lines `mirror download` reads back (:meth:`Lock.identity`); in a pylock.toml it
+    drops the comments, ``[tool.sneakernet]`` is data and stays. The JSON lock has neither."""
+
+    header: bool = True
+    annotate: bool = True
+    annotation_style: AnnotationStyle = "split"
+    emit_index_url: bool = False
+    strip_extras: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LockIndex:
+    """An index that supplied pins: its URL without credentials, whether it is the rules'
+    default index, and whether it is a flat listing (pip's ``--find-links``)."""
+
+    url: str
+    default: bool = False
+    flat: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +62,8 @@ class LockedPackage:
     files: tuple[FileRecord, ...]
     via: tuple[str, ...]
     yanked: str | None = None
+    #: The extras the resolution asked for, that this version provides.
+    extras: tuple[str, ...] = ()
 
     @property
     def sha256s(self) -> list[str]:
@@ -55,6 +84,8 @@ class Lock:
     semantics: str
     #: What the snapshot lacked, when resolved with ``--allow-incomplete`` (SEMANTICS §7).
     incomplete: tuple[str, ...] = ()
+    #: The indexes that supplied pins, in the rules' lookup order.
+    indexes: tuple[LockIndex, ...] = ()
 
     @property
     def snapshot(self) -> SnapshotHeader:
@@ -73,46 +104,81 @@ class Lock:
             *([f"  incomplete: {'; '.join(self.incomplete)}"] if self.incomplete else []),
         ]
 
+    def identity(self) -> list[str]:
+        """The header lines a requirements lock cannot do without: the snapshot its hashes are
+        looked up in and the target whose files `mirror download` fetches
+        (:mod:`resolve.lock.header`)."""
+        return [self.snapshot.line(), f"target: {self.target}"]
 
-def render_lock(lock: Lock, format: str) -> str:
+
+def render_lock(lock: Lock, format: str, style: LockStyle = LockStyle()) -> str:
     if format == "requirements":
-        return _requirements(lock)
+        return _requirements(lock, style)
     if format == "pylock":
-        return _pylock(lock)
+        return _pylock(lock, style)
     if format == "json":
         return json.dumps(_json(lock), indent=2, sort_keys=True) + "\n"
     raise ValueError(f"unknown lock format {format!r}")
 
 
-def _requirements(lock: Lock) -> str:
+def _requirements(lock: Lock, style: LockStyle) -> str:
     """pip-compile's layout: hashes on continuation lines, then ``# via`` annotations."""
-    out = ["#" if not line else f"# {line}" for line in lock.header()] + ["#"]
+    if style.header:
+        out = ["#" if not line else f"# {line}" for line in lock.header()] + ["#"]
+    else:
+        out = [f"# {line}" for line in lock.identity()]
+    if style.emit_index_url:
+        out += [*_index_lines(lock.indexes), ""]
     for package in lock.packages:
         hashes = package.sha256s
-        pin = f"{package.name}=={package.version}"
+        extras = (
+            f"[{','.join(package.extras)}]" if package.extras and not style.strip_extras else ""
+        )
+        pin = f"{package.name}{extras}=={package.version}"
+        via = _via(package.via, style) if style.annotate else []
         if hashes:
             out.append(pin + " \\")
             lines = [f"    --hash=sha256:{h}" for h in hashes]
             out.extend(line + " \\" for line in lines[:-1])
             out.append(lines[-1])
+        elif style.annotation_style == "line" and via:
+            # pip-compile's one-line form; after a `\` continuation a comment would end the
+            # joined line and swallow the hashes (pip joins lines before it strips comments).
+            out.append(f"{pin}  {via[0].strip()}")
+            via = []
         else:
             out.append(pin)
         if package.yanked is not None:
             reason = f": {package.yanked}" if package.yanked else ""
             out.append(f"    # yanked{reason}")
-        out.extend(_via(package.via))
+        out.extend(via)
     return "\n".join(out) + "\n"
 
 
-def _via(via: Sequence[str]) -> list[str]:
+def _via(via: Sequence[str], style: LockStyle) -> list[str]:
+    """``# via`` in pip-compile's two styles: ``split``, one asker a line (one alone stays on
+    the ``# via`` line), or ``line``, all on one."""
     if not via:
         return []
-    if len(via) == 1:
-        return [f"    # via {via[0]}"]
+    if len(via) == 1 or style.annotation_style == "line":
+        return [f"    # via {', '.join(via)}"]
     return ["    # via", *(f"    #   {v}" for v in via)]
 
 
-def _pylock(lock: Lock) -> str:
+def _index_lines(indexes: Sequence[LockIndex]) -> list[str]:
+    """``--emit-index-url``: the indexes that supplied pins, as pip options, never with their
+    credentials. The rules' default index (else the first in lookup order) is ``--index-url``,
+    so pip never falls back to its built-in index; the others are ``--extra-index-url``, a flat
+    listing ``--find-links``, in lookup order; ``--no-index`` when flat listings supplied all."""
+    simple = sorted((i for i in indexes if not i.flat), key=lambda i: not i.default)
+    options = [("--index-url", i.url) for i in simple[:1]]
+    options += [("--extra-index-url", i.url) for i in simple[1:]]
+    options += [("--find-links", i.url) for i in indexes if i.flat]
+    lines = [f"{option} {strip_credentials(url)}" for option, url in options]
+    return lines if simple else ["--no-index", *lines]
+
+
+def _pylock(lock: Lock, style: LockStyle) -> str:
     import tomli_w
 
     major_minor = ".".join(lock.python_version.split(".")[:2])
@@ -132,11 +198,9 @@ def _pylock(lock: Lock) -> str:
             }
         },
     }
-    return (
-        "\n".join(f"# {line}".rstrip() for line in lock.header())
-        + "\n\n"
-        + (tomli_w.dumps(document))
-    )
+    lines = lock.header() if style.header else []
+    comments = "".join(f"{f'# {line}'.rstrip()}\n" for line in lines) + ("\n" if lines else "")
+    return comments + tomli_w.dumps(document)
 
 
 def _pylock_package(package: LockedPackage) -> dict[str, Any]:
