@@ -24,8 +24,8 @@ _OPTIONS = (
     click.option(
         "--no-header",
         is_flag=True,
-        help="Leave out the lock's comment header; a requirements lock keeps the two lines "
-        "`mirror download` reads (snapshot, target). pylock: comments only; JSON: no effect.",
+        help="Leave out the lock's comment header; a requirements lock keeps its snapshot and "
+        "target lines (`mirror download` reads them). pylock: comments only; JSON: no effect.",
     ),
     click.option("--no-annotate", is_flag=True, help="Leave out the `# via` annotations."),
     click.option(
