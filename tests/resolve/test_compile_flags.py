@@ -103,6 +103,18 @@ def test_no_header_in_pylock_and_json(mirror: Mirror, shelf: str) -> None:
     assert bare["packages"] == plain["packages"] and bare["snapshot"] == plain["snapshot"]
 
 
+def test_no_header_still_says_what_the_snapshot_lacked(mirror: Mirror, serve: Serve) -> None:
+    index = FixtureIndex()
+    make_project(index, "top", ["1.0", "2.0"], deps={"1.0": [], "2.0": ["gone"]})
+    make_project(index, "gone", ["1.0"])
+    add_indexes(mirror, serve, pypi=index)
+    mirror.sync("top", "--versions", "all", "--quiet")
+    # top 2.0 needs a project the snapshot lacks: top 1.0 is pinned, out loud.
+    text = resolved(mirror, "top", *TARGET, "--allow-incomplete", "--no-header")
+    assert comments(text)[2] == "# incomplete: gone (not in the snapshot)"
+    assert pins(text) == {"top": "1.0"}
+
+
 # -- annotations -------------------------------------------------------------------------------
 
 
