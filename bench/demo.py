@@ -1,132 +1,140 @@
-"""`make demo`: the whole trip end to end, against two indexes served on loopback.
+"""`make demo`: the case sneakernet exists for, end to end, in well under a minute.
 
-An "internal" index (PEP 503 HTML, like a private devpi or Artifactory) and a "pypi" index
-(PEP 691 JSON, like the public one) are started in this process with real wheels; then the
-commands a user would type are run and their output shown: index setup, two syncs and their
-diff, an offline resolve, the wheelhouse download, the export, and the import and resolve on
-the "air-gapped" side, whose lock is compared byte for byte. Nothing leaves 127.0.0.1.
+A PyTorch-style nightly index (PEP 503 HTML, dev builds, 403 for the projects it does not host)
+sits next to the default index (PEP 691 JSON, stable releases); both are served on loopback by
+this process. The commands a user types are run, with a short explanation before each step:
+the sync, the failure a 403 causes and the hint that names the rule to set, the rules that make
+the choice of index explicit, a failure that names the rule at fault, and the trip into the air
+gap (download, export, import, the byte-identical lock, and stock pip installing it with no
+index at all). Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
-from tests.fixtures.dists import build_wheel
-from tests.fixtures.index_server import FixtureIndex, make_project, serve_in_thread
+from bench.nightly_example import TARGET, _default, _nightly
+from tests.fixtures.index_server import serve_in_thread
 
 DEMO_DIR = Path("demo")
+# What pip is told about the target, so that the demo installs the same on any machine.
+PIP_TARGET = "--python-version 3.11 --platform manylinux_2_17_x86_64 --only-binary :all:"
 
 
-def _public_index() -> FixtureIndex:
-    index = FixtureIndex()
-    make_project(
-        index,
-        "requests",
-        ["2.31.0", "2.32.3"],
-        deps={
-            "2.31.0": ["urllib3<3,>=1.21.1", "idna<4,>=2.5", "certifi>=2017.4.17"],
-            "2.32.3": [
-                "urllib3<3,>=1.21.1",
-                "idna<4,>=2.5",
-                "certifi>=2017.4.17",
-                "PySocks!=1.5.7,>=1.5.6; extra == 'socks'",
-            ],
-        },
-    )
-    make_project(index, "urllib3", ["2.2.2", "2.2.3"])
-    make_project(index, "idna", ["3.7", "3.8"])
-    make_project(index, "certifi", ["2024.7.4", "2024.8.30"])
-    make_project(index, "pysocks", ["1.7.1"])
-    make_project(
-        index,
-        "rich",
-        ["13.7.1", "13.8.0"],
-        deps={
-            "13.8.0": [
-                "markdown-it-py>=2.2.0",
-                "pygments<3.0.0,>=2.13.0",
-                "typing-extensions>=4.0.0; python_version < '3.9'",
-            ],
-        },
-    )
-    make_project(index, "markdown-it-py", ["3.0.0"], deps={"3.0.0": ["mdurl~=0.1"]})
-    make_project(index, "mdurl", ["0.1.2"])
-    make_project(index, "pygments", ["2.18.0"])
-    make_project(index, "typing-extensions", ["4.12.2"])
-    # A look-alike of the internal package, as a dependency-confusion attacker would upload.
-    make_project(index, "acme-utils", ["99.0"])
-    return index
+def _say(text: str) -> None:
+    print(textwrap.indent(textwrap.fill(text, 92), "# "), flush=True)
 
 
-def _internal_index() -> FixtureIndex:
-    index = FixtureIndex()
-    make_project(
-        index, "acme-utils", ["1.0", "1.1"], deps={"1.1": ["requests[socks]>=2.31"]}, format="html"
-    )
-    return index
-
-
-def _run(command: str, env: dict[str, str]) -> None:
+def _run(command: str, env: dict[str, str], *, code: int = 0) -> None:
+    """Run ``command`` as a user would (``python -m`` so the checkout's code runs) and show
+    its output; stop the demo if it does not end with ``code``."""
     print(f"$ {command}", flush=True)
-    args = shlex.split(command)
+    program, *args = shlex.split(command)
     result = subprocess.run(
-        [sys.executable, "-m", args[0], *args[1:]], env=env, capture_output=True, text=True
+        [sys.executable, "-m", program, *args], env=env, capture_output=True, text=True
     )
     for stream in (result.stdout, result.stderr):
         if stream.strip():
             print(stream.rstrip())
+    if result.returncode:
+        print(f"[exit code {result.returncode}]")
     print(flush=True)
-    if result.returncode != 0:
-        raise SystemExit(f"demo step failed with exit code {result.returncode}: {command}")
+    if result.returncode != code:
+        raise SystemExit(f"demo step ended with exit code {result.returncode}: {command}")
+
+
+def _fresh_directory() -> None:
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    DEMO_DIR.mkdir()
+    (DEMO_DIR / "requirements.in").write_text("torch\nruff\n")
+
+
+def connected_side(env: dict[str, str]) -> None:
+    nightly, default = _nightly(), _default()
+    with serve_in_thread(nightly) as nightly_url, serve_in_thread(default) as default_url:
+        _say(
+            "Two indexes: a nightly index shaped like PyTorch's (dev builds of torch; HTTP 403 "
+            "for every project it does not host) listed first, and the default index."
+        )
+        _run(f"mirror index add nightly {nightly_url}", env)
+        _run(f"mirror index add pypi {default_url} --default", env)
+        _say("Snapshot what both indexes say about the requirements and their dependencies.")
+        _run(f"mirror sync -r demo/requirements.in --closure {TARGET} --name monday", env)
+        offline(env)
+        _say("Fetch the files the lock names, each checked against its hash.")
+        _run("mirror download demo/requirements.txt -d demo/wheelhouse", env)
+
+
+def offline(env: dict[str, str]) -> None:
+    _say(
+        "Offline from here on. The nightly index answered 403 for ruff: a wrong password, or "
+        "its way of saying 'not here'? sneakernet does not guess; the hint says what to do."
+    )
+    _run(f"resolve -r demo/requirements.in {TARGET}", env, code=1)
+    _say("The index says 403 for what it lacks: record that as a rule (a versioned row).")
+    _run("mirror rules set index.nightly.not-here 403", env)
+    _say(
+        "A merged, best-version view (uv's unsafe-best-match) now shows the trap: the stable "
+        "torch of the default index shadows the nightly build."
+    )
+    _run(f"resolve -r demo/requirements.in {TARGET} --index-strategy unsafe-best-match -q", env)
+    _say("Say once where torch comes from, for every package of the family.")
+    _run("mirror rules pin 'torch*' nightly", env)
+    _run("mirror rules pin pytorch-triton nightly", env)
+    _run("mirror rules set prerelease.torch allow", env)
+    _run(f"resolve -r demo/requirements.in {TARGET} -o demo/requirements.txt", env)
+    _say("Every decision is explained: each version on each index, and why it is (not) used.")
+    _run(f"resolve --explain torch {TARGET}", env)
+    _say("Asking for what the rules exclude fails, and the hint names the rule at fault.")
+    _run(f"resolve 'torch==2.2.0' {TARGET}", env, code=1)
+
+
+def air_gap(env: dict[str, str]) -> None:
+    _say("Into the air gap: the snapshot, with its rules, as one verified file.")
+    _run("mirror export latest -o demo/snapshot.sneakernet", env)
+    _say("Inside: a fresh database, no index server, the same command, the same lock.")
+    airgapped = {**env, "MIRROR_DB": str(DEMO_DIR / "airgapped.db")}
+    _run("mirror import demo/snapshot.sneakernet", airgapped)
+    lock = DEMO_DIR / "requirements.txt"
+    connected_lock = lock.read_bytes()
+    lock.unlink()  # made again from scratch
+    _run(f"resolve -r demo/requirements.in {TARGET} -o demo/requirements.txt -q", airgapped)
+    same = lock.read_bytes() == connected_lock
+    print(f"the lock made inside the air gap is {'byte-identical' if same else 'DIFFERENT'}\n")
+    if not same:
+        raise SystemExit("demo failed: the air-gapped lock differs")
+    _say("Stock pip installs the lock from the wheelhouse, every hash checked, no index at all.")
+    _run(
+        "pip install --quiet --no-index --find-links demo/wheelhouse --require-hashes "
+        f"-r demo/requirements.txt --target demo/site {PIP_TARGET}",
+        airgapped,
+    )
+    installed = sorted(p.name for p in (DEMO_DIR / "site").glob("*.dist-info"))
+    print("installed:", ", ".join(installed), "\n")
 
 
 def main() -> None:
-    DEMO_DIR.mkdir(exist_ok=True)
-    db = DEMO_DIR / "mirror.db"
-    for pattern in ("mirror.db*", "airgapped.db*", "*.txt", "snapshot.sneakernet"):
-        for stale in DEMO_DIR.glob(pattern):
-            stale.unlink()
-    (DEMO_DIR / "requirements.in").write_text("acme-utils\nrich>=13\n")
+    _fresh_directory()
     # The demo uses only its own indexes, whatever this machine's pip configuration says.
-    env = {**os.environ, "MIRROR_DB": str(db), "PIP_CONFIG_FILE": os.devnull}
-    public, internal = _public_index(), _internal_index()
-    with serve_in_thread(internal) as internal_url, serve_in_thread(public) as public_url:
-        _run(f"mirror index add internal {internal_url}", env)
-        _run(f"mirror index add pypi {public_url} --default", env)
-        _run("mirror index list", env)
-        _run("mirror sync requests -r demo/requirements.in --closure --name first", env)
-        _run("mirror snapshot list", env)
-        _run("mirror snapshot show latest", env)
-        # The world moves on: a release is yanked, another published.
-        public.projects["idna"].files[-1].yanked = "broken wheel"
-        public.projects["certifi"].add(build_wheel("certifi", "2024.12.14"))
-        _run("mirror sync requests -r demo/requirements.in --closure --name second", env)
-        _run("mirror snapshot diff first second", env)
-        # Offline from here on: the lock comes from the snapshot alone. acme-utils comes from
-        # the internal index, whatever version the public one offers (first-index).
-        _run("resolve -r demo/requirements.in -o demo/requirements.txt", env)
-        _run("resolve --explain acme-utils", env)
-        _run("mirror download demo/requirements.txt -d demo/wheelhouse --quiet", env)
-        _run("mirror export latest -o demo/snapshot.sneakernet", env)
-    # The air-gapped side: a fresh database, no index server, the same lock.
-    airgapped = {**env, "MIRROR_DB": str(DEMO_DIR / "airgapped.db")}
-    connected_lock = (DEMO_DIR / "requirements.txt").read_bytes()
-    (DEMO_DIR / "requirements.txt").unlink()  # the same command, from scratch
-    _run("mirror import demo/snapshot.sneakernet", airgapped)
-    _run("resolve -r demo/requirements.in -o demo/requirements.txt", airgapped)
-    same = (DEMO_DIR / "requirements.txt").read_bytes() == connected_lock
-    print(f"the lock made inside the air gap is {'byte-identical' if same else 'DIFFERENT'}\n")
-    print((DEMO_DIR / "requirements.txt").read_text())
-    print(
-        f"Serve it to pip or uv with `MIRROR_DB={db} mirror serve --files demo/wheelhouse`; "
-        f"explore with `MIRROR_DB={db} mirror --help` and `resolve --help`."
+    env = {
+        **os.environ,
+        "MIRROR_DB": str(DEMO_DIR / "mirror.db"),
+        "PIP_CONFIG_FILE": os.devnull,
+        "NETRC": os.devnull,
+    }
+    connected_side(env)
+    air_gap(env)
+    _say(
+        "Next: `MIRROR_DB=demo/mirror.db mirror serve --files demo/wheelhouse` serves the "
+        "snapshot to pip and uv; `mirror --help` and `resolve --help` have examples for every "
+        "command."
     )
-    if not same:
-        raise SystemExit("demo failed: the air-gapped lock differs")
 
 
 if __name__ == "__main__":

@@ -49,16 +49,19 @@ class _MemoryFiles:
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = files
 
-    async def fetch_bytes(
-        self, url: str, *, expected_size: int | None = None, metadata: bool = False
-    ) -> bytes:
+    async def fetch_metadata_file(self, url: str) -> bytes:
         name = url.rsplit("/", 1)[-1].removesuffix(".metadata")
         if not url.endswith(".metadata") or name not in self.files:
             raise OSError(f"{url}: only PEP 658 metadata is served")
         return self.files[name]
 
-    async def wheel_metadata_by_range(self, dist: object) -> tuple[bytes, int] | None:
+    async def wheel_metadata_by_range(
+        self, dist: object, whole: object
+    ) -> tuple[bytes, int] | None:
         return None
+
+    async def fetch_file(self, dist: object, into: object) -> None:
+        raise OSError("only PEP 658 metadata is served")
 
 
 async def _write_snapshot(graph: Graph, url: str) -> dict[str, object]:

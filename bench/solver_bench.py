@@ -1,6 +1,7 @@
 """The solver alone, on an in-memory graph: no snapshot, no SQL, no start-up.
 
     python -m bench.solver_bench [--packages 700] [--seed 1] [--repeat 5]
+    python -m bench.solver_bench --walk 5000,10000   # one package walked down N versions
 
 Builds a PyPI-shaped random graph in :class:`tests.resolve.memory.MemoryProvider` (the offline
 provider the solver tests use) and prints the best wall time of ``solve`` over ``--repeat``
@@ -49,12 +50,42 @@ def synthetic_provider(packages: int, seed: int) -> MemoryProvider:
     return MemoryProvider(index, {f"p{i}": "" for i in range(0, packages, packages // 40)})
 
 
+def walk_provider(versions: int) -> MemoryProvider:
+    """``a`` has ``versions`` releases, each but the oldest needing a ``b`` the root excludes:
+    the solver tries them newest first, one at a time, down to the oldest. Linear propagation
+    makes the time grow with ``versions``; rescanning every ruled-out version on each change
+    makes it grow with its square."""
+    a = {f"{n}.0": ({"b": f">={n}"} if n > 1 else {}) for n in range(1, versions + 1)}
+    b: dict[str, Mapping[str, str]] = {f"{n}.0": {} for n in range(1, versions + 1)}
+    return MemoryProvider({"a": a, "b": b}, {"a": "", "b": "<2"})
+
+
+def _walks(sizes: str, repeat: int) -> None:
+    times = []
+    for size in (int(s) for s in sizes.split(",")):
+        best = float("inf")
+        for _ in range(repeat):
+            provider = walk_provider(size)
+            start = time.perf_counter()
+            pins = provider.solve().pins
+            best = min(best, time.perf_counter() - start)
+        assert str(pins["a"]) == "1.0", pins
+        times.append(best)
+        print(f"walk down {size} versions: {best * 1000:.1f} ms (best of {repeat})")
+    if len(times) > 1:
+        print(f"ratio last/first: {times[-1] / times[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--packages", type=int, default=700)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--walk", metavar="N,M", help="time walks down N (and M) versions")
     args = parser.parse_args()
+    if args.walk:
+        _walks(args.walk, args.repeat)
+        return
     best = float("inf")
     resolved = 0
     for _ in range(args.repeat):

@@ -20,7 +20,14 @@ from packaging.version import Version
 
 from db.errors import SnapshotIncomplete, SneakernetError
 from db.urls import redact_credentials
-from resolve.clikit import ErrorRenderingCommand, echo_json, fail, limit_option, warn
+from resolve.clikit import (
+    ErrorRenderingCommand,
+    echo_json,
+    fail,
+    limit_option,
+    version_option,
+    warn,
+)
 from resolve.compile_flags import compile_options
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
@@ -111,6 +118,7 @@ _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
     metavar="DIGEST",
     help="Apply a stored rule-set version (as named in a lock) instead of the current.",
 )
+@click.option("--python", metavar="PATH", help="Target that interpreter (path or name on PATH).")
 @click.option("--python-version", metavar="X.Y[.Z]", help="Target Python (default: this one).")
 @click.option(
     "--python-platform",
@@ -186,6 +194,7 @@ _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 )
 @compile_options
 @limit_option
+@version_option("resolve")
 def command(**options: Any) -> None:
     """Resolve requirements against a snapshot, offline, into a pinned, hashed lock.
 
@@ -247,8 +256,9 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         options["python_platform"],
         options["only_binary"],
         options["no_binary"],
+        options["python"],
     )
-    check_requires_python(inputs, target, options["python_version"])
+    check_requires_python(inputs, target, options["python_version"], options["python"])
     overrides = collect_inputs((), options["override_files"], limits=options["limits"])
     output: Path | None = options["output_file"]
     preferences: dict[str, Version] = {}
@@ -268,7 +278,9 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         preferences=preferences,
         format=lock_format(options["format_"], output),
         command=command_line(options),
-        target_flags=target_flags(options["python_version"], options["python_platform"]),
+        target_flags=target_flags(
+            options["python_version"], options["python_platform"], options["python"]
+        ),
         allow_incomplete=options["allow_incomplete"],
         no_deps=options["no_deps"],
         style=lock_style(options),
@@ -394,7 +406,8 @@ class _VerboseReporter(BaseReporter):
         click.echo(f"  conflict on {package}: backtrack to level {level}", err=True)
 
     def ending(self, decisions: int, backtracks: int) -> None:
-        click.echo(f"  {decisions} decisions, {backtracks} backtracks", err=True)
+        noun = "backtrack" if backtracks == 1 else "backtracks"
+        click.echo(f"  {decisions} decisions, {backtracks} {noun}", err=True)
 
 
 _INDEX_OPTIONS = frozenset(

@@ -16,8 +16,8 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
-from typing import IO, Any, NoReturn
+from collections.abc import Callable, Iterator
+from typing import IO, Any, NoReturn, TypeVar
 
 import click
 
@@ -35,6 +35,8 @@ __all__ = [
     "fail",
     "limit_option",
     "render_error",
+    "version_option",
+    "version_text",
     "warn",
 ]
 
@@ -202,3 +204,41 @@ limit_option = click.option(
         "Names (defaults): " + describe_limits() + "."
     ),
 )
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def version_text(program: str) -> str:
+    """``resolve 0.1.0 (PEP 440 semantics: pep440/1)``: the distribution's version and the
+    matching rules every lock records on its ``semantics:`` line, which decide its pins
+    (:data:`resolve.solver.pep440.SEMANTICS`; the installed ``packaging`` does not)."""
+    # Imported when asked, for start-up time: `mirror` starts without the packaging import
+    # the first brings, and both commands without importlib.metadata's ~20 ms.
+    import importlib.metadata
+
+    from resolve.solver.pep440 import SEMANTICS
+
+    try:
+        version = importlib.metadata.version("sneakernet")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, never installed
+        version = "(not installed)"
+    return f"{program} {version} (PEP 440 semantics: {SEMANTICS})"
+
+
+def version_option(program: str) -> Callable[[_F], _F]:
+    """``--version`` on a top-level command: :func:`version_text`, then exit 0."""
+
+    def show(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value and not ctx.resilient_parsing:
+            click.echo(version_text(program))
+            ctx.exit()
+
+    return click.option(
+        "--version",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=show,
+        help="Show the version and the PEP 440 semantics of the locks, then exit.",
+    )

@@ -1,4 +1,4 @@
-"""Bounds on what is read from outside: index pages, metadata and distribution files,
+"""Bounds on what is read from outside: index pages, metadata and distribution files, bundles,
 requirement files.
 
 Every such read of untrusted bytes is bounded, so a lying server or a damaged file costs an
@@ -52,6 +52,11 @@ class Limits:
     #: A distribution read whole into memory, when its metadata cannot be had by ranges (a
     #: server that ignores Range, a listing without sizes).
     file_bytes: int = 512 * _MIB
+    #: A bundle (`mirror import`) as inflated: its rows and payloads, in all.
+    bundle_bytes: int = 64 * _GIB
+    #: Inflated bytes per compressed byte read so far, past the first 16 MiB (a zstd bomb
+    #: inflates by thousands; real bundles by well under a hundred).
+    bundle_ratio: int = 200
     #: One requirements file, constraints file or pyproject.toml.
     requirements_bytes: int = 16 * _MIB
     #: How deep ``-r``/``-c`` lines may nest inside requirement files.

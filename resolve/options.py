@@ -25,6 +25,7 @@ from resolve.lock.writers import LockStyle
 from resolve.policy.prerelease import MODE_NAMES, PrereleaseMode
 from resolve.rules.model import Cutoff, IndexRule, IndexStrategy, RuleError, RuleSet, parse_cutoff
 from resolve.targets.environment import InvalidPythonVersion, TargetEnvironment, UnknownPlatform
+from resolve.targets.interpreter import interpreter_target
 
 __all__ = [
     "LockFormat",
@@ -102,9 +103,11 @@ def lock_style(options: Mapping[str, Any]) -> LockStyle:
     )
 
 
-def target_flags(python_version: str | None, python_platform: str | None) -> tuple[str, ...]:
+def target_flags(
+    python_version: str | None, python_platform: str | None, python: str | None = None
+) -> tuple[str, ...]:
     """The target's options as a command line gives them (for a ``mirror sync`` hint)."""
-    flags: list[str] = []
+    flags: list[str] = ["--python", python] if python else []
     if python_version:
         flags += ["--python-version", python_version]
     if python_platform:
@@ -117,17 +120,24 @@ def target_of(
     python_platform: str | None,
     only_binary: Iterable[str] = (),
     no_binary: Iterable[str] = (),
+    python: str | None = None,
 ) -> Target:
-    """The target environment and binary policy from their options."""
+    """The target environment and binary policy from their options; ``--python`` asks that
+    interpreter, the other two then replace its version or platform."""
     try:
-        environment = TargetEnvironment.create(python_version, python_platform)
+        if python is not None:
+            environment = interpreter_target(python, python_version, python_platform)
+        else:
+            environment = TargetEnvironment.create(python_version, python_platform)
     except (UnknownPlatform, InvalidPythonVersion) as exc:
         raise InputError(str(exc)) from exc
     binary = BinaryPolicy(only_binary=binary_names(only_binary), no_binary=binary_names(no_binary))
     return Target(environment, binary)
 
 
-def check_requires_python(inputs: ParsedInputs, target: Target, python_version: str | None) -> None:
+def check_requires_python(
+    inputs: ParsedInputs, target: Target, python_version: str | None, python: str | None = None
+) -> None:
     """A project's ``requires-python`` that excludes the target is a usage error (exit 2):
     the lock would be for a Python the project does not run on, and pip would refuse to
     install the project there."""
@@ -136,7 +146,11 @@ def check_requires_python(inputs: ParsedInputs, target: Target, python_version: 
             continue
         running = ".".join(map(str, target.environment.python_version))
         given = (
-            f"--python-version {python_version}" if python_version else f"this Python ({running})"
+            f"--python-version {python_version}"
+            if python_version
+            else f"--python {python} ({running})"
+            if python
+            else f"this Python ({running})"
         )
         raise InputError(
             f"{given} is outside the project's requires-python {declared.text!r}",
@@ -271,6 +285,7 @@ _COMMAND_OPTIONS = (
     ("override_files", "--override"),
     ("extras", "--extra"),
     ("groups", "--group"),
+    ("python", "--python"),
     ("python_version", "--python-version"),
     ("python_platform", "--python-platform"),
     ("index_strategy", "--index-strategy"),

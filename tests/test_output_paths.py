@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from mirror.bundle.transfer import verify_bundle
+from resolve.limits import DEFAULT_LIMITS
 from tests.conftest import Mirror
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.resolve.endtoend import TARGET, pins, source_command, source_env, sync_snapshot
@@ -63,7 +64,7 @@ def check_content(command: str, data: bytes, scratch: Path) -> None:
     else:
         bundle = scratch / "check.snb"
         bundle.write_bytes(data)
-        assert len(verify_bundle(bundle).manifest["snapshots"]) == 1
+        assert len(verify_bundle(bundle, DEFAULT_LIMITS).manifest["snapshots"]) == 1
 
 
 def leftovers(directory: Path) -> list[str]:

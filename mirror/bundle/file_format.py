@@ -35,6 +35,8 @@ import zstandard
 
 from db.bundle.rows import NEWER_HINT, BundleError, Row, Section
 from db.records import canonical_json
+from mirror.bundle.inflate import InflatedStream
+from resolve.limits import LimitExceeded, Limits
 from resolve.output import open_output
 
 __all__ = ["FORMAT", "BundleFile", "open_bundle", "write_bundle"]
@@ -77,12 +79,13 @@ class BundleFile:
     size: int
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[BundleStream]:
-        """The decompressed bundle: its manifest, then :meth:`BundleStream.sections`."""
+    def read(self, limits: Limits) -> Iterator[BundleStream]:
+        """The decompressed bundle, within ``limits``: its manifest, then
+        :meth:`BundleStream.sections`."""
         with self.path.open("rb") as handle:
-            reader = zstandard.ZstdDecompressor().stream_reader(handle, closefd=False)
-            stream = BundleStream(io.BufferedReader(reader, _CHUNK))
-            yield stream
+            inflated = InflatedStream(handle, self.path, limits)
+            source = io.BufferedReader(inflated, _CHUNK)
+            yield BundleStream(source, self.path, _payload_limit(limits))
 
 
 def open_bundle(path: Path) -> BundleFile:
@@ -123,11 +126,19 @@ def open_bundle(path: Path) -> BundleFile:
     return BundleFile(path, whole.hexdigest(), size)
 
 
+def _payload_limit(limits: Limits) -> tuple[str, int]:
+    """The largest payload a row may carry: a payload is a page or a core metadata file, as
+    large as `mirror sync` accepts one (whichever limit is larger names the bound)."""
+    return max(("page-bytes", limits.page_bytes), ("metadata-bytes", limits.metadata_bytes))
+
+
 class BundleStream:
     """Reads the decompressed bundle line by line, hashing the payload as it goes."""
 
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: IO[bytes], path: Path, payload_limit: tuple[str, int]) -> None:
         self._source = source
+        self._path = path
+        self._payload_limit = payload_limit
         self._hash = hashlib.sha256()
         self._bytes = 0
         self._next: bytes | None = None
@@ -153,10 +164,15 @@ class BundleStream:
         return data
 
     def _exact(self, size: int) -> bytes:
-        data = self._read(size)
-        if len(data) != size:
-            raise _damaged("a payload is cut short")
-        return data
+        # In chunks: the length is the file's word, and one read of it would allocate it all
+        # before the inflated stream's bounds could say anything.
+        data = bytearray()
+        while len(data) < size:
+            chunk = self._read(min(_CHUNK, size - len(data)))
+            if not chunk:
+                raise _damaged("a payload is cut short")
+            data += chunk
+        return bytes(data)
 
     def _payload(self, data: bytes) -> bytes:
         self._hash.update(data)
@@ -229,6 +245,10 @@ class BundleStream:
             size = values[where]
             if not isinstance(size, int) or isinstance(size, bool) or size < 0:
                 raise _damaged("a payload length is not a number")
+            name, limit = self._payload_limit
+            if size > limit:
+                what = f"a payload of {size} bytes in bundle {str(self._path)!r}"
+                raise LimitExceeded(what, name, limit)
             yield (*values, self._payload(self._exact(size)))
 
     def _finish(self, counts: Mapping[str, int]) -> None:

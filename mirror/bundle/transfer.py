@@ -27,6 +27,7 @@ from db.paths import HEAD_REVISION, KNOWN_REVISIONS
 from db.rules.store import current_digest, record_rule_set, rule_document
 from db.snapshot_queries import find_snapshot
 from mirror.bundle.file_format import BundleFile, open_bundle, write_bundle
+from resolve.limits import Limits
 
 __all__ = [
     "BundleError",
@@ -104,6 +105,7 @@ class VerifiedBundle:
     file: BundleFile
     manifest: dict[str, Any]
     contents: BundleContents
+    limits: Limits  # what it was read within, and is read within again to import it
 
 
 def _cannot_import(path: Path, exc: BundleError) -> BundleError:
@@ -120,12 +122,13 @@ def _rows(section: Section) -> Iterator[tuple[dict[str, object], bytes | None]]:
         yield dict(zip(section.columns, row, strict=False)), data
 
 
-def verify_bundle(path: Path) -> VerifiedBundle:
-    """Read ``path`` once, checking everything that can be checked without a database."""
+def verify_bundle(path: Path, limits: Limits) -> VerifiedBundle:
+    """Read ``path`` once, within ``limits``, checking everything that can be checked without
+    a database."""
     try:
         bundle = open_bundle(path)
         contents = BundleContents()
-        with bundle.read() as stream:
+        with bundle.read(limits) as stream:
             manifest = stream.manifest
             if manifest.get("schema") not in KNOWN_REVISIONS:
                 raise BundleError(
@@ -144,7 +147,7 @@ def verify_bundle(path: Path) -> VerifiedBundle:
             raise BundleError("its manifest does not list the snapshots and rule sets it holds")
     except BundleError as exc:
         raise _cannot_import(path, exc) from exc
-    return VerifiedBundle(bundle, manifest, contents)
+    return VerifiedBundle(bundle, manifest, contents, limits)
 
 
 @dataclass(slots=True)
@@ -204,7 +207,7 @@ def import_bundle(engine: Engine, bundle: VerifiedBundle) -> ImportResult:
             merger = RowMerger(conn, plan)
             # Read again: the rows are streamed, never all held. The same manifest, and the
             # payload digest checked again at the end, make it the file that was verified.
-            with bundle.file.read() as stream:
+            with bundle.file.read(bundle.limits) as stream:
                 if stream.manifest != bundle.manifest:
                     raise BundleError("it changed while it was being imported")
                 for section in stream.sections():

@@ -14,6 +14,8 @@ from mirror.bundle.transfer import (
     verify_bundle,
 )
 from mirror.cli.common import AppContext, echo_json, handle_errors, json_option, pass_app
+from resolve.clikit import limit_option
+from resolve.limits import Limits
 from resolve.output import writes_to_stdout
 
 __all__ = ["export_command", "import_command"]
@@ -80,21 +82,23 @@ def _print_export(result: ExportResult, *, err: bool) -> None:
 @click.command("import")
 @click.argument("bundle", metavar="FILE", type=click.Path(path_type=Path))
 @json_option
+@limit_option
 @pass_app
 @handle_errors
-def import_command(app: AppContext, bundle: Path, as_json: bool) -> None:
+def import_command(app: AppContext, bundle: Path, as_json: bool, limits: Limits) -> None:
     """Add the snapshots of a bundle file to the database.
 
     The whole file is checked first (its digest, then every row); a truncated or altered
     file is refused and nothing is written. Snapshots already here (same content digest)
     are skipped, indexes are matched by name and URL, and a snapshot whose name is taken
-    gets a suffix. Importing the same file again changes nothing.
+    gets a suffix. Importing the same file again changes nothing. A file that inflates past
+    the bundle limits (a few small snapshots may inflate at any ratio) is refused.
 
     \b
     Example:
       mirror --db /srv/airgap.db import mirror-2026-11.snb
     """
-    verified = verify_bundle(bundle)  # before the database is opened (or created)
+    verified = verify_bundle(bundle, limits)  # before the database is opened (or created)
     result = import_bundle(app.engine(), verified)
     if as_json:
         echo_json(result.as_json())

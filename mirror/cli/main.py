@@ -7,7 +7,7 @@ import importlib
 import click
 
 from mirror.cli.common import AppContext
-from resolve.clikit import ErrorRenderingGroup
+from resolve.clikit import ErrorRenderingGroup, version_option
 
 __all__ = ["main"]
 
@@ -48,7 +48,7 @@ class _LazyGroup(ErrorRenderingGroup):
     metavar="URL",
     help="Snapshot database: a path or SQLAlchemy URL (default: ./mirror.db, or $MIRROR_DB).",
 )
-@click.version_option(package_name="sneakernet")
+@version_option("mirror")
 @click.pass_context
 def main(ctx: click.Context, db: str | None) -> None:
     """Snapshot package indexes into one SQLite file, offline-ready.

@@ -46,6 +46,7 @@ from resolve.inputs.requirements import (
 from resolve.interrupts import keeping
 from resolve.limits import Limits
 from resolve.targets.environment import TargetEnvironment
+from resolve.targets.interpreter import interpreter_target
 
 __all__ = ["sync_command"]
 
@@ -111,11 +112,13 @@ def _read_requirements(
 
 
 def _target_environments(
-    versions: tuple[str, ...], platforms: tuple[str, ...]
+    versions: tuple[str, ...],
+    platforms: tuple[str, ...],
+    interpreters: list[TargetEnvironment],
 ) -> list[dict[str, str]]:
+    envs = [dict(interpreter.markers) for interpreter in interpreters]
     if not versions and not platforms:
-        return list(representative_environments())
-    envs: list[dict[str, str]] = []
+        return envs or list(representative_environments())
     for version in versions or (f"{sys.version_info.major}.{sys.version_info.minor}",):
         for platform in platforms or (None,):
             try:
@@ -126,12 +129,16 @@ def _target_environments(
     return envs
 
 
-def _resolve_targets(versions: tuple[str, ...], platforms: tuple[str, ...]) -> list[Target]:
-    """The environments the closure check resolves for: every version × platform given, or
-    this interpreter (``resolve``'s default target) when none is."""
+def _resolve_targets(
+    versions: tuple[str, ...],
+    platforms: tuple[str, ...],
+    interpreters: list[TargetEnvironment],
+) -> list[Target]:
+    """The environments the closure check resolves for: every ``--python`` and every version
+    × platform given, or this interpreter (``resolve``'s default target) when none is."""
     if not versions and not platforms:
-        return [Target(TargetEnvironment.current())]
-    return [
+        return [Target(i) for i in interpreters] or [Target(TargetEnvironment.current())]
+    return [Target(i) for i in interpreters] + [
         Target(TargetEnvironment.create(version, platform))
         for version in versions or (None,)
         for platform in platforms or (None,)
@@ -146,6 +153,9 @@ def _resolve_targets(versions: tuple[str, ...], platforms: tuple[str, ...]) -> l
     "--python-version", "python_versions", multiple=True, help="Target Python, e.g. 3.12."
 )
 @click.option("--python-platform", "python_platforms", multiple=True, help="Target platform.")
+@click.option(
+    "--python", "pythons", multiple=True, metavar="PATH", help="Target that interpreter too."
+)
 @click.option(
     "--versions",
     "versions_text",
@@ -168,6 +178,7 @@ def sync_command(
     closure: bool,
     python_versions: tuple[str, ...],
     python_platforms: tuple[str, ...],
+    pythons: tuple[str, ...],
     versions_text: str,
     name: str | None,
     concurrency: int,
@@ -200,7 +211,8 @@ def sync_command(
         raise SneakernetError(
             "nothing to sync", hint="name projects, or give a requirements file with -r"
         )
-    envs = _target_environments(python_versions, python_platforms)
+    interpreters = [interpreter_target(python) for python in pythons]
+    envs = _target_environments(python_versions, python_platforms, interpreters)
     engine = app.engine()
     indexes = _indexes_or_pip(engine)
     state = ClosureState(envs=envs)
@@ -211,6 +223,7 @@ def sync_command(
         "closure": closure,
         "python_versions": sorted(python_versions),
         "python_platforms": sorted(python_platforms),
+        **({"pythons": [str(i) for i in interpreters]} if interpreters else {}),
         "versions": policy.describe(),
         "indexes": [i.name for i in indexes],
     }
@@ -245,7 +258,7 @@ def sync_command(
                         app.url,
                         writer.snapshot_id,
                         [InputRequirement(r, COMMAND_LINE) for r in requirements],
-                        _resolve_targets(python_versions, python_platforms),
+                        _resolve_targets(python_versions, python_platforms, interpreters),
                         syncer.fetch_more,
                         writer.flush,
                     )

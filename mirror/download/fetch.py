@@ -198,8 +198,14 @@ class _Fetcher:
             end = start + self.chunk_size - 1
             if item.size is not None:
                 end = min(end, item.size - 1)
+            # No whole-request deadline: a slow file goes on while bytes keep arriving.
             response = await self.client.request_range(
-                item.url, start, end, whole_size=item.size, sink=_PartSink(self, part)
+                item.url,
+                start,
+                end,
+                whole_size=item.size,
+                sink=_PartSink(self, part),
+                deadline=False,
             )
             span = response.content_range if response.status == 206 else None
             if span is not None and span[0] == start and len(response.body) == span[1] - start + 1:

@@ -23,6 +23,7 @@ rules this module keeps:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ class _Raw:
     headers: CIMultiDictProxy[str]
     body: bytes
     attempts: int
+    size: int  # of the body received: len(body), unless it went to a sink
 
 
 class IndexClient:
@@ -222,34 +224,38 @@ class IndexClient:
         )
 
     async def fetch_bytes(
-        self, url: str, *, expected_size: int | None = None, metadata: bool = False
+        self,
+        url: str,
+        *,
+        expected_size: int | None = None,
+        metadata: bool = False,
+        sink: BodySink | None = None,
     ) -> bytes:
-        """GET a whole file (a ``.metadata`` file or a wheel) byte for byte.
-
-        Raises :class:`FetchFailed` for any status but 200, for a body shorter or longer
-        than its Content-Length or than ``expected_size`` (the size the index published), and
-        for one past its limit: ``metadata-bytes`` for a metadata file, else ``file-bytes``.
-        """
+        """GET a whole file (a ``.metadata`` file or a wheel) byte for byte, or into ``sink``
+        as it arrives (the bytes returned are then empty). Raises :class:`FetchFailed` for any
+        status but 200, for a body shorter or longer than its Content-Length or than
+        ``expected_size`` (the size the index published), and for one past its limit:
+        ``metadata-bytes`` for a metadata file, else ``file-bytes``."""
         target = self._prepare(url)
         limits = self.config.limits
         name, cap = ("metadata-bytes", limits.metadata_bytes)
         if not metadata:
             name, cap = ("file-bytes", limits.file_bytes)
-        caps = Caps((cap, f"the file {target}", name), deadline=metadata)
+        caps = Caps((cap, f"the file {target}", name), deadline=metadata, sink=sink)
         if expected_size is not None and expected_size <= cap:
             # More than the index said is a lie: stop reading there.
-            caps = Caps((expected_size, f"the file {target}", None), deadline=metadata)
+            caps = Caps((expected_size, f"the file {target}", None), deadline=metadata, sink=sink)
         raw = await self._exchange_or_fail(target, {"Accept-Encoding": "identity"}, caps)
         if raw.status != 200:
             self._failed(target, raw.status, raw.attempts)
             raise FetchFailed(
                 str(target), f"HTTP {raw.status}", status=raw.status, attempts=raw.attempts
             )
-        if expected_size is not None and len(raw.body) != expected_size:
+        if expected_size is not None and raw.size != expected_size:
             self._failed(target, raw.status, raw.attempts)
             raise FetchFailed(
                 str(target),
-                f"got {len(raw.body)} bytes, the index says {expected_size}",
+                f"got {raw.size} bytes, the index says {expected_size}",
                 status=raw.status,
                 attempts=raw.attempts,
             )
@@ -267,23 +273,22 @@ class IndexClient:
         *,
         whole_size: int | None = None,
         sink: BodySink | None = None,
+        deadline: bool = True,
     ) -> ByteResponse:
         """GET ``bytes=start-end`` (``end`` inclusive, None for "to the end"), as data.
 
         The caller checks ``status == 206`` and :attr:`ByteResponse.content_range`. A 206 is
         read up to the length asked for; a 200 (Range ignored: the whole file) up to
         ``whole_size`` (the published size) or ``file-bytes``, into ``sink`` when given (the
-        body returned is then empty). Past either, :class:`FetchFailed`. With a sink (a
-        download) only the read timeout applies, not the whole-request one."""
+        body returned is then empty). Past either, :class:`FetchFailed`. Without ``deadline``
+        (a download) only the read timeout applies, not the whole-request one."""
         spec = f"bytes={start}-{'' if end is None else end}"
         asked = None if end is None else end - start + 1
-        return await self._bytes("GET", url, {"Range": spec}, asked, whole_size, sink)
+        return await self._bytes("GET", url, {"Range": spec}, asked, whole_size, sink, deadline)
 
-    async def request_tail(
-        self, url: str, length: int, *, whole_size: int | None = None
-    ) -> ByteResponse:
+    async def request_tail(self, url: str, length: int, *, sink: BodySink) -> ByteResponse:
         """GET the last ``length`` bytes (``bytes=-length``, RFC 9110 §14.1.2 suffix range)."""
-        return await self._bytes("GET", url, {"Range": f"bytes=-{length}"}, length, whole_size)
+        return await self._bytes("GET", url, {"Range": f"bytes=-{length}"}, length, None, sink)
 
     async def _bytes(
         self,
@@ -293,16 +298,14 @@ class IndexClient:
         asked: int | None,
         whole_size: int | None = None,
         sink: BodySink | None = None,
+        deadline: bool = True,
     ) -> ByteResponse:
         target = self._prepare(url)
         cap = self.config.limits.file_bytes
         limit: str | None = "file-bytes"
         if whole_size is not None and whole_size <= cap:
             cap, limit = whole_size, None  # the published size
-        # With a sink this is a download: no deadline, only the read timeout (a slow file goes on).
-        caps = Caps(
-            (cap, f"the file {target}", limit), partial=asked, deadline=sink is None, sink=sink
-        )
+        caps = Caps((cap, f"the file {target}", limit), partial=asked, deadline=deadline, sink=sink)
         raw = await self._exchange_or_fail(
             target, {**headers, "Accept-Encoding": "identity"}, caps, method
         )
@@ -330,7 +333,7 @@ class IndexClient:
             attempts += raw.attempts
             location = raw.headers.get("Location")
             if raw.status not in _REDIRECTS or not location:
-                return _Raw(raw.status, raw.url, raw.headers, raw.body, attempts)
+                return dataclasses.replace(raw, attempts=attempts)
             nxt = url.join(URL(location))
             if nxt.scheme not in ("http", "https"):
                 self._failed(url, raw.status, attempts)
@@ -408,7 +411,7 @@ class IndexClient:
         self.stats.bytes_received += size
         if self._progress is not None:
             self._progress(FetchEvent("response", str(url), resp.status, size, attempt))
-        return _Raw(resp.status, url, resp.headers, body, attempt)
+        return _Raw(resp.status, url, resp.headers, body, attempt, size)
 
     def _timeout(self, left: float | None) -> aiohttp.ClientTimeout:
         cfg = self.config

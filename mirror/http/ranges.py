@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from mirror.http.client import IndexClient
 from mirror.http.responses import ByteResponse, FetchFailed
+from mirror.metadata.spool import Spool
 from mirror.metadata.wheel_zip import TAIL_SIZE, RangeNotSupported
 
 __all__ = ["ClientRangeFetcher"]
@@ -29,20 +30,23 @@ class ClientRangeFetcher:
     Every request asks for ``Accept-Encoding: identity`` (the client does so for files and
     ranges): byte offsets are file offsets only when no content coding is applied; a coded
     answer raises :class:`RangeNotSupported`, as does an answer for another range than the one
-    asked for. The client reads whole bodies: a server that ignores ``Range`` answers 200 with
-    the whole file, which is kept in :attr:`whole` so that the fallback does not download it
-    again. A status other than 200/206 (or 405/501 to HEAD) raises :class:`FetchFailed`.
-    ``bytes_transferred`` counts the body bytes received, for the sync's report.
+    asked for. A server that ignores ``Range`` answers 200 with the whole file: it is written
+    into the spool ``whole`` as it arrives (it may weigh up to ``file-bytes``), which is then
+    marked complete so that the fallback does not download it again. A status other than
+    200/206 (or 405/501 to HEAD) raises :class:`FetchFailed`. ``bytes_transferred`` counts the
+    body bytes received, for the sync's report.
     """
 
-    def __init__(self, client: IndexClient, url: str, *, probe_size: int = TAIL_SIZE) -> None:
+    def __init__(
+        self, client: IndexClient, url: str, whole: Spool, *, probe_size: int = TAIL_SIZE
+    ) -> None:
         self._client = client
         self._url = url
         self._probe_size = probe_size
         self._size: int | None = None
         self._size_known = False
         self._probe: tuple[int, bytes] | None = None  # the suffix probe is the first tail read
-        self.whole: bytes | None = None
+        self.whole = whole
         self.bytes_transferred = 0
 
     async def size(self) -> int | None:
@@ -65,7 +69,8 @@ class ClientRangeFetcher:
         return response.content_length
 
     async def _suffix_probe(self) -> int | None:
-        response = self._partial(await self._client.request_tail(self._url, self._probe_size))
+        tail = await self._client.request_tail(self._url, self._probe_size, sink=self.whole)
+        response = self._partial(tail)
         if response.content_range is None:
             return None
         first, last, total = response.content_range
@@ -83,7 +88,9 @@ class ClientRangeFetcher:
             base, data = self._probe
             if base <= start and end < base + len(data):
                 return data[start - base : end + 1 - base]
-        response = self._partial(await self._client.request_range(self._url, start, end))
+        response = self._partial(
+            await self._client.request_range(self._url, start, end, sink=self.whole)
+        )
         span = response.content_range
         if span is None or span[:2] != (start, end):
             raise RangeNotSupported(
@@ -92,16 +99,12 @@ class ClientRangeFetcher:
             )
         return self._body(response, end - start + 1)
 
-    async def fetch_all(self) -> bytes:
-        body = await self._client.fetch_bytes(self._url)
-        self.bytes_transferred += len(body)
-        return body
-
     def _partial(self, response: ByteResponse) -> ByteResponse:
         self.bytes_transferred += len(response.body)
         if response.status == 200:
-            # RFC 9110 §14.2: a server may ignore Range and send the whole file.
-            self.whole = response.body
+            # RFC 9110 §14.2: a server may ignore Range and send the whole file, now in the spool.
+            self.bytes_transferred += self.whole.size
+            self.whole.complete = True
             raise RangeNotSupported(f"{self._url}: the server ignored Range (200, whole body)")
         if response.status != 206:
             raise FetchFailed(

@@ -26,8 +26,10 @@ from db.versions import parse_version
 
 __all__ = [
     "MetadataError",
+    "check_hashers",
     "check_matches",
     "declares_dynamic",
+    "hashers_for",
     "is_static",
     "metadata_from_pyproject",
     "parse_core_metadata",
@@ -190,13 +192,20 @@ _USABLE_HASHES = frozenset(
 )
 
 
-def verify_hash(data: bytes, expected: Mapping[str, str]) -> None:
-    """Check ``data`` against every digest in ``expected`` that hashlib can compute.
+def hashers_for(expected: Mapping[str, str]) -> dict[str, hashlib._Hash]:
+    """A fresh hasher for each algorithm named in ``expected`` that hashlib can compute, by
+    its lowercased name (PEP 503/658 name digests by their hashlib name)."""
+    names = {algorithm.lower() for algorithm in expected} & _USABLE_HASHES
+    return {name: hashlib.new(name, usedforsecurity=False) for name in sorted(names)}
 
-    PEP 503/658: the index names digests by their hashlib name. An empty mapping means the
-    index gave no hash and there is nothing to check. A non-empty mapping with no algorithm we
-    can compute is an error: the file could not be verified, and silently accepting it would
-    defeat the point of the hash.
+
+def check_hashers(hashers: Mapping[str, hashlib._Hash], expected: Mapping[str, str]) -> None:
+    """Check the digests ``hashers`` computed (:func:`hashers_for` of ``expected``) against
+    every digest in ``expected`` that hashlib can compute.
+
+    An empty mapping means the index gave no hash and there is nothing to check. A non-empty
+    mapping with no algorithm we can compute is an error: the file could not be verified, and
+    silently accepting it would defeat the point of the hash.
     """
     if not expected:
         return
@@ -205,12 +214,21 @@ def verify_hash(data: bytes, expected: Mapping[str, str]) -> None:
         name = algorithm.lower()
         if name not in _USABLE_HASHES:
             continue
-        actual = hashlib.new(name, data, usedforsecurity=False).hexdigest()
+        actual = hashers[name].hexdigest()
         if not hmac.compare_digest(actual, digest.strip().lower()):
             raise MetadataError(f"{name} mismatch: expected {digest}, got {actual}")
         checked += 1
     if not checked:
         raise MetadataError(f"cannot verify: no supported hash algorithm in {sorted(expected)}")
+
+
+def verify_hash(data: bytes, expected: Mapping[str, str]) -> None:
+    """Check ``data`` against every digest in ``expected`` that hashlib can compute
+    (:func:`check_hashers`)."""
+    hashers = hashers_for(expected)
+    for hasher in hashers.values():
+        hasher.update(data)
+    check_hashers(hashers, expected)
 
 
 # --- static metadata (PEP 643, PEP 621) ------------------------------------------------------

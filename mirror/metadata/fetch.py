@@ -11,22 +11,27 @@ distribution itself is read instead, and the reason is kept.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from db.records import CoreMetadata, DistFile
 from mirror.index_api.urls import path_from_file_url
+from mirror.metadata.core import check_hashers
 from mirror.metadata.sdist import (
     MetadataError,
     check_matches,
     declares_dynamic,
     is_static,
-    metadata_from_wheel_bytes,
+    metadata_from_wheel_file,
     parse_core_metadata,
     sdist_metadata,
     verify_hash,
 )
+from mirror.metadata.spool import Spool, hash_file
 
 __all__ = [
     "MetadataOutcome",
@@ -54,13 +59,21 @@ class MetadataOutcome:
 class RemoteReader(Protocol):
     """The HTTP operations metadata fetching needs (implemented over the shared client)."""
 
-    async def fetch_bytes(
-        self, url: str, *, expected_size: int | None = None, metadata: bool = False
-    ) -> bytes: ...
+    async def fetch_metadata_file(self, url: str) -> bytes:
+        """A PEP 658 ``.metadata`` file, whole, within the metadata-bytes limit."""
+        ...
 
-    async def wheel_metadata_by_range(self, dist: DistFile) -> tuple[bytes, int] | None:
+    async def wheel_metadata_by_range(
+        self, dist: DistFile, whole: Spool
+    ) -> tuple[bytes, int] | None:
         """(METADATA bytes, bytes transferred) by ranged reads; None when the index does not
-        honour Range."""
+        honour Range. A whole file sent instead of a range goes into ``whole``, marked
+        complete."""
+        ...
+
+    async def fetch_file(self, dist: DistFile, into: Spool) -> None:
+        """The whole distribution file into ``into``, unless it already holds it complete
+        (with the published size)."""
         ...
 
 
@@ -97,24 +110,32 @@ def _from_pep658(raw: bytes, dist: DistFile, nbytes: int) -> MetadataOutcome | s
     return "the sdist's PEP 658 metadata predates Metadata-Version 2.2: reading the sdist"
 
 
-def _check_distribution(data: bytes, dist: DistFile) -> None:
+def _check_distribution(hashers: Mapping[str, hashlib._Hash], size: int, dist: DistFile) -> None:
     """A downloaded distribution must match the hashes its page gave (PEP 503)."""
     if dist.hashes:
-        verify_hash(data, dict(dist.hashes))
-    if dist.size is not None and len(data) != dist.size:
-        raise MetadataError(f"{dist.filename}: got {len(data)} bytes, the page says {dist.size}")
+        check_hashers(hashers, dict(dist.hashes))
+    if dist.size is not None and size != dist.size:
+        raise MetadataError(f"{dist.filename}: got {size} bytes, the page says {dist.size}")
 
 
 def _from_distribution(
-    data: bytes, dist: DistFile, nbytes: int, note: str | None
+    file: IO[bytes],
+    hashers: Mapping[str, hashlib._Hash],
+    size: int,
+    dist: DistFile,
+    *,
+    nbytes: int,
+    note: str | None,
 ) -> MetadataOutcome:
+    """Core metadata out of the whole distribution ``file`` (``size`` bytes, read from its
+    start), whose digests ``hashers`` computed as it was written or read."""
     try:
-        _check_distribution(data, dist)
+        _check_distribution(hashers, size, dist)
         if dist.is_wheel:
             return _accept(
-                metadata_from_wheel_bytes(data, dist.project), "download", dist, nbytes, note
+                metadata_from_wheel_file(file, dist.project), "download", dist, nbytes, note
             )
-        static = sdist_metadata(data, dist.filename)
+        static = sdist_metadata(file, dist.filename)
     except MetadataError as exc:
         return MetadataOutcome("invalid", error=str(exc), bytes_fetched=nbytes)
     if static is None:
@@ -150,7 +171,7 @@ async def metadata_from_remote(dist: DistFile, reader: RemoteReader) -> Metadata
     fetched = 0
     if dist.core_metadata is not None:
         try:
-            raw = await reader.fetch_bytes(dist.url + ".metadata", metadata=True)
+            raw = await reader.fetch_metadata_file(dist.url + ".metadata")
             fetched += len(raw)
             verify_hash(raw, dict(dist.core_metadata))
             verdict = _from_pep658(raw, dist, fetched)
@@ -161,12 +182,22 @@ async def metadata_from_remote(dist: DistFile, reader: RemoteReader) -> Metadata
             note = f"PEP 658 metadata rejected: {exc}"
         except Exception as exc:  # the distribution itself is the fallback
             note = f"PEP 658 metadata unavailable: {exc}"
-    if dist.is_wheel:
-        ranged = await reader.wheel_metadata_by_range(dist)
-        if ranged is not None:
-            return _accept(ranged[0], "range", dist, fetched + ranged[1], note)
-    data = await reader.fetch_bytes(dist.url, expected_size=dist.size)
-    return _from_distribution(data, dist, fetched + len(data), note)
+    # The whole file, when it must be read, goes to disk as it arrives: it may weigh up to
+    # file-bytes, and several are fetched at once.
+    with Spool(dict(dist.hashes)) as whole:
+        if dist.is_wheel:
+            ranged = await reader.wheel_metadata_by_range(dist, whole)
+            if ranged is not None:
+                return _accept(ranged[0], "range", dist, fetched + ranged[1], note)
+        await reader.fetch_file(dist, whole)
+        return _from_distribution(
+            whole.rewound(),
+            whole.hashers,
+            whole.size,
+            dist,
+            nbytes=fetched + whole.size,
+            note=note,
+        )
 
 
 def metadata_from_local_file(dist: DistFile) -> MetadataOutcome:
@@ -186,5 +217,7 @@ def metadata_from_local_file(dist: DistFile) -> MetadataOutcome:
             note = f"PEP 658 metadata rejected: {exc}"
     if not path.is_file():
         return MetadataOutcome("invalid", error=f"{path} does not exist")
-    data = path.read_bytes()
-    return _from_distribution(data, dist, len(data), note)
+    with path.open("rb") as file:  # read where it lies: it may weigh up to file-bytes
+        size = os.fstat(file.fileno()).st_size
+        hashers = hash_file(file, dict(dist.hashes))
+        return _from_distribution(file, hashers, size, dist, nbytes=size, note=note)

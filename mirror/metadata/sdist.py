@@ -33,7 +33,7 @@ from mirror.metadata.core import (
 from mirror.metadata.wheel_zip import (
     RangeFetcher,
     RangeNotSupported,
-    metadata_from_wheel_bytes,
+    metadata_from_wheel_file,
     metadata_from_wheel_range,
 )
 
@@ -45,7 +45,7 @@ __all__ = [
     "declares_dynamic",
     "is_static",
     "metadata_from_pyproject",
-    "metadata_from_wheel_bytes",
+    "metadata_from_wheel_file",
     "metadata_from_wheel_range",
     "parse_core_metadata",
     "sdist_metadata",
@@ -67,7 +67,7 @@ _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".t
 class _Capped(io.RawIOBase):
     """A read-only stream that fails once more than ``cap`` bytes have come through."""
 
-    def __init__(self, stream: io.BufferedIOBase, cap: int) -> None:
+    def __init__(self, stream: IO[bytes] | io.BufferedIOBase, cap: int) -> None:
         self._stream = stream
         self._left = cap
 
@@ -121,9 +121,9 @@ def _scan_tar(stream: IO[bytes]) -> dict[tuple[str, str], list[bytes]]:
     return found
 
 
-def _scan_zip(data: bytes) -> dict[tuple[str, str], list[bytes]]:
+def _scan_zip(file: IO[bytes]) -> dict[tuple[str, str], list[bytes]]:
     found: dict[tuple[str, str], list[bytes]] = {}
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    with zipfile.ZipFile(file) as archive:
         for info in archive.infolist():
             key = _member_key(info.filename)
             if key is None or info.is_dir():
@@ -135,19 +135,21 @@ def _scan_zip(data: bytes) -> dict[tuple[str, str], list[bytes]]:
     return found
 
 
-def _scan(data: bytes) -> dict[tuple[str, str], list[bytes]]:
+def _scan(file: IO[bytes]) -> dict[tuple[str, str], list[bytes]]:
     """The candidate members, by the archive's magic bytes rather than its (fallible) name."""
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
-        return _scan_zip(data)
+    start = file.tell()
+    magic = file.read(6)
+    file.seek(start)
+    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
+        return _scan_zip(file)
     with contextlib.ExitStack() as stack:
-        source = io.BytesIO(data)
-        raw: io.BufferedIOBase = source
-        if data.startswith(b"\x1f\x8b"):
-            raw = stack.enter_context(gzip.GzipFile(fileobj=source))
-        elif data.startswith(b"BZh"):
-            raw = stack.enter_context(bz2.BZ2File(source))
-        elif data.startswith(b"\xfd7zXZ\x00"):
-            raw = stack.enter_context(lzma.LZMAFile(source))
+        raw: IO[bytes] | io.BufferedIOBase = file
+        if magic.startswith(b"\x1f\x8b"):
+            raw = stack.enter_context(gzip.GzipFile(fileobj=file, mode="rb"))
+        elif magic.startswith(b"BZh"):
+            raw = stack.enter_context(bz2.BZ2File(file))
+        elif magic.startswith(b"\xfd7zXZ\x00"):
+            raw = stack.enter_context(lzma.LZMAFile(file))
         return _scan_tar(io.BufferedReader(_Capped(raw, MAX_UNPACKED)))
 
 
@@ -159,8 +161,9 @@ def _stem(filename: str) -> str:
     return filename
 
 
-def sdist_metadata(data: bytes, filename: str) -> CoreMetadata | None:
-    """Core metadata of an sdist if it is static, None if it needs a build to know.
+def sdist_metadata(file: IO[bytes], filename: str) -> CoreMetadata | None:
+    """Core metadata of an sdist, a seekable binary file read from where it stands (a
+    spooled download or a local file), if it is static; None if it needs a build to know.
 
     Static (MIRROR.md, "Core metadata" 3): a PKG-INFO with Metadata-Version 2.2 or later whose
     Requires-Dist, Requires-Python and Provides-Extra are not ``Dynamic`` (PEP 643); or, when
@@ -170,7 +173,7 @@ def sdist_metadata(data: bytes, filename: str) -> CoreMetadata | None:
     directory named like the file (``name-1.0``) or else the only one holding them.
     """
     try:
-        found = _scan(data)
+        found = _scan(file)
     except MetadataError:
         raise
     except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, lzma.LZMAError) as error:

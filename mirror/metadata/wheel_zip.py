@@ -10,19 +10,18 @@ The transport is a :class:`RangeFetcher` Protocol so this module does no I/O of 
 HTTP implementation is :class:`mirror.http.ranges.ClientRangeFetcher`. Anything the zip
 structures say is checked before it is used to compute a range, and every failure is a
 :class:`MetadataError` naming what was wrong, except :class:`RangeNotSupported`, which tells
-the caller to fall back to downloading the whole file (:func:`metadata_from_wheel_bytes`).
+the caller to fall back to downloading the whole file (:func:`metadata_from_wheel_file`).
 """
 
 from __future__ import annotations
 
-import io
 import lzma
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import IO, Protocol
 
 from db.records import canonical_name
 from mirror.metadata.core import MetadataError
@@ -34,7 +33,7 @@ __all__ = [
     "RangeFetcher",
     "RangeNotSupported",
     "ZipEntry",
-    "metadata_from_wheel_bytes",
+    "metadata_from_wheel_file",
     "metadata_from_wheel_range",
     "parse_central_directory",
     "select_metadata_member",
@@ -61,10 +60,6 @@ class RangeFetcher(Protocol):
 
     async def fetch(self, start: int, end: int) -> bytes:
         """Bytes ``start..end`` inclusive; RangeNotSupported if the server ignored Range."""
-        ...
-
-    async def fetch_all(self) -> bytes:
-        """The whole file (the fallback)."""
         ...
 
 
@@ -359,12 +354,13 @@ async def metadata_from_wheel_range(
     return _inflate(entry, await window.read(data_at, entry.compressed_size))
 
 
-def metadata_from_wheel_bytes(
-    data: bytes, project: str | None = None, *, max_metadata: int = MAX_METADATA
+def metadata_from_wheel_file(
+    file: IO[bytes], project: str | None = None, *, max_metadata: int = MAX_METADATA
 ) -> bytes:
-    """The METADATA bytes of a whole wheel held in memory (the no-ranges fallback)."""
+    """The METADATA bytes of a whole wheel, a seekable binary file (the no-ranges fallback:
+    a spooled download or a local file); only its directory and that member are read."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(file) as archive:
             member = select_metadata_member(archive.namelist(), project)
             info = archive.getinfo(member)
             if info.file_size > max_metadata:

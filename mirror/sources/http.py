@@ -13,6 +13,7 @@ from mirror.http.responses import FetchFailed, PageResponse
 from mirror.index_api.project_page import PageError, parse_project_page
 from mirror.metadata.fetch import MetadataOutcome, metadata_from_remote
 from mirror.metadata.sdist import RangeNotSupported, metadata_from_wheel_range
+from mirror.metadata.spool import Spool
 from mirror.sources.protocol import NotModified
 
 __all__ = ["HttpFlatSource", "HttpSimpleSource"]
@@ -34,30 +35,28 @@ class _HttpFiles:
         self.index = index
         # Set once the index ignores Range: the rest of the run downloads wheels whole.
         self.no_ranges = False
-        # Whole files a server sent in answer to a range request, until the fallback takes them.
-        self._whole: dict[str, bytes] = {}
 
     async def fetch_metadata(self, dist: DistFile) -> MetadataOutcome:
         return await metadata_from_remote(dist, self)
 
-    async def fetch_bytes(
-        self, url: str, *, expected_size: int | None = None, metadata: bool = False
-    ) -> bytes:
-        whole = self._whole.pop(url, None)
-        if whole is not None and expected_size in (None, len(whole)):
-            return whole
-        return await self.client.fetch_bytes(url, expected_size=expected_size, metadata=metadata)
+    async def fetch_metadata_file(self, url: str) -> bytes:
+        return await self.client.fetch_bytes(url, metadata=True)
 
-    async def wheel_metadata_by_range(self, dist: DistFile) -> tuple[bytes, int] | None:
+    async def fetch_file(self, dist: DistFile, into: Spool) -> None:
+        if into.complete and dist.size in (None, into.size):
+            return  # sent whole in answer to a range request
+        await self.client.fetch_bytes(dist.url, expected_size=dist.size, sink=into)
+
+    async def wheel_metadata_by_range(
+        self, dist: DistFile, whole: Spool
+    ) -> tuple[bytes, int] | None:
         if self.no_ranges:
             return None
-        fetcher = ClientRangeFetcher(self.client, dist.url)
+        fetcher = ClientRangeFetcher(self.client, dist.url, whole)
         try:
             raw = await metadata_from_wheel_range(fetcher, dist.project)
         except RangeNotSupported:
             self.no_ranges = True
-            if fetcher.whole is not None:
-                self._whole[dist.url] = fetcher.whole
             return None
         return raw, fetcher.bytes_transferred
 

@@ -29,12 +29,14 @@ def _synthesized_page(project: str, paths: list[Path]) -> bytes:
     """A PEP 691 page for the given files, deterministic (sorted, no times)."""
     files = []
     for path in sorted(paths, key=lambda p: p.name):
-        data = path.read_bytes()
+        with path.open("rb") as file:  # hashed in chunks: a file may weigh up to file-bytes
+            digest = hashlib.file_digest(file, "sha256").hexdigest()
+            size = file.tell()
         entry: dict[str, object] = {
             "filename": path.name,
             "url": path.resolve().as_uri(),
-            "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
-            "size": len(data),
+            "hashes": {"sha256": digest},
+            "size": size,
         }
         sidecar = path.with_name(path.name + ".metadata")
         if sidecar.is_file():

@@ -7,14 +7,16 @@ and the hot loops touch only dicts, lists and ints.
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from bisect import insort
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from resolve.solver.incompatibility import NoSolution, NoVersions, Root
-from resolve.solver.provider import Narrowed, Prioritizer, Provider, Requirement, Unavailable
+from resolve.solver.names import split_extra
+from resolve.solver.priority import DecisionQueue, Priorities
+from resolve.solver.provider import Provider, Requirement, Unavailable
 from resolve.solver.reporter import BaseReporter, Reporter
+from resolve.solver.requirement_masks import pins_one_version, requirement_mask
 from resolve.solver.store import Store, TermMasks
 from resolve.solver.versionset import Universe, VersionSet
 
@@ -38,8 +40,7 @@ class Engine:
         self.decisions = 0
         self.backtracks = 0
         self._root = root
-        self._priority = provider.priority if isinstance(provider, Prioritizer) else None
-        self._priorities: dict[str, int] = {}
+        self._chosen = root  # the package last chosen: conflicts count against it
         self.store = Store()
         self.universes: dict[str, Universe] = {}
         self._full: dict[str, int] = {}  # candidate bits | absent bit
@@ -57,8 +58,13 @@ class Engine:
         # "contradicted_incompatibilities"); ``_marks[level]`` lists those found there.
         self._contradicted: set[int] = set()
         self._marks: list[list[int]] = [[]]
+        # Watch-list entries taken out of ``store.index`` because they were contradicted,
+        # per level, put back when that level is undone: propagation never rescans an
+        # incompatibility that cannot fire, so walking down N versions costs O(N), not O(N²).
+        self._retired: list[list[tuple[str, int, int]]] = [[]]
         self.dependencies: dict[tuple[str, int], list[_Dep] | Unavailable] = {}
-        self._queue: list[tuple[int, int, str]] = []
+        self._priorities = Priorities(root)
+        self._queue = DecisionQueue(self._priorities, self.acc, self._absent, self.decided)
         self._register(root, Universe([version]))
 
     # -- packages ---------------------------------------------------------------------
@@ -82,29 +88,11 @@ class Engine:
     def _requirement(
         self, package: str, requirement: Requirement
     ) -> tuple[int, str | None, str | None]:
-        """(mask, requirement text, policy note) of one dependency."""
-        universe = self._universe(package)
-        if isinstance(requirement, str):
-            return universe.mask(requirement), requirement, None
-        if isinstance(requirement, SpecifierSet):
-            text = str(requirement)
-            return universe.mask(text), text, None
-        if isinstance(requirement, Version):
-            # No text: "==V" also matches V's local builds (PEP 440, "Version matching").
-            return universe.pin(requirement), None, None
-        if isinstance(requirement, Narrowed):
-            return self._own_set(package, requirement.versions), requirement.text, requirement.note
-        if isinstance(requirement, VersionSet):
-            return self._own_set(package, requirement), None, None
-        raise TypeError(f"{package}: unsupported requirement {requirement!r}")
-
-    def _own_set(self, package: str, versions: VersionSet) -> int:
-        """The mask of a set the provider built, checked to be over the same candidates."""
-        universe = self.universes[package]
-        other = versions.universe
-        if other is not universe and other.versions != universe.versions:
-            raise ValueError(f"{package}: version set over a different candidate list")
-        return versions.mask
+        """(mask, requirement text, policy note) of one dependency; the package is discovered
+        (queued behind those seen before it, or ahead of them if this pins one version)."""
+        if self._priorities.discover(package, pinned=pins_one_version(requirement)):
+            self._queue.requeue(package)
+        return requirement_mask(package, self._universe(package), requirement)
 
     def _dependencies(self, package: str, index: int) -> list[_Dep] | Unavailable:
         key = (package, index)
@@ -135,11 +123,12 @@ class Engine:
         self._trail.append(package)
         self._trail_level.append(self._level)
         if not acc & self._absent[package] and package not in self.decided:
-            self._enqueue(package, acc)
+            self._queue.push(package)
 
     def _decide(self, package: str, index: int) -> None:
         self._level += 1
         self._marks.append([])
+        self._retired.append([])
         self.decided[package] = index
         self._assign(package, 1 << index, -1)
         self.decisions += 1
@@ -159,37 +148,32 @@ class Engine:
             touched[package] = None
         self._level = level
         marks, contradicted = self._marks, self._contradicted
+        index, replaced = self.store.index, self.store.replaced
         while len(marks) > level + 1:
             contradicted.difference_update(marks.pop())
+            for package, iid, term in self._retired.pop():
+                if iid not in replaced:
+                    insort(index[package], (iid, term))
         for package in touched:
             mask = acc[package]
             if not mask & self._absent[package] and package not in self.decided:
-                self._enqueue(package, mask)
+                self._queue.push(package)
 
     # -- decisions --------------------------------------------------------------------
 
-    def _enqueue(self, package: str, acc: int) -> None:
-        priority = self._priorities.get(package)
-        if priority is None:
-            priority = self._priority(package) if self._priority is not None else 0
-            self._priorities[package] = priority
-        heappush(self._queue, (priority, acc.bit_count(), package))
-
-    def _next(self) -> str | None:
-        """The undecided positive package to decide next: lowest (priority, count, name).
-
-        The queue is lazy: entries go stale when a package is decided or its set changes,
-        and every change pushes a fresh entry, so stale ones are dropped here.
-        """
-        queue, acc, absent, decided = self._queue, self.acc, self._absent, self.decided
-        while queue:
-            _, count, package = queue[0]
-            mask = acc[package]
-            if package in decided or mask & absent[package] or mask.bit_count() != count:
-                heappop(queue)
-                continue
-            return package
-        return None
+    def _reprioritize(self) -> None:
+        """Apply what the conflicts of the last propagation taught (uv's reprioritisation):
+        promoted packages move up the queue; a demoted one that is decided is undecided, so
+        that the package it kept rejecting chooses first."""
+        for package in self._priorities.promotions():
+            self._queue.requeue(package)
+        for package in self._priorities.demotions():
+            self._queue.requeue(package)
+            if package in self.decided:
+                level = next(a[1] for a in reversed(self._history[package]) if a[4] < 0)
+                self.backtracks += 1
+                self._reporter.backtracking(package, level - 1)
+                self._backtrack(level - 1)
 
     def run(self) -> dict[str, int]:
         root = self._root
@@ -199,22 +183,25 @@ class Engine:
         changed = root
         while True:
             self._propagate(changed, fresh)
-            package = self._next()
+            self._reprioritize()
+            package = self._queue.next()
             if package is None:
                 return self.decided
-            changed = package
+            changed = self._chosen = package
             allowed = self.acc[package]
             if package == root:
                 index = 0
             else:
-                universe = self.universes[package]
-                chosen = self._provider.choose(package, VersionSet(universe, allowed))
-                if chosen is None:
-                    fresh = [store.add(((package, allowed),), NoVersions())]
-                    continue
-                found = universe.position(chosen)
-                if found is None or not allowed >> found & 1:
-                    raise ValueError(f"provider chose {package} {chosen}, which is not allowed")
+                found = self._with_base(package, allowed)
+                if found is None:
+                    universe = self.universes[package]
+                    chosen = self._provider.choose(package, VersionSet(universe, allowed))
+                    if chosen is None:
+                        fresh = [store.add(((package, allowed),), NoVersions())]
+                        continue
+                    found = universe.position(chosen)
+                    if found is None or not allowed >> found & 1:
+                        raise ValueError(f"provider chose {package} {chosen}, not allowed")
                 index = found
             dependencies = self._dependencies(package, index)
             bit = 1 << index
@@ -227,24 +214,36 @@ class Engine:
             if not fresh:
                 self._decide(package, index)
 
+    def _with_base(self, package: str, allowed: int) -> int | None:
+        """An extra ``a[x]`` takes the version its base ``a`` is decided at, if allowed: it
+        must be that one, so walking down from the newest would only reject the others."""
+        base, extra = split_extra(package)
+        if extra is None or base not in self.decided:
+            return None
+        found = self.universes[package].position(self.universes[base][self.decided[base]])
+        return found if found is not None and allowed >> found & 1 else None
+
     def _add_dependencies(self, package: str, index: int, dependencies: list[_Dep]) -> list[int]:
         """Record the candidate's dependencies; if one is already ruled out, return them.
 
         As in pub: then the candidate is not decided; propagating its dependency
-        incompatibilities excludes it and points the next choice elsewhere.
+        incompatibilities excludes it and points the next choice elsewhere. The first one
+        ruled out counts as a conflict for the priorities, as in uv.
         """
         acc, full, store = self.acc, self._full, self.store
         ids = []
-        ruled_out = False
+        ruled_out = -1
         for dependency, allowed, text, note in dependencies:
             negated = full[dependency] ^ allowed
-            ids.append(
-                store.dependency(package, 1 << index, dependency, allowed, negated, text, note)
-            )
+            iid = store.dependency(package, 1 << index, dependency, allowed, negated, text, note)
+            ids.append(iid)
             mask = acc[dependency]
-            if mask & negated == mask:
-                ruled_out = True
-        return ids if ruled_out else []
+            if ruled_out < 0 and mask & negated == mask:
+                ruled_out = iid
+        if ruled_out < 0:
+            return []
+        self._priorities.conflict(package, package, (p for p, _ in store.terms[ruled_out]))
+        return ids
 
     # -- unit propagation -------------------------------------------------------------
 
@@ -258,7 +257,7 @@ class Engine:
         """
         acc, full, contradicted = self.acc, self._full, self._contradicted
         index, terms_of = self.store.index, self.store.terms
-        marks = self._marks[-1]
+        marks, retired = self._marks[-1], self._retired[-1]
         # Assignments at levels 0 and 1 (the root's) are never undone, so what they
         # contradict stays contradicted: drop it from the index for good.
         permanent = self._level <= 1
@@ -268,19 +267,26 @@ class Engine:
         while True:
             conflict = -1
             own_acc = acc[package] if package else 0
-            # Newest first: learned incompatibilities are the most informative.
+            # Newest first: learned incompatibilities are the most informative. An entry
+            # found contradicted is taken out of this package's list (``del entries[k]``,
+            # safe going down), for good at the root's levels, else until a backtrack undoes
+            # this level; ``contradicted`` makes the other packages' lists skip it meanwhile.
             for k in range(len(entries) - 1, -1, -1):
                 iid, own = entries[k]
                 if iid in contradicted:
+                    if package:
+                        del entries[k]
+                        if not permanent:
+                            retired.append((package, iid, own))
                     continue
                 if package:
                     if not own_acc & own:
                         # The changed package's own term is false: the usual case.
-                        if permanent:
-                            del entries[k]
-                        else:
+                        del entries[k]
+                        if not permanent:
                             contradicted.add(iid)
                             marks.append(iid)
+                            retired.append((package, iid, own))
                         continue
                     if own_acc & own != own_acc:
                         continue
@@ -291,10 +297,10 @@ class Engine:
                     if mask & term == mask:
                         continue  # satisfied
                     if not mask & term:
-                        contradicted.add(iid)
-                        marks.append(iid)
-                        break
+                        loose = ""
+                        break  # contradicted
                     if loose:
+                        loose = "-"
                         break  # two undetermined terms: nothing to learn yet
                     loose, loose_term = name, term
                 else:
@@ -303,15 +309,22 @@ class Engine:
                         break
                     # Almost satisfied: the remaining term must be false.
                     self._assign(loose, full[loose] ^ loose_term, iid)
-                    contradicted.add(iid)
-                    marks.append(iid)
                     if loose not in changed:
                         changed.append(loose)
+                if loose == "-":
+                    continue
+                contradicted.add(iid)
+                marks.append(iid)
+                if package:
+                    del entries[k]
+                    if not permanent:
+                        retired.append((package, iid, own))
             if conflict >= 0:
                 learned, name = self._resolve_conflict(conflict)
+                self._priorities.conflict(name, self._chosen, (p for p, _ in terms_of[learned]))
                 term = next(t for p, t in terms_of[learned] if p == name)
                 self._assign(name, full[name] ^ term, learned)
-                marks = self._marks[-1]
+                marks, retired = self._marks[-1], self._retired[-1]
                 permanent = self._level <= 1
                 contradicted.add(learned)
                 marks.append(learned)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import Protocol, TypeAlias
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -19,7 +19,6 @@ from resolve.solver.versionset import VersionSet
 __all__ = [
     "Dependencies",
     "Narrowed",
-    "Prioritizer",
     "Provider",
     "Requirement",
     "Unavailable",
@@ -86,14 +85,3 @@ class Provider(Protocol):
     def dependencies(self, package: str, version: Version) -> Dependencies | Unavailable: ...
 
     def choose(self, package: str, allowed: VersionSet) -> Version | None: ...
-
-
-@runtime_checkable
-class Prioritizer(Protocol):
-    """Optional: a static priority per package; lower is decided first.
-
-    Among equal priorities the solver decides the package with the fewest remaining
-    candidates first, then by name.
-    """
-
-    def priority(self, package: str) -> int: ...

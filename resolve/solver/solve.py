@@ -13,14 +13,13 @@ from packaging.version import Version
 
 from resolve.solver.engine import Engine
 from resolve.solver.incompatibility import Incompatibility, NoSolution, Term
-from resolve.solver.provider import Dependencies, Prioritizer, Provider, Requirement, Unavailable
+from resolve.solver.provider import Dependencies, Provider, Requirement, Unavailable
 from resolve.solver.reporter import BaseReporter, Reporter
 
 __all__ = [
     "Dependencies",
     "Incompatibility",
     "NoSolution",
-    "Prioritizer",
     "Provider",
     "Requirement",
     "Resolution",

@@ -9,6 +9,7 @@ includes the absent bit. Intersection, union and negation of terms are then ``&`
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from typing import TypeAlias
 
@@ -33,14 +34,18 @@ TermMasks: TypeAlias = tuple[tuple[str, int], ...]
 class Store:
     """Every incompatibility ever created, by id; ``index`` lists the live ones per package."""
 
-    __slots__ = ("_deps", "_unavailable", "causes", "index", "terms")
+    __slots__ = ("_deps", "_unavailable", "causes", "index", "replaced", "terms")
 
     def __init__(self) -> None:
         self.terms: list[TermMasks] = []
         self.causes: list[InternalCause] = []
-        # package -> (id, that package's term) for each live incompatibility naming it.
-        # Carrying the term lets propagation reject most entries with one ``&``.
+        # package -> (id, that package's term) for each live incompatibility naming it, in id
+        # order (ids only grow, and entries put back after a backtrack go back in place), so
+        # one entry is found by bisection. Carrying the term lets propagation reject most
+        # entries with one ``&``.
         self.index: dict[str, list[tuple[int, int]]] = {}
+        # Ids replaced by a merged incompatibility: never put back into ``index``.
+        self.replaced: set[int] = set()
         # Merge keys -> live id. Merging "a==1 depends on b>=2" and "a==2 depends on b>=2"
         # into "a in {1, 2} depends on b>=2" (pubgrub-rs does the same) lets one conflict rule
         # out many versions at once and reads better in reports.
@@ -61,10 +66,12 @@ class Store:
             index[package].append((iid, term))
 
     def _replace(self, old: int, terms: TermMasks, cause: InternalCause) -> int:
-        for package, term in self.terms[old]:
+        self.replaced.add(old)
+        for package, _ in self.terms[old]:
             entries = self.index[package]
-            if (old, term) in entries:  # propagation may have dropped it for good
-                entries.remove((old, term))
+            at = bisect_left(entries, (old,))
+            if at < len(entries) and entries[at][0] == old:  # propagation may have retired it
+                del entries[at]
         return self.add(terms, cause)
 
     def dependency(

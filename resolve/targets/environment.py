@@ -258,12 +258,16 @@ class TargetEnvironment:
     """CPython ``python_version`` on ``platform``: the markers and tags a resolution targets.
 
     ``running`` marks the interpreter running this code: its markers and tags are then taken
-    from ``packaging`` as they are, whatever the implementation.
+    from ``packaging`` as they are, whatever the implementation. An interpreter that reported
+    itself (:mod:`resolve.targets.interpreter`) brings its ``python_full_version`` text
+    (``3.13.0rc1``) and its ABI flags (PEP 3149: ``t`` free-threaded, ``d`` debug).
     """
 
     python_version: tuple[int, int, int]
     platform: TargetPlatform
     running: bool = False
+    full_version: str | None = None
+    abi_flags: str = ""
     # Lazily filled caches, not part of the value. `_table` holds one (tags, Tag -> rank) pair,
     # built whole before it is published, so a reader never sees a half-built table.
     _table: list[tuple[tuple[Tag, ...], dict[Tag, int]]] = field(
@@ -314,7 +318,7 @@ class TargetEnvironment:
 
             return {key: str(value) for key, value in default_environment().items()}
         major, minor, micro = self.python_version
-        full = f"{major}.{minor}.{micro}"
+        full = self.full_version or f"{major}.{minor}.{micro}"
         platform = self.platform
         return {
             "implementation_name": "cpython",
@@ -351,13 +355,16 @@ class TargetEnvironment:
             return sys_tags()
         major, minor, _ = self.python_version
         version = (major, minor)
-        # CPython before 3.8 had the pymalloc `m` ABI suffix (PEP 3149).
+        # CPython before 3.8 had the pymalloc `m` ABI suffix (PEP 3149). A debug build also
+        # loads the plain ABI's extensions (packaging.tags._cpython_abis).
         abi = f"cp{major}{minor}" + ("m" if version < (3, 8) else "")
+        threaded = abi + ("t" if "t" in self.abi_flags and version >= (3, 13) else "")
+        abis = [threaded + "d", threaded] if "d" in self.abi_flags else [threaded]
         platforms = self.platform.platform_tags
         # The order of packaging.tags.sys_tags(): interpreter-specific (including abi3 of older
         # minors, PEP 384/425), then py3X/py3 on the platform, then `-none-any`.
         return [
-            *cpython_tags(version, [abi], platforms),
+            *cpython_tags(version, abis, platforms),
             *compatible_tags(version, f"cp{major}{minor}", platforms),
         ]
 

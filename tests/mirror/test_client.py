@@ -21,6 +21,7 @@ from mirror.http.client import (
     IndexClient,
     retry_after_seconds,
 )
+from mirror.metadata.spool import Spool
 from tests.fixtures.index_server import (
     FixtureIndex,
     RunningIndex,
@@ -502,6 +503,23 @@ async def test_fetch_bytes_detects_truncated_body(
             await http.fetch_bytes(server.file_url(wheel.filename))
 
 
+async def test_fetch_bytes_into_a_sink(
+    index: FixtureIndex, server: RunningIndex, sleeps: Sleeps, isolated_env: dict[str, str]
+) -> None:
+    """A whole file goes into the sink as it arrives, hashed on the way, sized as published."""
+    wheel = index.project("foo").files[0]
+    url = server.file_url(wheel.filename)
+    async with client(sleeps, isolated_env, max_attempts=2) as http:
+        with Spool({"sha256": wheel.dist.sha256}) as whole:
+            wheel.cut_next = 1  # the first attempt is cut short: the retry starts the sink over
+            assert await http.fetch_bytes(url, expected_size=len(wheel.data), sink=whole) == b""
+            assert whole.rewound().read() == wheel.data
+            assert whole.hashers["sha256"].hexdigest() == wheel.dist.sha256
+        size = len(wheel.data)
+        with Spool() as whole, pytest.raises(FetchFailed, match=f"got {size} bytes, the index"):
+            await http.fetch_bytes(url, expected_size=size + 1, sink=whole)
+
+
 async def test_head_and_ranges(
     index: FixtureIndex, server: RunningIndex, sleeps: Sleeps, isolated_env: dict[str, str]
 ) -> None:
@@ -510,11 +528,15 @@ async def test_head_and_ranges(
     async with client(sleeps, isolated_env) as http:
         head = await http.head(url)
         middle = await http.request_range(url, 10, 19)
-        tail = await http.request_tail(url, 16)
-        index.range_mode = "ignore"
-        ignored = await http.request_tail(url, 16)
+        with Spool() as whole:
+            tail = await http.request_tail(url, 16, sink=whole)
+            assert whole.size == 0  # a 206 is the range, not a whole file
+            index.range_mode = "ignore"
+            ignored = await http.request_tail(url, 16, sink=whole)
+            # Range ignored: the whole file went into the sink, not into memory.
+            assert whole.rewound().read() == wheel.data
         index.range_mode = "wrong"
-        wrong = await http.request_tail(url, 16)
+        wrong = await http.request_tail(url, 16, sink=Spool())
     assert (head.status, head.content_length, head.accepts_ranges, head.body) == (
         200,
         size,
@@ -527,7 +549,7 @@ async def test_head_and_ranges(
         wheel.data[10:20],
     )
     assert (tail.content_range, tail.body) == ((size - 16, size - 1, size), wheel.data[-16:])
-    assert (ignored.status, ignored.content_range, ignored.body) == (200, None, wheel.data)
+    assert (ignored.status, ignored.content_range, ignored.body) == (200, None, b"")
     assert wrong.status == 206 and wrong.content_range == (0, 15, size)
     assert [r.range for r in server.recorder.requests] == [
         None,

@@ -293,7 +293,7 @@ def test_sdist_static_pkg_info_is_usable(fmt: str) -> None:
         metadata_version="2.2",
         fmt=fmt,
     )
-    meta = sdist_metadata(sdist.data, sdist.filename)
+    meta = sdist_metadata(io.BytesIO(sdist.data), sdist.filename)
     assert meta == parse_core_metadata(sdist.metadata)
     assert meta is not None and meta.requires_dist == ("six",)
 
@@ -314,13 +314,13 @@ def test_sdist_dynamic_needs_a_build(
         metadata_version=metadata_version,
         fmt=fmt,
     )
-    assert sdist_metadata(sdist.data, sdist.filename) is None
+    assert sdist_metadata(io.BytesIO(sdist.data), sdist.filename) is None
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_sdist_old_pkg_info_with_static_pyproject(fmt: str) -> None:
     sdist = build_sdist("demo", "0.3", metadata_version="2.1", pyproject=_STATIC_PYPROJECT, fmt=fmt)
-    meta = sdist_metadata(sdist.data, sdist.filename)
+    meta = sdist_metadata(io.BytesIO(sdist.data), sdist.filename)
     assert meta is not None
     assert meta.requires_dist[0] == "attrs>=23" and meta.provides_extra == ("dev-tools",)
 
@@ -329,13 +329,13 @@ def test_sdist_old_pkg_info_with_static_pyproject(fmt: str) -> None:
 def test_sdist_pyproject_with_dynamic_dependencies_needs_a_build(fmt: str) -> None:
     pyproject = '[project]\nname = "demo"\nversion = "0.3"\ndynamic = ["dependencies"]\n'
     sdist = build_sdist("demo", "0.3", metadata_version="2.1", pyproject=pyproject, fmt=fmt)
-    assert sdist_metadata(sdist.data, sdist.filename) is None
+    assert sdist_metadata(io.BytesIO(sdist.data), sdist.filename) is None
 
 
 def test_sdist_dynamic_version_comes_from_pkg_info() -> None:
     pyproject = '[project]\nname = "demo"\ndynamic = ["version"]\ndependencies = ["six"]\n'
     sdist = build_sdist("demo", "7.1", metadata_version="2.1", pyproject=pyproject)
-    meta = sdist_metadata(sdist.data, sdist.filename)
+    meta = sdist_metadata(io.BytesIO(sdist.data), sdist.filename)
     assert meta is not None and (meta.version, meta.requires_dist) == ("7.1", ("six",))
 
 
@@ -348,13 +348,13 @@ def test_sdist_pep643_dynamic_wins_over_static_pyproject() -> None:
         metadata_version="2.2",
         pyproject=_STATIC_PYPROJECT,
     )
-    assert sdist_metadata(sdist.data, sdist.filename) is None
+    assert sdist_metadata(io.BytesIO(sdist.data), sdist.filename) is None
 
 
 def test_sdist_pkg_info_and_pyproject_disagreeing_on_name() -> None:
     sdist = build_sdist("other", "0.3", metadata_version="2.1", pyproject=_STATIC_PYPROJECT)
     with pytest.raises(MetadataError, match="PKG-INFO names 'other'"):
-        sdist_metadata(sdist.data, sdist.filename)
+        sdist_metadata(io.BytesIO(sdist.data), sdist.filename)
 
 
 def _tar(members: list[tuple[tarfile.TarInfo, bytes]], mode: str = "w:gz") -> bytes:
@@ -375,25 +375,25 @@ _STATIC_PKG_INFO = build_metadata("demo", "1.0", requires_dist=["six"], metadata
 )
 def test_sdist_path_tricks_are_ignored(name: str) -> None:
     data = _tar([(tarfile.TarInfo(name), _STATIC_PKG_INFO)])
-    assert sdist_metadata(data, "demo-1.0.tar.gz") is None
+    assert sdist_metadata(io.BytesIO(data), "demo-1.0.tar.gz") is None
 
 
 def test_sdist_leading_dot_slash_is_fine() -> None:
     data = _tar([(tarfile.TarInfo("./demo-1.0/PKG-INFO"), _STATIC_PKG_INFO)])
-    assert sdist_metadata(data, "demo-1.0.tar.gz") is not None
+    assert sdist_metadata(io.BytesIO(data), "demo-1.0.tar.gz") is not None
 
 
 def test_sdist_symlinked_pkg_info_is_rejected() -> None:
     link = tarfile.TarInfo("demo-1.0/PKG-INFO")
     link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
     with pytest.raises(MetadataError, match="not a regular file"):
-        sdist_metadata(_tar([(link, b"")]), "demo-1.0.tar.gz")
+        sdist_metadata(io.BytesIO(_tar([(link, b"")])), "demo-1.0.tar.gz")
 
 
 def test_sdist_duplicate_pkg_info_is_rejected() -> None:
     twice = [(tarfile.TarInfo("demo-1.0/PKG-INFO"), _STATIC_PKG_INFO) for _ in range(2)]
     with pytest.raises(MetadataError, match="duplicate"):
-        sdist_metadata(_tar(twice), "demo-1.0.tar.gz")
+        sdist_metadata(io.BytesIO(_tar(twice)), "demo-1.0.tar.gz")
 
 
 def test_sdist_root_named_like_the_file_wins() -> None:
@@ -404,17 +404,17 @@ def test_sdist_root_named_like_the_file_wins() -> None:
             (tarfile.TarInfo("demo-1.0/PKG-INFO"), _STATIC_PKG_INFO),
         ]
     )
-    meta = sdist_metadata(data, "demo-1.0.tar.gz")
+    meta = sdist_metadata(io.BytesIO(data), "demo-1.0.tar.gz")
     assert meta is not None and meta.name == "demo"
     with pytest.raises(MetadataError, match="several top directories"):
-        sdist_metadata(data, "renamed-1.0.tar.gz")
+        sdist_metadata(io.BytesIO(data), "renamed-1.0.tar.gz")
 
 
 def test_sdist_giant_pkg_info_is_refused() -> None:
     huge = _STATIC_PKG_INFO + b"x" * mirror.metadata.sdist.MAX_PKG_INFO
     data = _tar([(tarfile.TarInfo("demo-1.0/PKG-INFO"), huge)])
     with pytest.raises(MetadataError, match=r"demo-1\.0/PKG-INFO is"):
-        sdist_metadata(data, "demo-1.0.tar.gz")
+        sdist_metadata(io.BytesIO(data), "demo-1.0.tar.gz")
 
 
 def test_sdist_decompression_bomb_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -427,13 +427,13 @@ def test_sdist_decompression_bomb_is_capped(monkeypatch: pytest.MonkeyPatch) -> 
     )
     assert len(data) < 10_000
     with pytest.raises(MetadataError, match="more than the allowed size"):
-        sdist_metadata(data, "demo-1.0.tar.gz")
+        sdist_metadata(io.BytesIO(data), "demo-1.0.tar.gz")
 
 
 @pytest.mark.parametrize(("mode", "filename"), [("w:bz2", "demo-1.0.tar.bz2"), ("w:xz", "x.zip")])
 def test_sdist_compression_is_detected_by_content(mode: str, filename: str) -> None:
     data = _tar([(tarfile.TarInfo("demo-1.0/PKG-INFO"), _STATIC_PKG_INFO)], mode)
-    meta = sdist_metadata(data, filename)
+    meta = sdist_metadata(io.BytesIO(data), filename)
     assert meta is not None and meta.requires_dist == ("six",)
 
 
@@ -450,14 +450,14 @@ def test_corrupt_sdist_is_a_clear_error(damage: object) -> None:
     sdist = build_sdist("demo", "1.0", metadata_version="2.2")
     assert callable(damage)
     with pytest.raises(MetadataError, match=r"demo-1\.0\.tar\.gz: "):
-        sdist_metadata(damage(sdist.data), sdist.filename)
+        sdist_metadata(io.BytesIO(damage(sdist.data)), sdist.filename)
 
 
 def test_zip_sdist_with_directory_entry_named_pkg_info() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("demo-1.0/PKG-INFO/", b"")
-    assert sdist_metadata(buffer.getvalue(), "demo-1.0.zip") is None
+    assert sdist_metadata(io.BytesIO(buffer.getvalue()), "demo-1.0.zip") is None
 
 
 # --- the plain-field reader agrees with the email parser ------------------------------------

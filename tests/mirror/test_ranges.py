@@ -23,9 +23,10 @@ from pytest_aiohttp import AiohttpServer
 from mirror.http.client import ClientConfig, FetchFailed, IndexClient
 from mirror.http.ranges import ClientRangeFetcher
 from mirror.metadata.sdist import MetadataError
+from mirror.metadata.spool import Spool
 from mirror.metadata.wheel_zip import (
     RangeNotSupported,
-    metadata_from_wheel_bytes,
+    metadata_from_wheel_file,
     metadata_from_wheel_range,
     parse_central_directory,
     select_metadata_member,
@@ -46,9 +47,6 @@ class BytesFetcher:
     async def fetch(self, start: int, end: int) -> bytes:
         self.calls.append((start, end))
         return self.data[start : end + 1]
-
-    async def fetch_all(self) -> bytes:
-        return self.data
 
     @property
     def transferred(self) -> int:
@@ -99,7 +97,9 @@ async def test_member_outside_tail_costs_one_more_request() -> None:
 async def test_directory_larger_than_tail_fetches_missing_head() -> None:
     data = many_members_wheel(2000)
     fetcher = BytesFetcher(data)
-    assert await metadata_from_wheel_range(fetcher, "bulky") == metadata_from_wheel_bytes(data)
+    assert await metadata_from_wheel_range(fetcher, "bulky") == metadata_from_wheel_file(
+        io.BytesIO(data)
+    )
     # The missing head of the directory is fetched without re-reading the tail.
     starts = sorted(fetcher.calls)
     assert all(a[1] < b[0] for a, b in itertools.pairwise(starts))
@@ -110,7 +110,7 @@ async def test_zip64_records() -> None:
     assert b"PK\x06\x06" in wheel.data and b"PK\x06\x07" in wheel.data
     fetcher = BytesFetcher(wheel.data)
     assert await metadata_from_wheel_range(fetcher, "zip64-demo") == wheel.metadata
-    assert metadata_from_wheel_bytes(wheel.data) == wheel.metadata
+    assert metadata_from_wheel_file(io.BytesIO(wheel.data)) == wheel.metadata
 
 
 def test_central_directory_matches_zipfile() -> None:
@@ -183,7 +183,7 @@ async def test_corrupt_wheel_is_a_clear_error(
     with pytest.raises(MetadataError, match=message):
         await metadata_from_wheel_range(BytesFetcher(data))
     with pytest.raises(MetadataError, match=r"not a valid wheel|no top-level"):
-        metadata_from_wheel_bytes(data)
+        metadata_from_wheel_file(io.BytesIO(data))
 
 
 async def test_corrupt_member_data_fails_crc_or_inflate() -> None:
@@ -232,7 +232,7 @@ def test_damaged_wheels_fail_only_with_metadata_error(
         got = asyncio.run(metadata_from_wheel_range(BytesFetcher(damaged), "fuzz"))
         assert got == _FUZZ.metadata
     with contextlib.suppress(MetadataError):
-        assert metadata_from_wheel_bytes(damaged, "fuzz") == _FUZZ.metadata
+        assert metadata_from_wheel_file(io.BytesIO(damaged), "fuzz") == _FUZZ.metadata
 
 
 # --- real HTTP servers -----------------------------------------------------------------------
@@ -303,10 +303,10 @@ async def test_range_read_over_http(
         # Credentials are the index's, registered by URL; they apply to the index's origin.
         index_url = str(server.make_url("/simple/").with_user("user").with_password("t0k3n"))
         assert client.add_index(index_url) == str(server.make_url("/simple/"))
-        fetcher = ClientRangeFetcher(client, url)
+        fetcher = ClientRangeFetcher(client, url, Spool())
         assert await metadata_from_wheel_range(fetcher, "heavy") == big_wheel.metadata
     assert 0 < fetcher.bytes_transferred <= 70_000 < len(big_wheel.data) // 20
-    assert fetcher.whole is None
+    assert not fetcher.whole.complete and fetcher.whole.size == 0
     assert all(r.headers["Accept-Encoding"] == "identity" for r in log)
     assert all(r.headers["Authorization"] == BASIC for r in log)
     if mode == "honour":  # HEAD for the size, one ranged GET for the tail (METADATA included)
@@ -327,7 +327,7 @@ async def test_range_read_through_a_redirect(
     server = await aiohttp_server(wheel_app(big_wheel.data, "honour", log))
     url = str(server.make_url("/r.whl"))
     async with index_client(isolated_env) as client:
-        fetcher = ClientRangeFetcher(client, url)
+        fetcher = ClientRangeFetcher(client, url, Spool())
         assert await fetcher.size() == len(big_wheel.data)  # the file's, not the redirect's
         assert await metadata_from_wheel_range(fetcher, "heavy") == big_wheel.metadata
     assert [(r.method, r.path) for r in log] == [
@@ -357,7 +357,7 @@ async def test_range_read_redirected_to_another_origin_drops_authorization(
     assert (index.host, index.port) != (files.host, files.port)
     async with index_client(isolated_env) as client:
         client.add_index(str(index.make_url("/simple/").with_user("user").with_password("t0k3n")))
-        fetcher = ClientRangeFetcher(client, str(index.make_url("/packages/h.whl")))
+        fetcher = ClientRangeFetcher(client, str(index.make_url("/packages/h.whl")), Spool())
         assert await metadata_from_wheel_range(fetcher, "heavy") == big_wheel.metadata
     assert [r.method for r in index_log] == ["HEAD", "GET"]
     assert all(r.headers["Authorization"] == BASIC for r in index_log)
@@ -379,7 +379,7 @@ async def test_range_read_from_aiohttp_file_response(
     server = await aiohttp_server(app)
     url = str(server.make_url(f"/files/{big_wheel.filename}"))
     async with index_client(isolated_env) as client:
-        fetcher = ClientRangeFetcher(client, url)
+        fetcher = ClientRangeFetcher(client, url, Spool())
         assert await metadata_from_wheel_range(fetcher) == big_wheel.metadata
     assert fetcher.bytes_transferred < 100_000
 
@@ -391,19 +391,18 @@ async def test_server_ignoring_range_then_fallback(
     server = await aiohttp_server(wheel_app(big_wheel.data, "ignore", log))
     url = str(server.make_url("/w.whl"))
     async with index_client(isolated_env) as client:
-        fetcher = ClientRangeFetcher(client, url)
+        fetcher = ClientRangeFetcher(client, url, Spool())
         with pytest.raises(RangeNotSupported, match="ignored Range"):
             await metadata_from_wheel_range(fetcher, "heavy")
-        # The client reads whole bodies: the 200 answer to the ranged GET is the whole file,
-        # kept so that the fallback need not download it a second time.
+        # The 200 answer to the ranged GET is the whole file, written into the spool as it
+        # arrives and kept so that the fallback need not download it a second time.
         assert [r.method for r in log] == ["HEAD", "GET"]
         assert "Range" in log[1].headers
-        assert fetcher.whole == big_wheel.data
+        whole = fetcher.whole
+        assert whole.complete and whole.size == len(big_wheel.data)
         assert fetcher.bytes_transferred == len(big_wheel.data)
-        whole = await fetcher.fetch_all()
-    assert whole == big_wheel.data
-    assert metadata_from_wheel_bytes(whole, "heavy") == big_wheel.metadata
-    assert fetcher.bytes_transferred >= len(big_wheel.data)
+        assert whole.rewound().read() == big_wheel.data
+        assert metadata_from_wheel_file(whole.rewound(), "heavy") == big_wheel.metadata
 
 
 @pytest.mark.parametrize(("mode", "message"), [("wrong-range", "Content-Range"), ("gzip", "gzip")])
@@ -418,7 +417,7 @@ async def test_misbehaving_range_server(
     url = str(server.make_url("/w.whl"))
     async with index_client(isolated_env) as client:
         with pytest.raises(RangeNotSupported, match=message):
-            await metadata_from_wheel_range(ClientRangeFetcher(client, url))
+            await metadata_from_wheel_range(ClientRangeFetcher(client, url, Spool()))
 
 
 async def test_http_error_is_not_range_not_supported(
@@ -428,6 +427,6 @@ async def test_http_error_is_not_range_not_supported(
     url = str(server.make_url("/missing.whl"))
     async with index_client(isolated_env) as client:
         with pytest.raises(FetchFailed) as caught:
-            await metadata_from_wheel_range(ClientRangeFetcher(client, url))
+            await metadata_from_wheel_range(ClientRangeFetcher(client, url, Spool()))
     assert not isinstance(caught.value, RangeNotSupported)
     assert caught.value.status == 404

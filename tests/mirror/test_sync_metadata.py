@@ -4,6 +4,8 @@ static and dynamic sdists. Each test reads back how the snapshot obtained the me
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from tests.conftest import Mirror, Serve
@@ -133,6 +135,31 @@ def test_a_server_without_ranges_gets_wheels_downloaded(
     ]
     assert len(whole_bodies) == 2
     assert summary["failures"] == []
+
+
+@pytest.mark.parametrize(
+    ("sdist", "wrong"),
+    [(False, "sha256"), (False, "blake2b"), (True, "sha256")],
+    ids=["wheel, wrong sha256", "wheel, right sha256 and wrong blake2b", "sdist, wrong sha256"],
+)
+def test_a_downloaded_file_must_match_every_hash_its_page_gives(
+    mirror: Mirror, serve: Serve, sdist: bool, wrong: str
+) -> None:
+    """Read whole for its metadata (from an index that ignores Range, or an sdist), a file is
+    checked against each digest the page gave, as its bytes arrived."""
+    index = FixtureIndex(range_mode="ignore")
+    dist = build_sdist("foo", "1.0") if sdist else build_wheel("foo", "1.0")
+    hashes = {"sha256": dist.sha256, "blake2b": hashlib.blake2b(dist.data).hexdigest()}
+    hashes[wrong] = "0" * len(hashes[wrong])
+    index.add_project("foo").add(dist, core_metadata=False, hashes=hashes)
+
+    synced(mirror, serve, index)
+
+    meta = metadata(mirror)[dist.filename]
+    actual = hashlib.new(wrong, dist.data).hexdigest()
+    assert meta.source == "invalid"
+    assert meta.error == f"{wrong} mismatch: expected {hashes[wrong]}, got {actual}"
+    assert index.recorder.count(f"/files/{dist.filename}") == 2 - sdist  # HEAD, GET / GET
 
 
 def test_static_sdist_metadata(mirror: Mirror, serve: Serve) -> None:

@@ -192,7 +192,6 @@ class _Plain:
     ) -> None:
         self._versions = versions
         self._deps = deps
-        self.priorities: list[str] = []
 
     def versions(self, package: str) -> Sequence[Version]:
         return [Version(v) for v in self._versions[package]]
@@ -203,19 +202,14 @@ class _Plain:
     def choose(self, package: str, allowed: VersionSet) -> Version | None:
         return allowed.highest()
 
-    def priority(self, package: str) -> int:
-        self.priorities.append(package)
-        return 0 if package == "z" else 1
 
-
-def test_plain_provider_with_version_pins_and_priorities() -> None:
+def test_plain_provider_with_version_pins() -> None:
     provider = _Plain(
         {"a": ["1.0", "1.0+cpu"], "z": ["1.0", "2.0"]},
         {("root", "0"): {"a": Version("1.0+cpu"), "z": ""}, ("a", "1.0+cpu"): {}},
     )
     result = solve(provider, "root")
     assert {k: str(v) for k, v in result.pins.items()} == {"a": "1.0+cpu", "z": "2.0"}
-    assert "z" in provider.priorities
 
 
 def test_unavailable_root_dependency_reason() -> None:
@@ -445,22 +439,22 @@ def test_the_reporter_hears_decisions_backtracks_and_rejections() -> None:
     recorder = _Recorder()
     provider = MemoryProvider(index, {"foo": ">=1.0.0,<2", "target": ">=2.0.0,<3", "broken": ""})
     solve(provider, ROOT, reporter=recorder)
-    # The only shared that left and right both accept needs target<2, which the root rules
-    # out: the conflict undoes every decision above the root's level, so target and broken
-    # are decided again.
+    # Packages are decided in the order they were discovered (the root's requirements, by
+    # name). The only shared that left and right both accept needs target<2, which the root
+    # rules out: the conflict undoes every decision above the root's level, so broken and
+    # target are decided again (broken 1.0 stays rejected: that was learned at the root's).
     assert recorder.events == [
         "start",
-        "decide target 2.0.0",
         "reject broken 1.0",
         "decide broken 0.9",
         "decide foo 1.1.0",
+        "decide target 2.0.0",
         "decide left 1.0.0",
         "decide right 1.0.0",
         "backtrack shared to 1",
+        "decide broken 0.9",
         "decide foo 1.0.0",
         "decide target 2.0.0",
-        "reject broken 1.0",
-        "decide broken 0.9",
         "end 9 1",  # eight decisions heard, and the root's
     ]
     # Without a reporter nothing changes in the answer.
