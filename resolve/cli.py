@@ -28,10 +28,9 @@ from resolve.clikit import (
     version_option,
     warn,
 )
-from resolve.compile_flags import compile_options
+from resolve.compile_flags import check_target, compile_options, report_check
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
-from resolve.lock.check import check_lock, checked_path
 from resolve.lock.files import write_lock
 from resolve.lock.writers import render_lock
 from resolve.options import (
@@ -205,11 +204,7 @@ def command(**options: Any) -> None:
       resolve -r pyproject.toml --extra dev --format pylock -o pylock.toml
       resolve -r requirements.in -o requirements.txt --upgrade-package httpx
       resolve -r requirements.in --format json -v     # a failure is JSON on stdout too
-      resolve -r requirements.in --no-header --no-annotate --emit-index-url
-
-    \b
-    In CI, fail when the committed lock is out of date (exit 1, changed pins on stdout):
-      resolve -r requirements.in -o requirements.txt --check
+      resolve -r requirements.in -o requirements.txt --check   # CI: exit 1, diff, if stale
     """
     try:
         code = _run(options)
@@ -289,8 +284,7 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
 
 def _run(options: dict[str, Any]) -> int:
     started = time.perf_counter()
-    if options["check"]:
-        checked_path(options["output_file"])
+    check = check_target(options)  # before any work: --check without a lock is a usage error
     inputs = collect_inputs(
         options["requirements"],
         options["requirement_files"],
@@ -360,26 +354,14 @@ def _run(options: dict[str, Any]) -> int:
     output: Path | None = options["output_file"]
     if output is None:  # never with --check: it needs -o
         click.echo(text, nl=False)
-    elif not options["check"]:
+    elif check is None:
         write_lock(output, text)
     if not options["quiet"]:
         elapsed = (time.perf_counter() - started) * 1000
         count = len(outcome.lock.packages)
         noun = "package" if count == 1 else "packages"
         click.echo(f"Resolved {count} {noun} in {elapsed:.0f}ms", err=True)
-    return _check(checked_path(output), text, quiet=options["quiet"]) if options["check"] else 0
-
-
-def _check(path: Path, text: str, *, quiet: bool) -> int:
-    """``--check``: the pin diff on stdout, one line on stderr; exit 1 when it would change."""
-    result = check_lock(path, text)
-    for line in result.diff:
-        click.echo(line)
-    if not result.up_to_date:
-        fail(result.summary(path), hint="run the command without --check to update it", code=1)
-    if not quiet:
-        click.echo(result.summary(path), err=True)
-    return 0
+    return 0 if check is None else report_check(check, text, quiet=options["quiet"])
 
 
 def _print_explanation(explanation: Explanation, *, as_json: bool) -> None:

@@ -6,12 +6,16 @@ header, split ``# via`` annotations, extras stripped from the pins, no index lin
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-__all__ = ["compile_options"]
+from resolve.clikit import fail
+from resolve.lock.check import check_lock, checked_path
+
+__all__ = ["check_target", "compile_options", "report_check"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -65,3 +69,21 @@ def compile_options(command: F) -> F:
     for option in reversed(_OPTIONS):
         command = option(command)
     return command
+
+
+def check_target(options: Mapping[str, Any]) -> Path | None:
+    """With ``--check``, the lock it compares with (``-o``, which must exist); else None."""
+    return checked_path(options["output_file"]) if options["check"] else None
+
+
+def report_check(path: Path, text: str, *, quiet: bool) -> int:
+    """``--check``'s outcome: the pin diff on stdout, one line on stderr; exit 1 (an
+    ``error:`` with a hint) when the lock would change."""
+    result = check_lock(path, text)
+    for line in result.diff:
+        click.echo(line)
+    if not result.up_to_date:
+        fail(result.summary(path), hint="run the command without --check to update it", code=1)
+    if not quiet:
+        click.echo(result.summary(path), err=True)
+    return 0
