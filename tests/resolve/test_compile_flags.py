@@ -244,10 +244,14 @@ def test_check_needs_an_existing_lock(shop: Mirror, tmp_path: Path) -> None:
     assert not (tmp_path / "missing.txt").exists()
 
 
+def _state(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
 def _frozen(path: Path) -> tuple[bytes, int]:
     """The lock's bytes and mtime, the mtime first set in the past so a rewrite shows."""
     os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    return path.read_bytes(), path.stat().st_mtime_ns
+    return _state(path)
 
 
 def test_check_up_to_date(shop: Mirror, tmp_path: Path) -> None:
@@ -261,7 +265,7 @@ def test_check_up_to_date(shop: Mirror, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert "requirements.txt is up to date" in result.stderr
-    assert _frozen(lock) == before
+    assert _state(lock) == before
 
 
 def test_check_out_of_date_shows_the_pins_and_writes_nothing(shop: Mirror, tmp_path: Path) -> None:
@@ -274,14 +278,14 @@ def test_check_out_of_date_shows_the_pins_and_writes_nothing(shop: Mirror, tmp_p
     assert result.stdout == "- attrs==22.0\n+ attrs==23.0\n+ click==8.1\n"
     assert "error: requirements.txt would change: 2 pins differ" in result.stderr
     assert "hint: run the command without --check to update it" in result.stderr
-    assert _frozen(lock) == before
+    assert _state(lock) == before
 
     # Same pins, other bytes (no annotations): out of date all the same.
     result = invoke(shop, "attrs<23", *TARGET, "-o", "requirements.txt", "--no-annotate", "--check")
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
     assert "the same pins, but its header, hashes or notes differ" in result.stderr
-    assert _frozen(lock) == before
+    assert _state(lock) == before
 
 
 def test_check_a_pylock(shop: Mirror, tmp_path: Path) -> None:
@@ -292,4 +296,4 @@ def test_check_a_pylock(shop: Mirror, tmp_path: Path) -> None:
     result = invoke(shop, "app[web]", *TARGET, "-o", "pylock.toml", "--check", "-q")
     assert result.exit_code == 1, result.output
     assert result.stdout == "+ click==8.1\n+ flask==3.0\n"
-    assert _frozen(tmp_path / "pylock.toml") == before
+    assert _state(tmp_path / "pylock.toml") == before
