@@ -28,6 +28,7 @@ from resolve.clikit import (
     version_option,
     warn,
 )
+from resolve.compile_flags import check_target, compile_options, report_check
 from resolve.inputs.collect import collect_inputs
 from resolve.inputs.requirements import InputError, ParsedInputs
 from resolve.lock.files import write_lock
@@ -38,6 +39,7 @@ from resolve.options import (
     check_requires_python,
     command_line,
     lock_format,
+    lock_style,
     target_flags,
     target_of,
 )
@@ -189,6 +191,7 @@ _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 @click.option(
     "-v", "--verbose", is_flag=True, help="Print the solver's decisions and backtracks on stderr."
 )
+@compile_options
 @limit_option
 @version_option("resolve")
 def command(**options: Any) -> None:
@@ -201,6 +204,7 @@ def command(**options: Any) -> None:
       resolve -r pyproject.toml --extra dev --format pylock -o pylock.toml
       resolve -r requirements.in -o requirements.txt --upgrade-package httpx
       resolve -r requirements.in --format json -v     # a failure is JSON on stdout too
+      resolve -r requirements.in -o requirements.txt --check   # CI: exit 1, diff, if stale
     """
     try:
         code = _run(options)
@@ -273,11 +277,14 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
             options["python_version"], options["python_platform"], options["python"]
         ),
         allow_incomplete=options["allow_incomplete"],
+        no_deps=options["no_deps"],
+        style=lock_style(options),
     )
 
 
 def _run(options: dict[str, Any]) -> int:
     started = time.perf_counter()
+    check = check_target(options)  # before any work: --check without a lock is a usage error
     inputs = collect_inputs(
         options["requirements"],
         options["requirement_files"],
@@ -343,18 +350,18 @@ def _run(options: dict[str, Any]) -> int:
             echo_json(document)
         return 1
     assert outcome.lock is not None
-    text = render_lock(outcome.lock, request.format)
+    text = render_lock(outcome.lock, request.format, request.style)
     output: Path | None = options["output_file"]
-    if output is None:
+    if output is None:  # never with --check: it needs -o
         click.echo(text, nl=False)
-    else:
+    elif check is None:
         write_lock(output, text)
     if not options["quiet"]:
         elapsed = (time.perf_counter() - started) * 1000
         count = len(outcome.lock.packages)
         noun = "package" if count == 1 else "packages"
         click.echo(f"Resolved {count} {noun} in {elapsed:.0f}ms", err=True)
-    return 0
+    return 0 if check is None else report_check(check, text, quiet=options["quiet"])
 
 
 def _print_explanation(explanation: Explanation, *, as_json: bool) -> None:

@@ -21,6 +21,7 @@ from packaging.version import Version
 from resolve.candidates.judge import BinaryPolicy, Target
 from resolve.candidates.provider import ResolutionMode
 from resolve.inputs.requirements import InputError, ParsedInputs
+from resolve.lock.writers import LockStyle
 from resolve.policy.prerelease import MODE_NAMES, PrereleaseMode
 from resolve.rules.model import Cutoff, IndexRule, IndexStrategy, RuleError, RuleSet, parse_cutoff
 from resolve.targets.environment import InvalidPythonVersion, TargetEnvironment, UnknownPlatform
@@ -34,6 +35,7 @@ __all__ = [
     "check_requires_python",
     "command_line",
     "lock_format",
+    "lock_style",
     "option_pairs",
     "prerelease_modes",
     "target_flags",
@@ -88,6 +90,17 @@ def lock_format(explicit: str | None, output: Path | None) -> LockFormat:
     if output is not None and output.name.startswith("pylock") and output.suffix == ".toml":
         return "pylock"
     return "requirements"
+
+
+def lock_style(options: Mapping[str, Any]) -> LockStyle:
+    """The layout flags (the CLI's values by parameter name) → the writers' style."""
+    return LockStyle(
+        header=not options["no_header"],
+        annotate=not options["no_annotate"],
+        annotation_style=options["annotation_style"] or "split",
+        emit_index_url=options["emit_index_url"],
+        strip_extras=options["strip_extras"],
+    )
 
 
 def target_flags(
@@ -243,7 +256,8 @@ class ResolveRequest:
     ``preferences`` are the pins of the existing ``-o`` lock that are to be kept (empty with
     ``--upgrade``); ``command`` is the command line the lock header records; ``target_flags``
     the target's options as given, for the ``mirror sync`` a hint proposes;
-    ``allow_incomplete`` resolves past missing data instead of stopping (SEMANTICS §7).
+    ``allow_incomplete`` resolves past missing data instead of stopping (SEMANTICS §7);
+    ``no_deps`` pins the requirements alone; ``style`` lays out a requirements lock.
     """
 
     inputs: ParsedInputs
@@ -259,6 +273,8 @@ class ResolveRequest:
     command: str = "resolve"
     target_flags: tuple[str, ...] = ()
     allow_incomplete: bool = False
+    no_deps: bool = False
+    style: LockStyle = field(default_factory=LockStyle)
 
 
 # Options that shape the lock, in the order the header spells them. --db, --quiet and
@@ -283,6 +299,16 @@ _COMMAND_OPTIONS = (
     ("no_binary", "--no-binary"),
     ("format_", "--format"),
     ("output_file", "-o"),
+    ("annotation_style", "--annotation-style"),
+)
+# Switches that shape the lock: (parameter, the value that is spelled, flag).
+_COMMAND_SWITCHES = (
+    ("allow_incomplete", True, "--allow-incomplete"),
+    ("no_deps", True, "--no-deps"),
+    ("no_header", True, "--no-header"),
+    ("no_annotate", True, "--no-annotate"),
+    ("emit_index_url", True, "--emit-index-url"),
+    ("strip_extras", False, "--no-strip-extras"),
 )
 
 
@@ -301,6 +327,5 @@ def command_line(options: Mapping[str, Any]) -> str:
                 words += [flag, str(one)]
     if options["resolution"] != "highest":
         words += ["--resolution", options["resolution"]]
-    if options["allow_incomplete"]:
-        words.append("--allow-incomplete")
+    words += [flag for key, spelled, flag in _COMMAND_SWITCHES if options[key] is spelled]
     return shlex.join(words)

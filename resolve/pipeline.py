@@ -19,7 +19,7 @@ from db.read.snapshot_reader import SnapshotReader
 from resolve.candidates.judge import Target
 from resolve.candidates.provider import Request, ResolutionMode, SnapshotProvider
 from resolve.inputs.requirements import InputRequirement, ParsedInputs
-from resolve.lock.writers import Lock, LockedPackage
+from resolve.lock.writers import Lock, LockedPackage, LockIndex
 from resolve.options import ResolveRequest
 from resolve.report.hints import (
     failure_hints,
@@ -129,6 +129,7 @@ class Session:
             overrides=request.overrides.requirements,
             preferences=request.preferences,
             resolution=request.resolution,
+            no_deps=request.no_deps,
             command=request.command,
             target_flags=request.target_flags,
             reporter=reporter,
@@ -155,6 +156,7 @@ def resolve_once(
     overrides: Sequence[InputRequirement] = (),
     preferences: Mapping[str, Version] | None = None,
     resolution: ResolutionMode = "highest",
+    no_deps: bool = False,
     command: str = "resolve",
     target_flags: Sequence[str] = (),
     reporter: Reporter | None = None,
@@ -165,6 +167,7 @@ def resolve_once(
         overrides=tuple(r.requirement for r in overrides),
         preferences=dict(preferences or {}),
         resolution=resolution,
+        no_deps=no_deps,
     )
     provider = SnapshotProvider(partial(reader.project, lazy_files=True), rules, target, request)
     try:
@@ -250,12 +253,17 @@ def _lock(
                 found.add(split_extra(asker)[0])
     packages: list[LockedPackage] = []
     warnings: list[str] = []
+    extras: dict[str, list[str]] = {}
     for package, version in result.pins.items():
         base, extra = split_extra(package)
         if extra is not None:
             if (base, version, extra) in provider.unknown_extras:
                 # pip's wording: the install goes on without the extra's requirements.
                 warnings.append(f"{base} {version} does not provide the extra '{extra}'")
+            else:
+                extras.setdefault(base, []).append(extra)
+    for package, version in result.pins.items():
+        if split_extra(package)[1] is not None:
             continue
         candidate = provider.project(package).versions[version]
         yanked = candidate.yanked
@@ -276,8 +284,11 @@ def _lock(
                 files=candidate.files,
                 via=tuple(sorted(via.get(package, ()))),
                 yanked=yanked,
+                extras=tuple(sorted(extras.get(package, ()))),
             )
         )
+    used = {p.index_name for p in packages}
+    flat = {i.name for i in reader.indexes() if i.format == "flat"}
     major, minor, micro = target.environment.python_version
     lock = Lock(
         packages=tuple(packages),
@@ -288,5 +299,10 @@ def _lock(
         target=str(target.environment),
         python_version=f"{major}.{minor}.{micro}",
         semantics=SEMANTICS,
+        indexes=tuple(
+            LockIndex(i.url, i.default, i.name in flat)
+            for i in rules.lookup_order()
+            if i.name in used
+        ),
     )
     return lock, warnings

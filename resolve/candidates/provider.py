@@ -60,6 +60,8 @@ class Request:
     overrides: tuple[Requirement, ...] = ()
     preferences: Mapping[str, Version] = field(default_factory=dict)
     resolution: ResolutionMode = "highest"
+    #: uv's ``--no-deps``: the requirements' own dependencies are not resolved.
+    no_deps: bool = False
 
 
 class SnapshotProvider:
@@ -159,6 +161,12 @@ class SnapshotProvider:
             if not self._yank_allowed(base, version):
                 return Unavailable(f"yanked: {candidate.yanked}" if candidate.yanked else "yanked")
             self.yanked_used[base] = (version, candidate.yanked)
+        if self.request.no_deps:
+            # A virtual ``a[x]`` still pins ``a``: the lock has one version of each project.
+            pinned: dict[str, SolverRequirement] = {}
+            if extra is not None:
+                pin_base(pinned, self.versions(base), base, version)
+            return pinned
         metadata = candidate.metadata
         assert metadata is not None  # usable candidates always carry metadata
         parsed: list[Requirement] = []
