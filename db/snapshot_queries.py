@@ -24,6 +24,7 @@ from db.schema import (
 from db.snapshot_ref import resolve_snapshot
 
 __all__ = [
+    "MetadataChange",
     "SnapshotDiff",
     "SnapshotInfo",
     "UnknownSnapshot",
@@ -145,9 +146,50 @@ class SnapshotDiff:
     # Pages that failed (or answered an ambiguous status) in either snapshot: what changed there
     # is not known, and a failed page is never reported as the project having gone.
     unknown: list[str] = field(default_factory=list)
+    # Versions in both snapshots whose core metadata differs: what the resolver reads changed.
+    metadata: list[MetadataChange] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, list[str]]:
+    def as_json(self) -> dict[str, list[Any]]:
         return asdict(self)
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.as_json().values())
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataChange:
+    """One version's core metadata in each snapshot: the distinct (Requires-Dist,
+    Requires-Python, Provides-Extra) of its files, usually one; none when the snapshot has no
+    usable metadata for the version."""
+
+    project: str
+    version: str
+    index: str
+    old: list[dict[str, Any]]
+    new: list[dict[str, Any]]
+
+    def describe(self) -> str:
+        """``requires-dist [a>=1] → [a>=2]; requires-python >=3.8 → >=3.9``, or missing."""
+        if not self.old or not self.new:
+            return "missing → present" if not self.old else "present → missing"
+        parts = []
+        for key in _METADATA_FIELDS:
+            was, now = _field_text(self.old, key), _field_text(self.new, key)
+            if was != now:
+                parts.append(f"{key.replace('_', '-')} {was} → {now}")
+        return "; ".join(parts)
+
+
+_METADATA_FIELDS = ("requires_dist", "requires_python", "provides_extra")
+
+
+def _field_text(metas: list[dict[str, Any]], key: str) -> str:
+    values = dict.fromkeys(
+        "[" + ", ".join(m[key]) + "]" if isinstance(m[key], list) else str(m[key] or "none")
+        for m in metas
+    )
+    return " | ".join(values)
 
 
 _PageKey = tuple[str, str]  # (index name, project)
@@ -193,6 +235,59 @@ def _files_by_page(conn: Connection, snap_id: int) -> tuple[_PageFiles, set[_Pag
     return out, unknown
 
 
+_VersionMetadata = dict[tuple[str, str, str], list[dict[str, Any]]]
+
+
+def _metadata_by_version(conn: Connection, snap_id: int) -> _VersionMetadata:
+    """(index name, project, version) → the distinct core metadata of its files, in order."""
+    rows = conn.execute(
+        select(
+            index.c.name,
+            snapshot_page.c.project,
+            file.c.version,
+            metadata.c.requires_dist,
+            metadata.c.requires_python,
+            metadata.c.provides_extra,
+        )
+        .select_from(snapshot_metadata)
+        .join(metadata, metadata.c.sha256 == snapshot_metadata.c.metadata_sha256)
+        .join(index, index.c.id == snapshot_metadata.c.index_id)
+        .join(
+            snapshot_page,
+            (snapshot_page.c.snapshot_id == snapshot_metadata.c.snapshot_id)
+            & (snapshot_page.c.index_id == snapshot_metadata.c.index_id),
+        )
+        .join(
+            file,
+            (file.c.page_id == snapshot_page.c.page_id)
+            & (file.c.filename == snapshot_metadata.c.filename),
+        )
+        .where(snapshot_metadata.c.snapshot_id == snap_id)
+    )
+    out: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in rows:
+        meta = {
+            "requires_dist": json.loads(r.requires_dist),
+            "requires_python": r.requires_python,
+            "provides_extra": json.loads(r.provides_extra),
+        }
+        out[(r.name, r.project, r.version)][json.dumps(meta, sort_keys=True)] = meta
+    return {key: [found[k] for k in sorted(found)] for key, found in out.items()}
+
+
+def _metadata_changes(
+    conn: Connection, old: SnapshotInfo, new: SnapshotInfo, versions: set[tuple[str, str, str]]
+) -> list[MetadataChange]:
+    before, after = _metadata_by_version(conn, old.id), _metadata_by_version(conn, new.id)
+    changes = []
+    for key in sorted(versions):
+        was, now = before.get(key, []), after.get(key, [])
+        if was != now:
+            name, project, version = key
+            changes.append(MetadataChange(project, version, name, was, now))
+    return changes
+
+
 def diff_snapshots(conn: Connection, old: SnapshotInfo, new: SnapshotInfo) -> SnapshotDiff:
     (before, old_unknown), (after, new_unknown) = (
         _files_by_page(conn, old.id),
@@ -200,6 +295,7 @@ def diff_snapshots(conn: Connection, old: SnapshotInfo, new: SnapshotInfo) -> Sn
     )
     unknown = old_unknown | new_unknown
     diff = SnapshotDiff(unknown=[f"{project} ({name})" for name, project in sorted(unknown)])
+    in_both: set[tuple[str, str, str]] = set()
     for key in sorted((before.keys() | after.keys()) - unknown):
         label = f"{key[1]} ({key[0]})"
         if key not in before:
@@ -215,6 +311,7 @@ def diff_snapshots(conn: Connection, old: SnapshotInfo, new: SnapshotInfo) -> Sn
         diff.versions_removed += [
             f"{key[1]} {v} ({key[0]})" for v in sorted(old_versions - new_versions)
         ]
+        in_both.update((*key, v) for v in old_versions & new_versions)
         for name in sorted(new_files.keys() - old_files.keys()):
             diff.files_added.append(f"{name} ({key[0]})")
         for name in sorted(old_files.keys() - new_files.keys()):
@@ -223,6 +320,7 @@ def diff_snapshots(conn: Connection, old: SnapshotInfo, new: SnapshotInfo) -> Sn
             was, now = old_files[name][1], new_files[name][1]
             if was != now:
                 (diff.yanked if now else diff.unyanked).append(f"{name} ({key[0]})")
+    diff.metadata = _metadata_changes(conn, old, new, in_both)
     return diff
 
 

@@ -298,7 +298,9 @@ def _run(options: dict[str, Any]) -> int:
             explanation = explain_project(session, canonicalize_name(options["explain"]))
         _print_explanation(explanation, as_json=options["as_json"])
         return 0
-    if not inputs.requirements:
+    # A requirements file that asks for nothing is an empty lock, as `uv pip compile` writes
+    # one; no input at all (or constraints alone) is a mistake in the command line.
+    if not inputs.requirements and not options["requirement_files"]:
         raise InputError(
             "nothing to resolve: give requirements, -r FILE or a pyproject.toml",
             detail="example: resolve -r requirements.in -o requirements.txt",

@@ -27,6 +27,38 @@ _COMMANDS = {
 }
 
 
+_DB_HELP = (
+    "Snapshot database: a path or SQLAlchemy URL (default: ./mirror.db, or $MIRROR_DB). "
+    "Accepted before or after the subcommand; the one after it wins."
+)
+
+
+def _db_after_subcommand(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    # The group's callback has made the AppContext before a subcommand's options are parsed, so
+    # a value given further right replaces the one given before (or $MIRROR_DB).
+    if value is not None:
+        ctx.ensure_object(AppContext).db = value
+
+
+def _with_db_option(command: click.Command) -> click.Command:
+    """``--db`` on ``command`` and every command below it (``mirror index list --db x.db``)."""
+    if not any(param.name == "db" for param in command.params):
+        command.params.append(
+            click.Option(
+                ["--db"],
+                metavar="URL",
+                expose_value=False,
+                is_eager=True,
+                callback=_db_after_subcommand,
+                help=_DB_HELP,
+            )
+        )
+    if isinstance(command, click.Group):
+        for child in command.commands.values():
+            _with_db_option(child)
+    return command
+
+
 class _LazyGroup(ErrorRenderingGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)
@@ -38,7 +70,7 @@ class _LazyGroup(ErrorRenderingGroup):
         module, _, attribute = target.partition(":")
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
-        return command
+        return _with_db_option(command)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,7 +78,7 @@ class _LazyGroup(ErrorRenderingGroup):
     "--db",
     envvar="MIRROR_DB",
     metavar="URL",
-    help="Snapshot database: a path or SQLAlchemy URL (default: ./mirror.db, or $MIRROR_DB).",
+    help=_DB_HELP,
 )
 @version_option("mirror")
 @click.pass_context

@@ -83,8 +83,10 @@ def snapshot_show(app: AppContext, snap: str, as_json: bool) -> None:
 @handle_errors
 def snapshot_diff(app: AppContext, old: str, new: str, as_json: bool) -> None:
     """What changed from snapshot OLD to NEW: projects, versions and files added or removed,
-    files yanked or unyanked. A page that failed in either snapshot is listed as unknown, never
-    as the project having gone.
+    files yanked or unyanked, and versions in both whose core metadata (Requires-Dist,
+    Requires-Python, Provides-Extra) changed or appeared. A page that failed in either snapshot
+    is listed as unknown, never as the project having gone. Prints "no changes" when the two
+    have the same content.
 
     \b
     Example:
@@ -106,9 +108,16 @@ def snapshot_diff(app: AppContext, old: str, new: str, as_json: bool) -> None:
         "unyanked": "~ unyanked",
         "unknown": "? unknown (a page failed)",
     }
+    if diff.empty:
+        click.echo("no changes")
+        return
     for key, label in labels.items():
         for item in diff.as_json()[key]:
             click.echo(f"{label} {item}")
+    for change in diff.metadata:
+        click.echo(
+            f"~ metadata {change.project} {change.version} ({change.index}): {change.describe()}"
+        )
 
 
 @snapshot_group.command("delete")

@@ -133,6 +133,7 @@ def test_diff_reports_every_kind_of_change(engine: Engine) -> None:
         "yanked": ["alpha-1.1-py3-none-any.whl (main)"],
         "unyanked": [],
         "unknown": [],
+        "metadata": [],
     }
     assert unyank["unyanked"] == ["alpha-1.1-py3-none-any.whl (main)"]
     assert all(not v for k, v in unyank.items() if k != "unyanked")
