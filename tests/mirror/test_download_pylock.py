@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 from packaging.pylock import Pylock
 
-from tests.conftest import Mirror, Serve
+from mirror.download.local_lock import local_pylock
+from mirror.download.plan import DownloadItem
+from tests.conftest import Mirror, Serve, clean_environment
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project, serve_in_thread
 from tests.mirror.synctools import files
@@ -149,6 +152,50 @@ def test_no_copy_when_a_download_fails(mirror: Mirror, serve: Serve, tmp_path: P
     assert (dest / WHEEL).is_file() and not (dest / BAR).exists()
 
 
+def test_entries_are_matched_by_file_name_and_hash() -> None:
+    """A file entry without ``name`` is known by its URL's last segment (PEP 751); one whose
+    hash is not the downloaded file's is left out; a ``path`` already there is written anew."""
+    digest = "AB" * 32
+    text = tomli_w.dumps(
+        {
+            "lock-version": "1.0",
+            "created-by": "sneakernet",
+            "packages": [
+                {
+                    "name": "foo",
+                    "version": "1.0",
+                    "wheels": [
+                        {
+                            "url": f"http://h/files/{WHEEL}",
+                            "path": "old",
+                            "hashes": {"sha256": digest},
+                        },
+                        {
+                            "url": "http://h/files/foo-1.0-py2-none-any.whl",
+                            "hashes": {"sha256": digest},
+                        },
+                    ],
+                    "sdist": {"name": SDIST, "url": "http://h/x", "hashes": {"sha256": "0" * 64}},
+                }
+            ],
+        }
+    )
+    items = [
+        DownloadItem(WHEEL, f"http://h/files/{WHEEL}", digest.lower(), None, "foo==1.0"),
+        DownloadItem(SDIST, "http://h/x", "1" * 64, None, "foo==1.0"),  # not the locked sdist
+    ]
+
+    (foo,) = tomllib.loads(local_pylock(text, items))["packages"]
+
+    assert foo == {
+        "name": "foo",
+        "version": "1.0",
+        "wheels": [
+            {"url": f"http://h/files/{WHEEL}", "path": f"./{WHEEL}", "hashes": {"sha256": digest}}
+        ],
+    }
+
+
 # --- pip and uv install from the copy, offline ----------------------------------------------
 
 
@@ -157,7 +204,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     """(the wheelhouse, a scratch directory): downloaded while the index ran, which has
     stopped by the time a test gets them."""
     tmp = tmp_path_factory.mktemp("offline")
-    mirror = Mirror(tmp / "mirror.db", dict(_client_env(tmp)))
+    mirror = Mirror(tmp / "mirror.db", dict(clean_environment(tmp)))
     dest = tmp / "wheelhouse"
     with serve_in_thread(_index()) as url:
         lock = _lock(mirror, url, tmp)
@@ -168,9 +215,9 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     yield dest, tmp
 
 
-def _install(command: list[str], tmp: Path) -> Path:
-    """Run an installer into a fresh ``--target`` directory; returns it."""
-    target = tmp / f"target-{command[0].rsplit('/', 1)[-1]}-{len(list(tmp.iterdir()))}"
+def _install(command: list[str], tmp: Path, name: str) -> Path:
+    """Run an installer into a fresh ``--target`` directory, ``tmp/name``; returns it."""
+    target = tmp / name
     env = _client_env(tmp)
     # Any request at all goes to a port nothing listens on.
     env.update(HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", NO_PROXY="")
@@ -194,9 +241,9 @@ def _installed(target: Path) -> list[str]:
 @pytest.mark.slow
 def test_pip_installs_the_copy_offline(wheelhouse: tuple[Path, Path]) -> None:
     dest, tmp = wheelhouse
-    # pip ≥ 25.1 reads a lock named pylock.toml (PEP 751) given to -r.
+    # pip reads a file named pylock.toml given to -r as a PEP 751 lock (experimental: it warns).
     command = [sys.executable, "-m", "pip", "install", "--no-index", "--no-cache-dir"]
-    target = _install([*command, "-r", str(dest / "pylock.toml")], tmp)
+    target = _install([*command, "-r", str(dest / "pylock.toml")], tmp, "pip-target")
     assert _installed(target) == ["bar-2.0.dist-info", "foo-1.0.dist-info"]
     assert (target / "foo" / "__init__.py").read_text() == "__version__ = '1.0'\n"
 
@@ -206,7 +253,7 @@ def test_uv_installs_the_copy_offline(wheelhouse: tuple[Path, Path]) -> None:
     dest, tmp = wheelhouse
     command = [str(BIN / "uv"), "pip", "install", "--offline", "--no-cache"]
     command += ["--python", sys.executable, "-r", str(dest / "pylock.toml")]
-    target = _install(command, tmp)
+    target = _install(command, tmp, "uv-target")
     assert _installed(target) == ["bar-2.0.dist-info", "foo-1.0.dist-info"]
 
 
