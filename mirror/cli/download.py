@@ -27,6 +27,7 @@ from mirror.cli.common import (
     warn,
 )
 from mirror.download.fetch import DownloadProgress, DownloadResult, Outcome, download_all
+from mirror.download.local_lock import LOCAL_LOCK_NAME, local_pylock
 from mirror.download.plan import DownloadItem, listing, plan_from_snapshot, plan_from_urls
 from mirror.download.target_files import target_environment, target_files
 from mirror.http.client import ClientConfig, IndexClient
@@ -34,6 +35,7 @@ from mirror.pipconfig import pip_indexes
 from mirror.sources.factory import runtime_url
 from resolve.interrupts import keeping
 from resolve.limits import Limits
+from resolve.lock.files import write_lock
 from resolve.lock.reader import LockFile, read_lock
 
 __all__ = ["download_command"]
@@ -208,11 +210,20 @@ def download_command(
     platform) can install are fetched: the wheels whose tags it supports, else the sdist.
     --all-files fetches every file the lock names.
 
+    From a pylock.toml, once every file is in DIR, DIR/pylock.toml is written (replacing one
+    there, LOCK itself too): the same lock listing only the files downloaded, each with a
+    `path` relative to it, which pip and uv install from before the URL (PEP 751).
+
     \b
     Example:
       resolve -r requirements.in -o requirements.txt
       mirror download requirements.txt -d wheelhouse
       pip install --no-index --find-links wheelhouse --require-hashes -r requirements.txt
+    \b
+      resolve -r requirements.in --format pylock -o pylock.toml
+      mirror download pylock.toml -d wheelhouse
+      pip install --no-index -r wheelhouse/pylock.toml
+      uv pip install --offline -r wheelhouse/pylock.toml
     """
     parsed = read_lock(lock)
     for line in parsed.ignored:
@@ -236,6 +247,13 @@ def download_command(
     seconds = time.monotonic() - started
     counts = Counter(r.outcome for r in results)
     received = sum(r.received for r in results)
+    failed = [r.error or r.item.filename for r in results if r.outcome is Outcome.FAILED]
+    # A requirements.txt or JSON lock has no place for a file's path: only a pylock gets its
+    # copy, and only now: LOCK may be that very file, and the copy is only as good as the
+    # files it points at, every one of them checked.
+    local_lock = directory / LOCAL_LOCK_NAME if parsed.format == "pylock" and not failed else None
+    if local_lock is not None:
+        write_lock(local_lock, local_pylock(parsed.text, items))
     if as_json:
         echo_json(
             {
@@ -245,6 +263,7 @@ def download_command(
                 if snapshot is None
                 else {"name": snapshot.name, "digest": snapshot.digest},
                 "directory": str(directory),
+                "pylock": None if local_lock is None else str(local_lock),
                 "files": [r.as_json() for r in results],
                 "counts": {str(outcome): counts[outcome] for outcome in Outcome},
                 "bytes": received,
@@ -253,7 +272,8 @@ def download_command(
         )
     elif not quiet:
         _describe(results, directory, counts, received, seconds)
-    failed = [r.error or r.item.filename for r in results if r.outcome is Outcome.FAILED]
+        if local_lock is not None:
+            click.echo(f"wrote {local_lock}: the lock, its files pointing at {directory}", err=True)
     if failed:
         raise DownloadFailed(
             listing(f"{len(failed)} of {len(results)} file(s) failed", failed),

@@ -26,7 +26,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -44,6 +44,7 @@ __all__ = [
     "LockfileError",
     "lock_format",
     "parse_lock_text",
+    "pylock_file_name",
     "read_lock",
 ]
 
@@ -121,6 +122,8 @@ class LockFile:
     ignored: tuple[str, ...] = ()
     # The header's "CPython X.Y.Z on PLATFORM", when it names one.
     target: str | None = None
+    # The text as read: `mirror download` writes a pylock.toml's copy beside the files.
+    text: str = field(default="", repr=False, compare=False)
 
 
 def read_lock(path: Path, *, need_files: bool = True) -> LockFile:
@@ -159,8 +162,10 @@ def _is_toml_data(text: str) -> bool:
 def parse_lock_text(text: str, path: Path, *, need_files: bool = True) -> LockFile:
     kind = lock_format(text, path)
     if kind == "requirements":
-        return _parse_requirements(text, path, need_files)
-    return _parse_document(text, path, kind, need_files)
+        parsed = _parse_requirements(text, path, need_files)
+    else:
+        parsed = _parse_document(text, path, kind, need_files)
+    return replace(parsed, text=text)
 
 
 def _line_of(lines: list[str], needle: str, start: int = 1) -> int | None:
@@ -257,6 +262,18 @@ def _requirement_pin(
 
 
 # --- pylock.toml (PEP 751) and JSON ----------------------------------------------------------
+
+
+def pylock_file_name(table: Mapping[str, Any], url: str) -> str:
+    """A pylock.toml file entry's file name: PEP 751's ``name`` may be left out, and is then
+    the last path segment of its ``url``."""
+    name = table.get("name")
+    return name if isinstance(name, str) else _url_file_name(url)
+
+
+def _url_file_name(url: str) -> str:
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+
 
 _PYLOCK_HINT = (
     "PEP 751 lists each file as a table with 'name', 'url', 'size' and "
@@ -386,10 +403,11 @@ class _Packages:
             message = f"package {package}: a file has {what}; only URLs can be downloaded"
             token = f'"{path}"' if path is not None else package
             raise self.error(message, token, _line_of(self.lines, token, start or 1) or start)
-        # PEP 751: "name" may be left out; the file name is then the URL's last path segment.
-        filename = table.get("name" if self.kind == "pylock" else "filename")
-        if not isinstance(filename, str):
-            filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        if self.kind == "pylock":
+            filename = pylock_file_name(table, url)
+        else:
+            named = table.get("filename")
+            filename = named if isinstance(named, str) else _url_file_name(url)
         line = _line_of(self.lines, f'"{filename}"', start or 1) or _line_of(self.lines, url)
         hashes = table.get("hashes")
         digest = hashes.get("sha256") if isinstance(hashes, Mapping) else None

@@ -181,7 +181,7 @@ def test_pylock_downloads_without_a_database(mirror: Mirror, serve: Serve, tmp_p
 
     result = mirror.run("download", str(lock), "-d", str(dest))
 
-    assert listing(dest) == sorted([SDIST, WHEEL])
+    assert listing(dest) == sorted([SDIST, WHEEL, "pylock.toml"])  # and the lock's local copy
     assert (dest / WHEEL).read_bytes() == built[WHEEL]
     assert (dest / SDIST).read_bytes() == built[SDIST]
     assert f"downloaded: {WHEEL}" in result.stderr
@@ -199,7 +199,7 @@ def test_pylock_from_the_snapshot_rows(setup: Setup, tmp_path: Path) -> None:
     summary = setup.download("--json")
 
     assert summary["format"] == "pylock" and summary["snapshot"] is None
-    assert listing(setup.dest) == [BAR, WHEEL]
+    assert listing(setup.dest) == [BAR, WHEEL, "pylock.toml"]
 
 
 def test_a_json_lock_downloads_like_a_pylock(setup: Setup, tmp_path: Path) -> None:
