@@ -412,3 +412,17 @@ def test_a_file_url_must_name_a_directory(db: Path, tmp_path: Path) -> None:
     assert "--no-check" in _hint(result)
     (tmp_path / "gone").mkdir()
     assert run_mirror("--db", str(db), "index", "add", "local", missing).exit_code == 0
+
+
+def test_a_root_past_page_bytes_is_exit_3_naming_the_limit(db: Path) -> None:
+    with serve_raw({"/simple/": answer(HTML_ROOT * 20)}) as base:
+        url = f"{base}/simple/"
+        result = run_mirror(
+            "--db", str(db), "index", "add", "big", url, "--limit", "page-bytes=1KiB"
+        )
+        assert_error(result, 3, f"cannot check index URL {url}", "page-bytes=1KiB")
+        assert "--no-check" in _hint(result)
+        raised = run_mirror(
+            "--db", str(db), "index", "add", "big", url, "--limit", "page-bytes=1MiB"
+        )
+    assert raised.exit_code == 0, raised.output
