@@ -426,3 +426,13 @@ def test_a_root_past_page_bytes_is_exit_3_naming_the_limit(db: Path) -> None:
             "--db", str(db), "index", "add", "big", url, "--limit", "page-bytes=1MiB"
         )
     assert raised.exit_code == 0, raised.output
+
+
+def test_the_check_uses_pips_credentials_for_the_same_url(db: Path, serve: Serve) -> None:
+    index = FixtureIndex(auth=("ci", "t0ken"))
+    make_project(index, "foo")
+    url = serve(index)
+    pip = {"PIP_INDEX_URL": url.replace("http://", "http://ci:t0ken@")}
+    result = run_mirror("--db", str(db), "index", "add", "corp", url, env=pip)
+    assert result.exit_code == 0, result.output
+    assert "t0ken" not in result.output
