@@ -1,7 +1,8 @@
 """A synthetic PEP 691 index served on loopback, for benchmarks and the demo.
 
 Pages and PEP 658 ``.metadata`` files are generated deterministically from a seed and served
-from memory with ETags (so a re-sync is all 304s). Distribution files themselves are not
+from memory with ETags (so a re-sync is all 304s); the root lists the projects (PEP 691), as
+``mirror index add`` checks. Distribution files themselves are not
 served: a benchmark that needs them would measure the disk, not the sync.
 
 Two generators: :func:`build_index` (uniform projects, for the sync benchmark) and
@@ -175,6 +176,11 @@ def etag(body: bytes) -> str:
 
 def make_app(index: SyntheticIndex) -> web.Application:
     etags = {name: etag(body) for name, body in index.pages.items()}
+    listing = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in index.projects]}
+    root_body = json.dumps(listing).encode()
+
+    async def root(request: web.Request) -> web.Response:
+        return web.Response(body=root_body, content_type=JSON_CONTENT_TYPE)
 
     async def project(request: web.Request) -> web.Response:
         name = request.match_info["project"]
@@ -193,6 +199,7 @@ def make_app(index: SyntheticIndex) -> web.Application:
         return web.Response(body=body, content_type="application/octet-stream")
 
     app = web.Application()
+    app.router.add_get("/simple/", root)
     app.router.add_get("/simple/{project}/", project)
     app.router.add_get("/files/{filename}.metadata", metadata)
     return app

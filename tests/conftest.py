@@ -110,8 +110,9 @@ class Mirror:
         summary: dict[str, Any] = self.json("sync", *args, code=code, env=env)
         return summary
 
-    def add_index(self, name: str, url: str, *options: str) -> None:
-        self.run("index", "add", name, url, *options)
+    def add_index(self, name: str, url: str, *options: str, check: bool = True) -> None:
+        """``mirror index add``; ``check=False`` for a URL nothing answers at (``--no-check``)."""
+        self.run("index", "add", name, url, *options, *([] if check else ["--no-check"]))
 
     def sql(self, query: str, params: tuple[object, ...] | Mapping[str, object] = ()) -> list[Any]:
         """Rows of a read-only query on the database, as tuples."""

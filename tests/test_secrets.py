@@ -111,7 +111,13 @@ def refusing(serve: Serve) -> Iterator[str]:
 
 def test_index_add_list_and_sync_against_a_401_index(refusing: str, tmp_path: Path) -> None:
     db = tmp_path / "mirror.db"
-    added = run("mirror", db, "index", "add", "private", refusing, "--default", cwd=tmp_path)
+    # Checked first: the index refuses the URL's credentials, and the error shows them masked.
+    refused = run("mirror", db, "index", "add", "private", refusing, "--default", cwd=tmp_path)
+    assert refused.returncode == 3, refused.stderr
+    assert "u:****@127.0.0.1" in refused.stderr and "HTTP 401" in refused.stderr
+    added = run(
+        "mirror", db, "index", "add", "private", refusing, "--default", "--no-check", cwd=tmp_path
+    )
     assert added.returncode == 0, added.stderr
     for args in (("index", "list"), ("index", "list", "--json"), ("rules", "show")):
         listed = run("mirror", db, *args, cwd=tmp_path)

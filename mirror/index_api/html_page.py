@@ -131,10 +131,12 @@ def read_html(body: bytes, charset: str) -> HtmlPage:
         warnings.append(f"the HTML is malformed ({exc}); kept the links read before that point")
         parser.flush()
     if parser.password_field:
-        raise PageError("the HTML page has a password field: a login page, not a project page")
+        raise PageError("the HTML page has a password field: a login page, not a Simple API page")
     if parser.tags == 0:
         # JSON or plain text mislabelled as HTML would otherwise read as a page with no files.
-        raise PageError(f"the {len(body)}-byte HTML page has no markup at all: not a project page")
+        raise PageError(
+            f"the {len(body)}-byte HTML page has no markup at all: not a Simple API page"
+        )
     files: list[tuple[int, RawFile]] = []
     for position, (attrs, anchor_text) in enumerate(parser.anchors):
         if "href" not in attrs:

@@ -13,14 +13,20 @@ checks of each file entry in :mod:`mirror.index_api.file_entries`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from urllib.parse import urljoin
 
 from db.records import DistFile, ProjectPage
 from mirror.index_api.file_entries import FileValidator
 from mirror.index_api.html_page import html_charset, read_html
-from mirror.index_api.raw import PageError, RawFile
+from mirror.index_api.raw import (
+    HTML_TYPES,
+    JSON_TYPES,
+    SUPPORTED_API_VERSION,
+    PageError,
+    RawFile,
+    api_version,
+)
 from resolve.limits import DEFAULT_LIMITS, LimitExceeded
 
 __all__ = [
@@ -36,25 +42,8 @@ ACCEPT = (
     "application/vnd.pypi.simple.v1+html;q=0.2, "
     "text/html;q=0.01"
 )
-# PEP 629: the newest 1.x we know (1.4 adds PEP 792 project status). Newer minors only add keys.
-SUPPORTED_API_VERSION = "1.4"
-_SUPPORTED = (1, 4)
-
-# ``latest`` is a request-side alias (PEP 691) that servers should not echo, but some do.
-# ``application/json`` is not in the spec; misconfigured proxies relabel the JSON form with it.
-_JSON_TYPES = frozenset(
-    {
-        "application/vnd.pypi.simple.v1+json",
-        "application/vnd.pypi.simple.latest+json",
-        "application/json",
-    }
-)
-_HTML_TYPES = frozenset(
-    {"application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html", "text/html"}
-)
 # PEP 792 statuses; an unknown one is kept raw with a warning.
 _STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
-_API_VERSION = re.compile(r"(\d+)(?:\.(\d+))?")
 # PEP 691 (JSON): the current name first, then the legacy ones (PEP 714).
 # ``data-dist-info-metadata`` as a JSON key is a bug of some servers, copied from the HTML name.
 _JSON_METADATA_KEYS = ("core-metadata", "dist-info-metadata", "data-dist-info-metadata")
@@ -80,9 +69,9 @@ def parse_project_page(
     """
     media, _, params = content_type.partition(";")
     media = media.strip().lower()
-    if media in _JSON_TYPES:
+    if media in JSON_TYPES:
         return _parse_json(body, FileValidator(base_url, project, listing=listing), max_files)
-    if media in _HTML_TYPES:
+    if media in HTML_TYPES:
         return _parse_html(
             body, html_charset(params), FileValidator(base_url, project, listing=listing), max_files
         )
@@ -92,29 +81,6 @@ def parse_project_page(
         f"unexpected Content-Type {content_type!r}: expected a Simple API project page "
         "(application/vnd.pypi.simple.v1+json or HTML); a login or error page?"
     )
-
-
-def _api_version(value: object, files: FileValidator) -> str:
-    """PEP 629: absent means 1.0; another major fails the page; a newer minor warns."""
-    if value is None:
-        return "1.0"
-    text = str(value).strip()
-    match = _API_VERSION.fullmatch(text)
-    if match is None:
-        files.warn(f"unreadable API version {text!r}; read as 1.0")
-        return text
-    major, minor = int(match[1]), int(match[2] or 0)
-    if major != _SUPPORTED[0]:
-        raise PageError(
-            f"index speaks API version {text}; this tool supports {_SUPPORTED[0]}.x"
-            f" (up to {SUPPORTED_API_VERSION})"
-        )
-    if minor > _SUPPORTED[1]:
-        files.warn(
-            f"index speaks API version {text}, newer than {SUPPORTED_API_VERSION}: "
-            "fields this tool does not know are ignored"
-        )
-    return text
 
 
 def _status(value: object, files: FileValidator) -> tuple[str | None, str | None]:
@@ -132,6 +98,11 @@ def _status(value: object, files: FileValidator) -> tuple[str | None, str | None
     if status not in _STATUSES:
         files.warn(f"unknown project status {status!r} (kept)")
     return status, reason if isinstance(reason, str) and reason else None
+
+
+def _whose(files: FileValidator) -> str:
+    """Whose files a page must link to: a flat listing's may be any project's."""
+    return "a distribution file" if files.listing else f"a file of {files.project}"
 
 
 def _check_count(count: int, max_files: int, project: str) -> None:
@@ -179,7 +150,7 @@ def _parse_json(body: bytes, files: FileValidator, max_files: int) -> ProjectPag
         if meta is not None:
             files.warn(f"'meta' is a {type(meta).__name__}, not an object (ignored)")
         meta = {}
-    api_version = _api_version(meta.get("api-version"), files)
+    version = api_version(meta.get("api-version"), files.warn)
     entries = doc.get("files")
     if not isinstance(entries, list):
         raise PageError("the JSON page has no 'files' list: not a PEP 691 project page")
@@ -216,7 +187,7 @@ def _parse_json(body: bytes, files: FileValidator, max_files: int) -> ProjectPag
         # PEP 691 makes ``meta.api-version`` required: without it (or a PEP 792 status), a JSON
         # body none of whose entries is one of this project's files (an API error, another
         # service's JSON) is not "the project with no files", which would hide later indexes.
-        found = f"{len(entries)} entries, none a file of {project}" if entries else "no files"
+        found = f"{len(entries)} entries, none {_whose(files)}" if entries else "no files"
         raise PageError(
             f"the JSON page has {found} and no meta.api-version (PEP 691): not a project page"
         )
@@ -231,7 +202,7 @@ def _parse_json(body: bytes, files: FileValidator, max_files: int) -> ProjectPag
     name = doc.get("name")
     return ProjectPage(
         name=name.strip() if isinstance(name, str) and name.strip() else project,
-        api_version=api_version,
+        api_version=version,
         files=_one_per_filename(dists, files),
         versions=tuple(versions),
         project_status=status,
@@ -247,7 +218,7 @@ def _parse_html(body: bytes, charset: str, files: FileValidator, max_files: int)
     _check_count(len(page.files), max_files, project)
     for warning in page.warnings:
         files.warn(warning)
-    api_version = _api_version(page.api_version, files)
+    version = api_version(page.api_version, files.warn)
     if page.base_href is not None:
         # HTML: the first <base href> applies to the whole document, itself relative to the page.
         try:
@@ -263,9 +234,7 @@ def _parse_html(body: bytes, charset: str, files: FileValidator, max_files: int)
         # status) meta, a page none of whose links is one of this project's files is a login,
         # error or landing page that answered 200, not "the project with no files" (which
         # would hide other indexes).
-        found = (
-            f"{len(page.files)} link(s), none to a file of {project}" if page.files else "no links"
-        )
+        found = f"{len(page.files)} link(s), none to {_whose(files)}" if page.files else "no links"
         raise PageError(
             f"the HTML page has {found} and no pypi:repository-version meta (PEP 629): "
             "not a project page"
@@ -275,7 +244,7 @@ def _parse_html(body: bytes, charset: str, files: FileValidator, max_files: int)
         reason = page.project_status_reason
     return ProjectPage(
         name=page.name or project,
-        api_version=api_version,
+        api_version=version,
         files=_one_per_filename(dists, files),
         project_status=status,
         project_status_reason=reason,

@@ -13,16 +13,21 @@ from mirror.sources.http import HttpFlatSource, HttpSimpleSource
 from mirror.sources.local import LocalFlatSource, LocalSimpleSource
 from mirror.sources.protocol import IndexSource
 
-__all__ = ["open_sources", "runtime_url"]
+__all__ = ["open_sources", "runtime_url", "with_pip_credentials"]
 
 
 def runtime_url(index: IndexConfig, pip_urls: Sequence[str]) -> str:
     """The index URL to use now: with credentials when pip's configuration gives them for the
     same index (they are never stored; MIRROR.md, "Auth")."""
-    for url in pip_urls:
-        if "@" in url and strip_credentials(url).rstrip("/") == index.url.rstrip("/"):
-            return url
-    return index.url
+    return with_pip_credentials(index.url, pip_urls)
+
+
+def with_pip_credentials(url: str, pip_urls: Sequence[str]) -> str:
+    """``url``, or the one of ``pip_urls`` that is the same URL with credentials."""
+    for candidate in pip_urls:
+        if "@" in candidate and strip_credentials(candidate).rstrip("/") == url.rstrip("/"):
+            return candidate
+    return url
 
 
 @asynccontextmanager

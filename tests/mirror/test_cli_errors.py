@@ -70,7 +70,8 @@ def _rows(db: Path, query: str) -> list[tuple[object, ...]]:
 def test_unreachable_index(tmp_path: Path, fast_retries: None) -> None:
     db = tmp_path / "mirror.db"
     port = _closed_port()
-    added = run_mirror("--db", str(db), "index", "add", "dead", f"http://127.0.0.1:{port}/simple/")
+    url = f"http://127.0.0.1:{port}/simple/"
+    added = run_mirror("--db", str(db), "index", "add", "dead", url, "--no-check")
     assert added.exit_code == 0, added.output
     result = run_mirror("--db", str(db), "sync", "foo", "--quiet")
     block = assert_error(result, 3, "foo on dead", f"127.0.0.1:{port}")

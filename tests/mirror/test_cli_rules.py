@@ -23,9 +23,9 @@ TEN_UTC = "2024-03-01T10:00:00Z"
 @pytest.fixture
 def three(mirror: Mirror) -> Mirror:
     """Indexes a, b and main (the default)."""
-    mirror.add_index("a", A)
-    mirror.add_index("b", B)
-    mirror.add_index("main", MAIN, "--default")
+    mirror.add_index("a", A, check=False)
+    mirror.add_index("b", B, check=False)
+    mirror.add_index("main", MAIN, "--default", check=False)
     return mirror
 
 
@@ -190,8 +190,8 @@ def test_index_add_and_remove_make_versions(mirror: Mirror) -> None:
     mirror.run("db", "upgrade")
     assert _history(mirror) == []
     assert "none stored yet" in mirror.run("rules", "show").stdout
-    mirror.add_index("a", A, "--not-here", "403", "--exclude-newer", "false")
-    mirror.add_index("b", B, "--default")
+    mirror.add_index("a", A, "--not-here", "403", "--exclude-newer", "false", check=False)
+    mirror.add_index("b", B, "--default", check=False)
     assert [h["summary"] for h in _history(mirror)] == ["+index b", "+index a"]
     assert _index(_show(mirror), "a") == {
         "name": "a", "url": A, "default": False, "explicit": False,
@@ -230,9 +230,9 @@ def test_rules_implied_by_indexes_are_stored_before_the_first_change(mirror: Mir
 def _rich(mirror: Mirror, tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     wheels.mkdir(exist_ok=True)
-    mirror.add_index("nightly", A, "--not-here", "403")
+    mirror.add_index("nightly", A, "--not-here", "403", check=False)
     mirror.add_index("links", str(wheels), "--flat", "--exclude-newer", "false")
-    mirror.add_index("main", MAIN, "--default", "--exclude-newer", "2024-05-01")
+    mirror.add_index("main", MAIN, "--default", "--exclude-newer", "2024-05-01", check=False)
     for args in (
         ("set", "index.nightly.explicit", "true"),
         ("set", "index-strategy", "unsafe-best-match"),
@@ -365,7 +365,7 @@ def test_uv_toml_import(mirror: Mirror, tmp_path: Path) -> None:
 
 
 def test_pip_conf_import(mirror: Mirror, tmp_path: Path) -> None:
-    mirror.add_index("corp", MAIN, "--not-here", "403")
+    mirror.add_index("corp", MAIN, "--not-here", "403", check=False)
     conf = tmp_path / "pip.conf"
     conf.write_text(
         f"[global]\nindex-url = {MAIN}\nextra-index-url =\n    {A}\n    {B}\n"

@@ -425,13 +425,13 @@ def test_credentials_go_to_the_index_origin_only(
     files_origin = serve(files_host).removesuffix("/simple/")
     two = FixtureIndex(auth=("ci-user", "ci-token"), files_base_url=files_origin)
     make_project(two, "bar", ["2.0"])
-    mirror.add_index("one", serve(one))
-    mirror.add_index("two", serve(two))
     env = {
         f"SNEAKERNET_INDEX_{name}_{key}": value
         for name in ("ONE", "TWO")
         for key, value in (("USERNAME", "ci-user"), ("PASSWORD", "ci-token"))
     }
+    mirror.run("index", "add", "one", serve(one), env=env)
+    mirror.run("index", "add", "two", serve(two), env=env)
     summary = mirror.sync("foo", "bar", env=env)
     (foo,) = files(mirror, "one", "foo")
     (bar,) = files(mirror, "two", "bar")
@@ -530,11 +530,11 @@ def test_a_pylock_index_gets_the_credentials_of_the_configured_index(
     index = FixtureIndex(auth=("ci-user", "ci-token"))
     make_project(index, "foo", ["1.0"])
     url = serve(index)
-    mirror.add_index("corp", url)
     env = {
         "SNEAKERNET_INDEX_CORP_USERNAME": "ci-user",
         "SNEAKERNET_INDEX_CORP_PASSWORD": "ci-token",
     }
+    mirror.run("index", "add", "corp", url, env=env)
     mirror.sync("foo", env=env)
     (row,) = files(mirror, "corp", "foo")
     lock = tmp_path / "pylock.toml"

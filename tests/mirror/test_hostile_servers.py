@@ -40,6 +40,7 @@ PAGE = (
     '<html><head><meta name="pypi:repository-version" content="1.0"></head><body>'
     f'<a href="/files/{WHEEL}">{WHEEL}</a></body></html>'
 ).encode()
+ROOT = b'<html><body><a href="foo/">foo</a></body></html>'  # what `index add` reads
 
 
 def run_sync(
@@ -48,7 +49,7 @@ def run_sync(
     """``mirror sync foo --json ARGS`` against ``routes``: exit code, stderr, the JSON summary
     (or {}), the child's peak RSS in bytes and its wall time. A child still running
     after the bound is killed (and the test then fails on its exit code)."""
-    with serve_raw(routes) as base:
+    with serve_raw({"/simple/": answer(ROOT), **routes}) as base:
         mirror.run("index", "add", "one", f"{base}/simple/", "--default")
         return run_child(
             mirror,

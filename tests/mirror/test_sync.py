@@ -19,6 +19,7 @@ JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 def one_index(mirror: Mirror, serve: Serve, index: FixtureIndex, name: str = "one") -> str:
     url = serve(index)
     mirror.add_index(name, url)
+    index.recorder.clear()  # the sync's requests only, not the root `index add` read
     return url.removesuffix("/simple/")
 
 
@@ -338,11 +339,11 @@ def test_cross_host_redirect_is_failed_not_attributed(mirror: Mirror, serve: Ser
     elsewhere_url = serve(elsewhere)
     private = FixtureIndex(auth=("ci-user", "ci-token-5d1f"))
     make_project(private, "foo", ["1.0"], redirect_to=elsewhere_url + "foo/")
-    mirror.add_index("private", serve(private))
     env = {
         "SNEAKERNET_INDEX_PRIVATE_USERNAME": "ci-user",
         "SNEAKERNET_INDEX_PRIVATE_PASSWORD": "ci-token-5d1f",
     }
+    mirror.run("index", "add", "private", serve(private), env=env)
 
     result = mirror.run("sync", "foo", "--json", code=3, env=env)
 
@@ -408,8 +409,9 @@ def test_a_50_mb_page_syncs(mirror: Mirror, serve: Serve) -> None:
 def test_concurrency_cap_is_reached_and_user_agent_names_sneakernet(
     mirror: Mirror, serve: Serve
 ) -> None:
-    # Requests wait until two run at once: the cap is reached, not just respected.
-    index = FixtureIndex(hold_until_in_flight=2)
+    # Page requests wait until two run at once: the cap is reached, not just respected. (Not
+    # the root, which `index add` reads alone.)
+    index = FixtureIndex(hold_until_in_flight=2, hold_prefix="/simple/p")
     for n in range(6):
         make_project(index, f"p{n}", ["1.0", "2.0"])
     one_index(mirror, serve, index)
