@@ -119,7 +119,7 @@ def index_add(
         with app.engine().connect() as conn, conn.begin() as trial:
             add(conn)
             trial.rollback()
-        probe = client_config(1, timeout, read_timeout, limits)
+        probe = client_config(1, read_timeout, limits, timeout)
         event_loop.run(check_index_url(checked, name=name, flat=flat, config=probe))
     with app.engine().begin() as conn:
         config = add(conn)
