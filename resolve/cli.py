@@ -75,7 +75,7 @@ _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
     "constraint_files",
     multiple=True,
     metavar="FILE",
-    help="Constraints file: narrows versions, never adds packages.",
+    help="Constraints file or lock (its pins): narrows versions, never adds packages.",
 )
 @click.option(
     "--override",

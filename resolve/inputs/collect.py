@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from resolve.inputs.lock_constraints import LOCK_SUFFIXES, lock_constraints
 from resolve.inputs.pyproject import parse_pyproject
 from resolve.inputs.reqfile import parse_requirements_file
 from resolve.inputs.requirements import InputError, ParsedInputs, parse_requirement
@@ -43,7 +44,8 @@ def collect_inputs(
     """Everything ``resolve REQ… -r FILE… -c FILE…`` asked for, in command-line order.
 
     A file named ``pyproject.toml`` is read as one (as ``uv pip compile`` and pip-tools do),
-    with ``extras`` and ``groups`` selecting optional dependencies and PEP 735 groups. Every
+    with ``extras`` and ``groups`` selecting optional dependencies and PEP 735 groups; a
+    ``.toml`` or ``.json`` constraints file is read as a lock (:mod:`.lock_constraints`). Every
     file is read within ``limits`` (``requirements-bytes``, ``requirements-depth``).
     """
     extras, groups = tuple(extras), tuple(groups)
@@ -58,6 +60,8 @@ def collect_inputs(
             saw_pyproject = True
             part = parse_pyproject(path, extras=extras, groups=groups, limits=limits)
             parts.append(part.as_constraints() if constraint else part)
+        elif constraint and path.suffix.lower() in LOCK_SUFFIXES:
+            parts.append(lock_constraints(path, limits))
         else:
             parts.append(
                 parse_requirements_file(path, constraint=constraint, environ=environ, limits=limits)

@@ -107,6 +107,8 @@ class LockPin:
     files: tuple[LockedFile, ...]
     line: int | None = None
     index: str | None = None
+    # PEP 751's ``marker``: the environments the package is installed in (pylock.toml only).
+    marker: str | None = None
 
     def __str__(self) -> str:
         return f"{self.name}=={self.version}"
@@ -369,11 +371,12 @@ class _Packages:
         if isinstance(index, Mapping):  # JSON: {"name": …, "url": …}
             index = index.get("url")
         index = index if isinstance(index, str) else None
+        marker = entry.get("marker") if isinstance(entry.get("marker"), str) else None
         if not self.need_files:
-            return LockPin(name, version, (), line, index)
+            return LockPin(name, version, (), line, index, marker)
         tables = self._file_tables(entry, name, line)
         files = tuple(self.file(table, name, line) for table in tables)
-        return LockPin(name, version, files, line, index)
+        return LockPin(name, version, files, line, index, marker)
 
     def _file_tables(self, entry: Mapping[str, Any], name: str, line: int | None) -> list[object]:
         if self.kind == "json":

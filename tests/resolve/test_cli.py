@@ -489,3 +489,31 @@ def test_an_extra_the_distribution_does_not_provide_is_a_warning(shop: Mirror) -
     assert pins(result.stdout)["flask"] == "3.0"  # the extra it has still counts
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warnings == ["warning: app 1.0 does not provide the extra 'nope'"]
+
+
+@pytest.mark.parametrize("fmt, name", [("requirements", "old.txt"), ("pylock", "pylock.old.toml")])
+def test_a_lock_as_constraints_retargets_it(
+    shop: Mirror, tmp_path: Path, fmt: str, name: str
+) -> None:
+    old = invoke(shop, "app[web]", "click<8.1", "attrs<23", *TARGET, "--format", fmt, "-o", name)
+    assert old.exit_code == 0, old.output
+    assert "# via" in (tmp_path / name).read_text() or fmt == "pylock"
+
+    text = resolved(shop, "app[web]", "-c", name, *WINDOWS)
+    # Every pin of the old lock holds; what only the new target needs is added.
+    assert pins(text) == {
+        "app": "1.0",
+        "attrs": "22.0",
+        "click": "8.0",
+        "flask": "3.0",
+        "pywin": "1.0",
+    }
+
+
+def test_a_pylock_marker_stays_on_its_constraint(shop: Mirror, tmp_path: Path) -> None:
+    (tmp_path / "pylock.toml").write_text(
+        'lock-version = "1.0"\ncreated-by = "hand"\n\n'
+        '[[packages]]\nname = "click"\nversion = "7.0"\nmarker = \'sys_platform == "win32"\'\n'
+    )
+    assert pins(resolved(shop, "click", "-c", "pylock.toml", *WINDOWS)) == {"click": "7.0"}
+    assert pins(resolved(shop, "click", "-c", "pylock.toml", *TARGET)) == {"click": "8.1"}
