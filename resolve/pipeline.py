@@ -17,6 +17,7 @@ from packaging.version import Version
 
 from db.read.snapshot_reader import SnapshotReader
 from resolve.candidates.judge import Target
+from resolve.candidates.project import WARNED_STATUSES
 from resolve.candidates.provider import Request, ResolutionMode, SnapshotProvider
 from resolve.inputs.requirements import InputRequirement, ParsedInputs
 from resolve.lock.writers import Lock, LockedPackage, LockIndex
@@ -254,6 +255,7 @@ def _lock(
     packages: list[LockedPackage] = []
     warnings: list[str] = []
     extras: dict[str, list[str]] = {}
+    statuses: list[str] = []  # PEP 792: installers may warn of these; resolve does
     for package, version in result.pins.items():
         base, extra = split_extra(package)
         if extra is not None:
@@ -266,6 +268,11 @@ def _lock(
         if split_extra(package)[1] is not None:
             continue
         candidate = provider.project(package).versions[version]
+        statuses += (
+            f"{package} is {status} on index {status.index}"
+            for status in provider.project(package).statuses
+            if status.status in WARNED_STATUSES and status.index == candidate.index.name
+        )
         yanked = candidate.yanked
         if yanked is not None:
             why = f" ({yanked})" if yanked else ""
@@ -287,6 +294,7 @@ def _lock(
                 extras=tuple(sorted(extras.get(package, ()))),
             )
         )
+    warnings += sorted(statuses)
     used = {p.index_name for p in packages}
     flat = {i.name for i in reader.indexes() if i.format == "flat"}
     major, minor, micro = target.environment.python_version

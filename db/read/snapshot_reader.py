@@ -65,6 +65,9 @@ class PageRecord:
     failed: bool
     error: str | None
     files: Sequence[FileRecord]
+    # PEP 792: the index's status for the project (None when it gave none: active).
+    project_status: str | None = None
+    project_status_reason: str | None = None
 
     @property
     def found(self) -> bool:
@@ -87,7 +90,7 @@ class ProjectRecord:
 
 
 _PAGES_QUERY = """
-SELECT sp.index_id, p.status, p.error, p.id
+SELECT sp.index_id, p.status, p.error, p.id, p.project_status, p.project_status_reason
 FROM snapshot_page AS sp
 JOIN page AS p ON p.id = sp.page_id
 WHERE sp.snapshot_id = ? AND sp.project = ?
@@ -225,7 +228,7 @@ class SnapshotReader:
             return ProjectRecord(name=project, in_snapshot=False, pages=())
         by_id = {i.id: i for i in self.indexes()}
         records = []
-        for index_id, status, error, page_id in sorted(
+        for index_id, status, error, page_id, project_status, reason in sorted(
             pages, key=lambda page: (by_id[page[0]].priority, page[0])
         ):
             heads = self._conn.execute(_PAGE_HEADS_QUERY, (page_id,)).fetchall()
@@ -237,6 +240,8 @@ class SnapshotReader:
                     failed=error is not None or status == 0,
                     error=error,
                     files=FileList(heads, loader),
+                    project_status=project_status,
+                    project_status_reason=reason,
                 )
             )
         if not lazy_files:

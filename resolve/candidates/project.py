@@ -40,9 +40,12 @@ from resolve.rules.model import IndexRule, IndexStrategy, RuleSet
 
 __all__ = [
     "INCOMPLETE",
+    "QUARANTINED",
+    "WARNED_STATUSES",
     "BinaryPolicy",
     "Candidate",
     "Exclusion",
+    "IndexStatus",
     "Problem",
     "ProjectCandidates",
     "Reason",
@@ -51,6 +54,24 @@ __all__ = [
     "build_candidates",
     "select_pages",
 ]
+
+
+#: PEP 792: an index offers no files of a quarantined project, and an installer uses none it
+#: may still list; deprecated and archived projects stay usable, with a warning.
+QUARANTINED = "quarantined"
+WARNED_STATUSES = frozenset({"deprecated", "archived"})
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    """A PEP 792 status other than active that an index gave the project, and its reason."""
+
+    index: str
+    status: str
+    reason: str | None
+
+    def __str__(self) -> str:
+        return self.status + (f" ({self.reason})" if self.reason else "")
 
 
 #: The problems that mean the snapshot lacks the answer, not that an index gave one: the
@@ -170,7 +191,8 @@ class Versions(Mapping[Version, Candidate]):
 class ProjectCandidates:
     """A project's candidates (:class:`Versions`), the indexes that supplied them in lookup
     order, the problems that stopped the search, the indexes that said "not here" (index name
-    → status), and ``excluded``: every file and version left out, and why."""
+    → status), the PEP 792 statuses of the indexes chosen to supply it, and ``excluded``:
+    every file and version left out, and why."""
 
     __slots__ = (
         "_excluded",
@@ -181,6 +203,7 @@ class ProjectCandidates:
         "name",
         "not_here",
         "problems",
+        "statuses",
         "supplying",
         "versions",
     )
@@ -194,12 +217,14 @@ class ProjectCandidates:
         problems: tuple[Problem, ...],
         not_here: Mapping[str, int],
         passed_over: list[tuple[str, Reason]],
+        statuses: tuple[IndexStatus, ...] = (),
     ) -> None:
         self.name = record.name
         self.versions = versions
         self.supplying = tuple(dict.fromkeys(s.rule.name for s in supplies))
         self.problems = problems
         self.not_here = not_here
+        self.statuses = statuses
         self._record = record
         self._supplies = supplies
         self._target = target
@@ -285,7 +310,14 @@ def build_candidates(
         chosen = []
     supplies: list[_Supply] = []
     offers: dict[Version, list[_Offer]] = {}
+    statuses = tuple(
+        IndexStatus(rule.name, page.project_status, page.project_status_reason)
+        for _, rule, page in chosen
+        if page.project_status and page.project_status != "active"
+    )
     for rank, rule, page in chosen:
+        if page.project_status == QUARANTINED:
+            continue  # chosen all the same: under first-index it still stops the search
         cutoff = rules.cutoff(record.name, rule.name)
         files = FileList.of(page.files)
         groups, invalid = _versions(files)
@@ -306,7 +338,9 @@ def build_candidates(
     if len(supplies) > 1:  # one page's groups come ascending already
         offers = {v: offers[v] for v in sorted(offers)}
     versions = Versions(record.name, offers, target, best_match)
-    return ProjectCandidates(record, versions, supplies, target, tuple(problems), not_here, passed)
+    return ProjectCandidates(
+        record, versions, supplies, target, tuple(problems), not_here, passed, statuses
+    )
 
 
 def _versions(files: FileList) -> tuple[list[tuple[Version, list[int]]], list[int]]:

@@ -14,7 +14,14 @@ from packaging.version import Version
 
 from db.read.snapshot_reader import PageRecord
 from db.versions import parse_version, version_sort_key
-from resolve.candidates.project import Exclusion, Problem, ProjectCandidates, Reason
+from resolve.candidates.project import (
+    QUARANTINED,
+    Exclusion,
+    IndexStatus,
+    Problem,
+    ProjectCandidates,
+    Reason,
+)
 from resolve.inputs.requirements import InputRequirement, ParsedInputs, parse_requirement
 from resolve.pipeline import Failure, Session
 from resolve.policy.prerelease import PrereleaseMode
@@ -42,6 +49,8 @@ class Explanation:
     picked: str | None
     rows: tuple[Row, ...]
     failure: Failure | None
+    # PEP 792 statuses other than active, per index consulted.
+    statuses: tuple[IndexStatus, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         """The document ``--explain NAME --json`` prints (the failure, if any, is left out)."""
@@ -51,12 +60,17 @@ class Explanation:
             "rules": self.rules,
             "strategy": self.strategy,
             "picked": self.picked,
+            "statuses": [asdict(s) for s in self.statuses],
             "versions": [asdict(r) for r in self.rows],
         }
 
     def table(self) -> list[str]:
         """The rows as aligned text lines, under a title line."""
         lines = [f"{self.project} in snapshot {self.snapshot}, strategy {self.strategy}"]
+        lines += (
+            f"  {s.status} on index {s.index}" + (f": {s.reason}" if s.reason else "")
+            for s in self.statuses
+        )
         if not self.rows:
             lines.append("  no index in the snapshot lists it")
         widths = [
@@ -101,6 +115,11 @@ def explain_project(session: Session, name: str) -> Explanation:
         picked=None if picked is None else str(picked),
         rows=tuple(rows),
         failure=outcome.failure,
+        statuses=tuple(
+            IndexStatus(p.index.name, p.project_status, p.project_status_reason)
+            for p in pages
+            if p.project_status and p.project_status != "active"
+        ),
     )
 
 
@@ -158,12 +177,17 @@ def _verdict(
         return "candidate", "usable, not selected"
     if candidate is not None:
         return "excluded", f"supplied by index {candidate.index.name}"
+    quarantined = [s.index for s in project.statuses if s.status == QUARANTINED]
+    if index in quarantined:
+        return "excluded", "the project is quarantined on this index (PEP 792)"
     reasons = {e.reason: e for e in excluded}
     if Reason.PIN in reasons:
         return "excluded", kept_out
     if project.problems:  # the search stopped at an earlier index: that is the reason
         return "excluded", _stopped(project.problems[0], project.name)
     if Reason.STRATEGY in reasons:
+        if quarantined:
+            return "excluded", f"strategy first-index: index {quarantined[0]} has it quarantined"
         first = f"index {project.supplying[0]}" if project.supplying else "an earlier index"
         return "excluded", f"strategy first-index: {first} supplies {project.name}"
     if Reason.CUTOFF in reasons:

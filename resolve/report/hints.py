@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from db.versions import version_sort_key
-from resolve.candidates.project import INCOMPLETE, ProjectCandidates, Reason
+from resolve.candidates.project import INCOMPLETE, QUARANTINED, ProjectCandidates, Reason
 from resolve.inputs.requirements import InputRequirement
 from resolve.policy.prerelease import PrereleaseMode
 from resolve.rules.model import RuleSet
@@ -211,6 +211,13 @@ def _index_hints(
     project: ProjectCandidates, rules: RuleSet, markers: Mapping[str, str]
 ) -> Iterator[str]:
     name = project.name
+    for status in project.statuses:
+        if status.status == QUARANTINED:
+            why = f" ({status.reason})" if status.reason else ""
+            yield (
+                f"{name} is quarantined on index {status.index}{why}: its files are not used "
+                "(PEP 792); require another project, or wait until the index lifts it"
+            )
     if not project.versions and not project.problems and project.supplying:
         yield f"index {project.supplying[0]} lists {name} but offers no usable files for it"
     if not project.supplying and project.not_here and not project.problems:
