@@ -35,7 +35,6 @@ from resolve.lock.files import write_lock
 from resolve.lock.writers import render_lock
 from resolve.options import (
     ResolveRequest,
-    RuleOverrides,
     check_requires_python,
     command_line,
     lock_format,
@@ -45,15 +44,13 @@ from resolve.options import (
 )
 from resolve.pipeline import Session
 from resolve.policy.preferences import read_preferences
-from resolve.policy.prerelease import MODE_NAMES
 from resolve.report.derivation import render, sentences
 from resolve.report.explain_versions import Explanation, explain_project
+from resolve.rule_flags import rule_options, rule_overrides_of
 from resolve.rules.model import RuleError
 from resolve.solver.reporter import BaseReporter
 
 __all__ = ["main"]
-
-_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 
 
 @click.command(
@@ -124,29 +121,7 @@ _STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
     metavar="PLATFORM",
     help="Target platform, e.g. x86_64-manylinux_2_28, aarch64-apple-darwin, windows.",
 )
-@click.option("--index-strategy", type=click.Choice(_STRATEGIES), help="Override the rules.")
-@click.option(
-    "--index",
-    "index_names",
-    multiple=True,
-    metavar="NAME",
-    help="Use only these indexes, in this order.",
-)
-@click.option("--default-index", metavar="NAME", help="The index consulted last.")
-@click.option("--prerelease", type=click.Choice(MODE_NAMES), help="Pre-release mode.")
-@click.option(
-    "--prerelease-package",
-    multiple=True,
-    metavar="NAME=MODE",
-    help="Pre-release mode for one package.",
-)
-@click.option("--exclude-newer", metavar="TS", help="Ignore files uploaded after TS.")
-@click.option(
-    "--exclude-newer-package",
-    multiple=True,
-    metavar="NAME=TS|false",
-    help="Cutoff for one package (false opts out).",
-)
+@rule_options
 @click.option("--only-binary", multiple=True, metavar="X", help=":all:, :none: or names.")
 @click.option("--no-binary", multiple=True, metavar="X", help=":all:, :none: or names.")
 @click.option(
@@ -237,15 +212,7 @@ def command(**options: Any) -> None:
 def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
     """Click's values → the typed request, once. Every option error is raised here, before the
     snapshot is opened: rule flags, target, overrides file, then the ``-o`` lock's pins."""
-    rule_overrides = RuleOverrides.parse(
-        strategy=options["index_strategy"],
-        indexes=options["index_names"],
-        default_index=options["default_index"],
-        prerelease=options["prerelease"],
-        prerelease_packages=options["prerelease_package"],
-        exclude_newer=options["exclude_newer"],
-        exclude_newer_packages=options["exclude_newer_package"],
-    )
+    rule_overrides = rule_overrides_of(options)
     target = target_of(
         options["python_version"],
         options["python_platform"],

@@ -303,6 +303,7 @@ _COMMAND_OPTIONS = (
 )
 # Switches that shape the lock: (parameter, the value that is spelled, flag).
 _COMMAND_SWITCHES = (
+    ("pre", True, "--pre"),
     ("allow_incomplete", True, "--allow-incomplete"),
     ("no_deps", True, "--no-deps"),
     ("no_header", True, "--no-header"),

@@ -15,6 +15,7 @@ import pytest
 from resolve.lock.header import SnapshotHeader
 from resolve.lock.reader import parse_lock_text
 from tests.conftest import Mirror, Serve
+from tests.db import assert_error
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.resolve.endtoend import (
@@ -297,3 +298,21 @@ def test_check_a_pylock(shop: Mirror, tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert result.stdout == "+ click==8.1\n+ flask==3.0\n"
     assert _state(tmp_path / "pylock.toml") == before
+
+
+# -- --pre ---------------------------------------------------------------------------------------
+
+
+def test_pre_is_prerelease_allow(mirror: Mirror, serve: Serve) -> None:
+    index = FixtureIndex()
+    make_project(index, "beta", ["1.0", "2.0b1"])
+    add_indexes(mirror, serve, pypi=index)
+    mirror.sync("beta", "--versions", "all", "--quiet")
+
+    assert pins(resolved(mirror, "beta", *TARGET)) == {"beta": "1.0"}
+    text = resolved(mirror, "beta", *TARGET, "--pre")
+    assert pins(text) == {"beta": "2.0b1"}
+    # The header's command regenerates the lock: it keeps the flag.
+    assert "--pre" in text.splitlines()[2]
+    result = invoke(mirror, "beta", *TARGET, "--pre", "--prerelease", "disallow")
+    assert_error(result, 2, "--pre means --prerelease allow, not disallow")
