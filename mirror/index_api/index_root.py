@@ -18,14 +18,20 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import unquote, urlsplit
 
 from db.records import canonical_name
 from mirror.index_api.filenames import parse_filename
 from mirror.index_api.html_page import html_charset, read_html
 from mirror.index_api.project_page import parse_project_page
-from mirror.index_api.raw import HTML_TYPES, JSON_TYPES, PageError, RawFile, api_version
+from mirror.index_api.raw import (
+    HTML_TYPES,
+    JSON_TYPES,
+    PageError,
+    RawFile,
+    api_version,
+    json_object,
+)
 
 __all__ = ["check_index_root"]
 
@@ -58,12 +64,7 @@ def _ignore(_warning: str) -> None:
 
 
 def _check_json(body: bytes) -> None:
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise PageError(f"the page is not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise PageError(f"the JSON page is a {type(doc).__name__}, not an object")
+    doc = json_object(body)
     if isinstance(doc.get("files"), list):
         raise PageError("the JSON page lists files, not projects: a project page, not the root")
     meta = doc.get("meta")

@@ -12,7 +12,6 @@ checks of each file entry in :mod:`mirror.index_api.file_entries`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from urllib.parse import urljoin
 
@@ -26,6 +25,7 @@ from mirror.index_api.raw import (
     PageError,
     RawFile,
     api_version,
+    json_object,
 )
 from resolve.limits import DEFAULT_LIMITS, LimitExceeded
 
@@ -139,12 +139,7 @@ def _one_per_filename(dists: list[DistFile], files: FileValidator) -> tuple[Dist
 
 def _parse_json(body: bytes, files: FileValidator, max_files: int) -> ProjectPage:
     project = files.project
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise PageError(f"the page is not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise PageError(f"the JSON page is a {type(doc).__name__}, not an object")
+    doc = json_object(body)
     meta = doc.get("meta")
     if not isinstance(meta, dict):
         if meta is not None:

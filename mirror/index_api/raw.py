@@ -1,16 +1,19 @@
 """Shared pieces of the Simple API parsers (:mod:`mirror.index_api.project_page`,
-:mod:`mirror.index_api.html_page`, :mod:`mirror.index_api.root_page`).
+:mod:`mirror.index_api.html_page`, :mod:`mirror.index_api.index_root`).
 
 :class:`PageError` fails a whole page; :class:`RawFile` is one file as a page states it, before
-validation; the media types of each form and the PEP 629 version check are those of project
-pages and index roots alike. They live here so the readers need not import each other.
+validation; the media types of each form, the JSON object a PEP 691 body must be, and the PEP
+629 version check are those of project pages and index roots alike. They live here so the
+readers need not import each other.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "HTML_TYPES",
@@ -19,6 +22,7 @@ __all__ = [
     "PageError",
     "RawFile",
     "api_version",
+    "json_object",
 ]
 
 # PEP 629: the newest 1.x we know (1.4 adds PEP 792 project status). Newer minors only add keys.
@@ -42,6 +46,17 @@ HTML_TYPES = frozenset(
 
 class PageError(ValueError):
     """The body is not a Simple API page this tool can read; the message says why."""
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A PEP 691 body as the JSON object it must be, or :class:`PageError` saying why not."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise PageError(f"the page is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise PageError(f"the JSON page is a {type(doc).__name__}, not an object")
+    return doc
 
 
 def api_version(value: object, warn: Callable[[str], None]) -> str:

@@ -29,16 +29,6 @@ from tests.resolve.endtoend import (
 WINDOWS = ("--python-version", "3.12", "--python-platform", "x86_64-pc-windows-msvc")
 
 
-@pytest.fixture
-def shop(mirror: Mirror, serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Mirror:
-    """The shop index synced in full; the working directory is the test's tmp_path."""
-    index = shop_index()
-    add_indexes(mirror, serve, pypi=index)
-    mirror.sync(*sorted(index.projects), "--versions", "all", "--quiet")
-    monkeypatch.chdir(tmp_path)
-    return mirror
-
-
 # -- inputs ------------------------------------------------------------------------------------
 
 

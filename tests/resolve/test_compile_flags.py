@@ -26,20 +26,9 @@ from tests.resolve.endtoend import (
     pins,
     read_lock,
     resolved,
-    shop_index,
 )
 
 LINUX_TARGET = "CPython 3.12.0 on x86_64-manylinux_2_28"
-
-
-@pytest.fixture
-def shop(mirror: Mirror, serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Mirror:
-    """The shop index synced in full; the working directory is the test's tmp_path."""
-    index = shop_index()
-    add_indexes(mirror, serve, pypi=index)
-    mirror.sync(*sorted(index.projects), "--versions", "all", "--quiet")
-    monkeypatch.chdir(tmp_path)
-    return mirror
 
 
 @pytest.fixture
