@@ -87,7 +87,8 @@ def test_every_command_accepts_db_after_it(elsewhere: tuple[Mirror, Path]) -> No
 def test_the_db_after_the_subcommand_wins(elsewhere: tuple[Mirror, Path]) -> None:
     mirror, db = elsewhere
     before = db.with_name("before.db")
-    run(mirror, "--db", str(before), "index", "add", "other", "http://127.0.0.1:9/simple/")
+    unreachable = "http://127.0.0.1:9/simple/"
+    run(mirror, "--db", str(before), "index", "add", "other", unreachable, "--no-check")
 
     def names(*args: str, env: dict[str, str | None] | None = None) -> list[str]:
         listed = json.loads(run(mirror, *args, "--json", env=env).stdout)

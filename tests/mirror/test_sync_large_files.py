@@ -20,7 +20,7 @@ from tests.conftest import Mirror
 from tests.fixtures.dists import build_metadata
 from tests.fixtures.raw_server import answer, from_file, serve_raw
 from tests.mirror.synctools import metadata
-from tests.mirror.test_hostile_servers import run_child
+from tests.mirror.test_hostile_servers import ROOT, run_child
 
 RSS_BOUND = 200 << 20  # bytes: below either file, and what a small sync needs, many times over
 MIB = 1 << 20
@@ -107,6 +107,7 @@ def test_a_large_file_read_for_its_metadata_is_not_held_in_memory(
     spool.mkdir()
     monkeypatch.setenv("TMPDIR", str(spool))  # the child's temporary files, checked below
     routes = {
+        "/simple/": answer(ROOT),  # what `index add` reads
         "/simple/foo/": answer(project_page(filename, path), JSON_TYPE),
         f"/files/{filename}": from_file(path),
     }
