@@ -110,7 +110,11 @@ class ProjectPage:
 
 MetadataSource = str
 """How core metadata was obtained: ``pep658``, ``range``, ``download``, ``sdist-static``,
-or why it was not: ``needs-build``, ``invalid``."""
+or why it was not: ``needs-build``, ``invalid`` (the file's metadata is unreadable or wrong),
+``failed`` (the index did not give it: an error status, a timeout)."""
+
+#: Outcomes a later sync tries again rather than carrying over.
+RETRIED_SOURCES = ("invalid", "failed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,7 +195,7 @@ snapshot_metadata = Table(
     Column("snapshot_id", Integer, nullable=False),
     Column("index_id", Integer, ForeignKey("index.id"), nullable=False),
     Column("filename", String, nullable=False),
-    # pep658 | range | download | sdist-static, or needs-build | invalid (then no metadata).
+    # pep658 | range | download | sdist-static, or needs-build | invalid | failed (no metadata).
     Column("source", String, nullable=False),
     Column("metadata_sha256", String(64), ForeignKey("metadata.sha256")),
     Column("error", Text),

@@ -21,7 +21,7 @@ class FileMetadata:
     """What the snapshot knows of a file's core metadata.
 
     ``source`` is how it was obtained (pep658, range, download, sdist-static) — then the other
-    fields hold it — or why not (needs-build, invalid) — then ``error`` may say more and
+    fields hold it — or why not (needs-build, invalid, failed) — then ``error`` may say more and
     ``available`` is False.
     """
 

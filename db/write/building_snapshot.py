@@ -14,7 +14,7 @@ import json
 from sqlalchemy import Engine, select
 
 from db.file_rows import dist_from_row
-from db.records import DistFile, PreviousPage
+from db.records import RETRIED_SOURCES, DistFile, PreviousPage
 from db.schema import file, metadata, page, snapshot_metadata, snapshot_page
 
 __all__ = ["BuildingSnapshot"]
@@ -115,7 +115,7 @@ class BuildingSnapshot:
             .where(snapshot_metadata.c.snapshot_id == snapshot_id)
         )
         if previous:
-            query = query.where(snapshot_metadata.c.source != "invalid")
+            query = query.where(snapshot_metadata.c.source.notin_(RETRIED_SOURCES))
         with self.engine.connect() as conn:
             return {
                 (r.index_id, r.filename): (

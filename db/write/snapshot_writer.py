@@ -24,7 +24,7 @@ from db.blobs import blob_row
 from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError, UnknownSnapshot
 from db.file_rows import file_row
-from db.records import CoreMetadata, FetchedPage, canonical_json
+from db.records import RETRIED_SOURCES, CoreMetadata, FetchedPage, canonical_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 from db.snapshot_names import made_up_name
 from db.snapshot_ref import resolve_snapshot
@@ -222,7 +222,7 @@ class SnapshotWriter(BuildingSnapshot):
             ).where(
                 snapshot_metadata.c.snapshot_id == self.previous_id,
                 snapshot_metadata.c.index_id == index_id,
-                snapshot_metadata.c.source != "invalid",
+                snapshot_metadata.c.source.notin_(RETRIED_SOURCES),
                 snapshot_metadata.c.filename.in_(listed),
             )
         ).all()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from packaging.requirements import Requirement
 from sqlalchemy import Engine
 
-from db.errors import SneakernetError
+from db.errors import SnapshotIncomplete, SneakernetError
 from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
 from db.snapshot_queries import list_snapshots
 from db.urls import strip_credentials
@@ -54,6 +55,12 @@ __all__ = ["sync_command"]
 
 class SyncFailed(SneakernetError):
     exit_code = 3
+
+
+class ClosureUnresolved(SneakernetError):
+    """The snapshot is complete, but the requirements do not resolve for some target."""
+
+    exit_code = 1
 
 
 def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
@@ -359,11 +366,40 @@ def _report(
         for line in sorted(stats.warnings)[:20]:
             warn(line)
     _check_credentials(stats)
+    _check_failures(stats)
+    _check_closure(stats.closure)
+
+
+def _check_failures(stats: SyncStats) -> None:
     if stats.failures:
         shown = "\n  ".join(sorted(stats.failures)[:20])
         raise SyncFailed(
-            f"{len(stats.failures)} page(s) failed; the snapshot records them as failed:"
-            f"\n  {shown}",
-            hint="run the same `mirror sync` again to retry them; `resolve` refuses to treat "
-            "a failed page as 'not here'",
+            f"{len(stats.failures)} page(s) or metadata file(s) failed; the snapshot records "
+            f"them as failed:\n  {shown}",
+            hint="run the same `mirror sync` again to retry them; `resolve` never takes what "
+            "an index failed to give for absent",
+        )
+
+
+def _check_closure(closure: dict[str, Any] | None) -> None:
+    """A closure sync succeeds only when the resolution it ran succeeds for every target: the
+    snapshot is complete either way (data is data), but exit 4 says what the indexes could
+    not give, exit 1 that the requirements have no solution."""
+    if closure is None:
+        return
+    missing: list[str] = closure["still_missing"]
+    if missing:
+        raise SnapshotIncomplete(
+            "the snapshot is complete, but the resolution still lacks what the indexes did not "
+            f"give: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}",
+            hint="see the failed pages above, if any, and run the same `mirror sync` again; "
+            "a project no index has cannot be resolved",
+        )
+    unresolved: dict[str, str] = closure["unresolved"]
+    if unresolved:
+        lines = "\n  ".join(f"{target}: {first}" for target, first in unresolved.items())
+        raise ClosureUnresolved(
+            f"the snapshot is complete, but the requirements have no solution for "
+            f"{len(unresolved)} target(s):\n  {lines}",
+            hint="`resolve` with the same requirements and target explains the failure in full",
         )

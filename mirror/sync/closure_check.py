@@ -37,8 +37,11 @@ class ClosureReport:
     rounds: int = 0
     fetched_projects: set[str] = field(default_factory=set)
     fetched_metadata: set[tuple[str, str]] = field(default_factory=set)
-    # Per target: None when it resolves, else the first line of the failure.
+    # Per target that does not resolve: the first line of the failure.
     unresolved: dict[str, str] = field(default_factory=dict)
+    # What the last resolutions still lacked after it was asked for: the indexes do not have it
+    # (or failed to give it).
+    still_missing: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -46,6 +49,7 @@ class ClosureReport:
             "projects_added": sorted(self.fetched_projects),
             "metadata_added": [f"{n}=={v}" for n, v in sorted(self.fetched_metadata)],
             "unresolved": dict(sorted(self.unresolved.items())),
+            "still_missing": self.still_missing,
         }
 
 
@@ -83,6 +87,9 @@ async def complete_closure(
             return report
         key = (frozenset(missing_projects), frozenset(missing_metadata))
         if key == asked:  # fetched already and still missing: the index has nothing more
+            report.still_missing = sorted(missing_projects) + [
+                f"{name}=={version} (core metadata)" for name, version in sorted(missing_metadata)
+            ]
             return report
         asked = key
         report.fetched_projects |= missing_projects

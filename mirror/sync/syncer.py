@@ -339,7 +339,9 @@ class Syncer:
         try:
             outcome = await self.sources[index_id].fetch_metadata(dist)
         except Exception as exc:  # recorded as data; a later sync retries it
-            outcome = MetadataOutcome("invalid", error=f"{type(exc).__name__}: {exc}")
+            # Not "invalid": the index did not give it (a 503, a timeout), which says nothing
+            # of the metadata; `resolve` must not resolve past it as if the version were bad.
+            outcome = MetadataOutcome("failed", error=f"{type(exc).__name__}: {exc}")
         self.writer.record_metadata(
             index_id,
             dist.filename,
@@ -352,7 +354,11 @@ class Syncer:
             list(outcome.parsed.requires_dist) if outcome.parsed is not None else None
         )
         self.stats.bytes_fetched += outcome.bytes_fetched
-        if outcome.source == "invalid":
+        if outcome.source == "failed":
+            self.stats.metadata_failed += 1
+            index = next(i.name for i in self.indexes if i.id == index_id)
+            self.stats.failures.append(f"{dist.filename} on {index}: metadata: {outcome.error}")
+        elif outcome.source == "invalid":
             self.stats.metadata_failed += 1
             self.stats.warnings.append(f"{dist.filename}: {outcome.error}")
         elif outcome.source == "needs-build":

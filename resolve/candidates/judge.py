@@ -236,6 +236,8 @@ def _fit(
     if not metadata.available:
         if metadata.source == "needs-build":
             return Reason.NEEDS_BUILD, "metadata needs a build"
+        if metadata.source == "failed":  # the index did not give it: not known to be bad
+            return Reason.METADATA_MISSING, f"metadata not fetched ({metadata.error})"
         return Reason.METADATA_INVALID, f"invalid metadata ({metadata.error or 'unreadable'})"
     if not target.python_fits(metadata.requires_python):
         return Reason.REQUIRES_PYTHON, f"requires Python {metadata.requires_python}"

@@ -75,7 +75,7 @@ def test_unreachable_index(tmp_path: Path, fast_retries: None) -> None:
     assert added.exit_code == 0, added.output
     result = run_mirror("--db", str(db), "sync", "foo", "--quiet")
     block = assert_error(result, 3, "foo on dead", f"127.0.0.1:{port}")
-    assert "1 page(s) failed" in block
+    assert "1 page(s) or metadata file(s) failed" in block
     # Recorded as failed, never as "not on this index".
     assert _rows(db, "SELECT project, status, error IS NOT NULL FROM page") == [("foo", 0, 1)]
 

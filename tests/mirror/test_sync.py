@@ -193,7 +193,8 @@ def test_503_after_retries_is_a_failed_page_in_a_complete_snapshot(
 
     error_lines = [line for line in result.stderr.splitlines() if "down on one" in line]
     assert error_lines and "503" in error_lines[0]
-    assert "\nerror: 1 page(s) failed" in result.stderr and "\nhint: " in result.stderr
+    assert "\nerror: 1 page(s) or metadata file(s) failed" in result.stderr
+    assert "\nhint: " in result.stderr
     assert index.recorder.count("/simple/down/") == 4  # the client's attempts, then failed
     stored = page(mirror, "one", "down")
     assert stored.status == 503 and stored.error and "503" in stored.error

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Mirror, Serve
+from tests.db import assert_error
+from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.synctools import metadata, pages
 
@@ -172,10 +174,42 @@ def test_closure_check_stops_at_a_failure_that_is_not_missing_data(
     make_project(index, "mid", ["1.0"])
     mirror.add_index("one", serve(index), "--default")
 
-    summary = mirror.sync("top", "--closure", "--python-version", "3.12")
+    summary = mirror.sync("top", "--closure", "--python-version", "3.12", code=1)
 
     closure = summary["closure"]
     assert closure["metadata_added"] == []
     assert closure["rounds"] == 1
     (failure,) = closure["unresolved"].values()
     assert "mid" in failure
+    # The snapshot is complete all the same, and the text says why the exit is 1.
+    assert mirror.scalar("SELECT state FROM snapshot") == "complete"
+    result = mirror.run("sync", "top", "--closure", "--python-version", "3.12", code=1)
+    block = assert_error(result, 1, "the requirements have no solution for 1 target(s)", "mid")
+    assert "hint: `resolve` with the same requirements" in result.stderr and block
+
+
+def test_metadata_an_index_failed_to_give_is_missing_not_invalid(
+    mirror: Mirror, serve: Serve
+) -> None:
+    """A 503 on a file read for its metadata says nothing of the metadata: the sync fails
+    (exit 3, retried next time) and `resolve` stops with exit 4 instead of resolving past the
+    version as if it were unusable."""
+    index = FixtureIndex()
+    make_project(index, "top", ["1.0"], deps=["mid"])
+    index.add_project("mid").add(build_wheel("mid", "1.0"), metadata_status=503, fail_next=1000)
+    mirror.add_index("one", serve(index), "--default")
+    target = ("--python-version", "3.12", "--python-platform", "linux")
+
+    summary = mirror.sync("top", "--closure", *target, code=3)
+    assert any("mid-1.0-py3-none-any.whl on one: metadata:" in f for f in summary["failures"])
+    from tests.scenarios.harness import run_resolve
+
+    outcome = run_resolve(mirror, "top", *target)
+    assert outcome.exit_code == 4, outcome.stderr
+    assert "mid" in outcome.stderr and "mirror sync" in outcome.stderr
+
+    # The index recovers; the same sync fetches it again, and the resolve works.
+    index.projects["mid"].files[0].fail_next = 0
+    index.projects["mid"].files[0].metadata_status = None
+    mirror.sync("top", "--closure", *target)
+    assert run_resolve(mirror, "top", *target).exit_code == 0
