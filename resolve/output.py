@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Iterator
@@ -160,7 +159,9 @@ def _create_temporary(destination: Path) -> tuple[int, Path]:
     changing it)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(_TEMPORARY_ATTEMPTS):
-        temporary = destination.with_name(f".{destination.name}.{secrets.token_hex(6)}.tmp")
+        # os.urandom, not secrets: the name need only be unlikely to clash (and secrets costs
+        # the start-up its hmac and random imports).
+        temporary = destination.with_name(f".{destination.name}.{os.urandom(6).hex()}.tmp")
         try:
             return os.open(temporary, flags, _NEW_FILE_MODE), temporary
         except FileExistsError:
