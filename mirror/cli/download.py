@@ -29,7 +29,7 @@ from mirror.cli.common import (
 from mirror.download.fetch import DownloadProgress, DownloadResult, Outcome, download_all
 from mirror.download.local_lock import LOCAL_LOCK_NAME, local_pylock
 from mirror.download.plan import DownloadItem, listing, plan_from_snapshot, plan_from_urls
-from mirror.download.target_files import target_environment, target_files
+from mirror.download.target_files import download_targets, target_environment, target_files
 from mirror.http.client import ClientConfig, IndexClient
 from mirror.pipconfig import pip_indexes
 from mirror.sources.factory import runtime_url
@@ -180,6 +180,20 @@ async def _run(
     is_flag=True,
     help="Every file of each pinned version, not only those the lock's target can install.",
 )
+@click.option(
+    "--python-version",
+    "python_versions",
+    multiple=True,
+    metavar="X.Y[.Z]",
+    help="Fetch for this Python (repeatable; default: the lock's).",
+)
+@click.option(
+    "--python-platform",
+    "python_platforms",
+    multiple=True,
+    metavar="PLATFORM",
+    help="Fetch for this platform, as resolve spells it (repeatable; default: the lock's).",
+)
 @concurrency_option
 @read_timeout_option
 @limit_option
@@ -192,6 +206,8 @@ def download_command(
     lock: Path,
     directory: Path,
     all_files: bool,
+    python_versions: tuple[str, ...],
+    python_platforms: tuple[str, ...],
     concurrency: int,
     read_timeout: float,
     limits: Limits,
@@ -208,7 +224,9 @@ def download_command(
 
     Of each pinned version only the files the lock's target (its header's Python version and
     platform) can install are fetched: the wheels whose tags it supports, else the sdist.
-    --all-files fetches every file the lock names.
+    --python-version and --python-platform (repeatable) name other targets: every pairing
+    of them gets its files, the half not given taken from the lock. --all-files fetches
+    every file the lock names.
 
     From a pylock.toml, once every file is in DIR, DIR/pylock.toml is written (replacing one
     there, LOCK itself too): the same lock listing only the files downloaded, each with a
@@ -219,6 +237,9 @@ def download_command(
       resolve -r requirements.in -o requirements.txt
       mirror download requirements.txt -d wheelhouse
       pip install --no-index --find-links wheelhouse --require-hashes -r requirements.txt
+    \b
+      mirror download requirements.txt -d wheelhouse --python-version 3.11 \\
+          --python-version 3.12 --python-platform linux --python-platform windows
     \b
       resolve -r requirements.in --format pylock -o pylock.toml
       mirror download pylock.toml -d wheelhouse
@@ -234,7 +255,7 @@ def download_command(
     else:
         items = plan_from_urls(parsed, _known_indexes(app, parsed))
     if not all_files:
-        items = _for_target(parsed, items)
+        items = _for_targets(parsed, items, python_versions, python_platforms)
     directory.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     kept = (
@@ -282,13 +303,22 @@ def download_command(
         )
 
 
-def _for_target(lock: LockFile, items: list[DownloadItem]) -> list[DownloadItem]:
-    target = target_environment(lock.target) if lock.target else None
-    if target is None:
-        what = f"an unknown target ({lock.target})" if lock.target else "no target"
-        warn(f"{lock.path} names {what}; downloading every file it locks")
-        return items
-    return target_files(items, target)
+def _for_targets(
+    lock: LockFile, items: list[DownloadItem], versions: tuple[str, ...], platforms: tuple[str, ...]
+) -> list[DownloadItem]:
+    if not versions and not platforms:
+        target = target_environment(lock.target) if lock.target else None
+        if target is None:
+            what = f"an unknown target ({lock.target})" if lock.target else "no target"
+            warn(f"{lock.path} names {what}; downloading every file it locks")
+            return items
+    try:
+        targets = download_targets(lock.target, versions, platforms)
+    except ValueError as exc:  # UnknownPlatform, InvalidPythonVersion
+        raise SneakernetError(
+            str(exc), hint="spell targets as resolve does, e.g. --python-platform linux"
+        ) from exc
+    return target_files(items, targets)
 
 
 def _describe(

@@ -1,11 +1,13 @@
 """`mirror download`, choosing files: of each pinned version, only those the lock's target
-can install (``--all-files`` keeps every one).
+(or the targets given on the command line) can install (``--all-files`` keeps every one).
 
 A lock pins every file of a version (any of them satisfies ``--require-hashes``), but an
 installer on the target takes a wheel whose tags it supports (PEP 425) and builds the sdist
 only when no wheel fits. So per pin: the wheels the target's tags accept, else its sdists.
 The target is the lock header's ``CPython X.Y.Z on PLATFORM`` (resolve/lock/writers.py),
-read with the resolver's own tag logic (resolve/targets/environment.py).
+read with the resolver's own tag logic (resolve/targets/environment.py). Several targets (a
+wheelhouse for Linux and Windows, for 3.11 and 3.12) take, per pin, the union of what each
+would install.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from mirror.download.plan import DownloadItem
 from resolve.targets.environment import TargetEnvironment
 
-__all__ = ["target_environment", "target_files"]
+__all__ = ["download_targets", "target_environment", "target_files"]
 
 _PREFIX = "CPython "
 
@@ -32,19 +34,47 @@ def target_environment(target: str) -> TargetEnvironment | None:
         return None
 
 
-def target_files(items: Sequence[DownloadItem], target: TargetEnvironment) -> list[DownloadItem]:
-    """Of each pin's files (in plan order), the wheels ``target`` supports, else the sdists,
-    else (nothing fits) all of them."""
+def download_targets(
+    header: str | None, versions: Sequence[str], platforms: Sequence[str]
+) -> list[TargetEnvironment]:
+    """Every ``--python-version`` × ``--python-platform`` given, the half not given taken from
+    the lock's header (else this interpreter's, as ``resolve`` does), through the resolver's
+    own target parsing. ValueError (UnknownPlatform, InvalidPythonVersion) names a bad one."""
+    own_version, own_platform = _header_parts(header)
+    every_version: Sequence[str | None] = versions or [own_version]
+    every_platform: Sequence[str | None] = platforms or [own_platform]
+    return [
+        TargetEnvironment.create(version, platform)
+        for version in every_version
+        for platform in every_platform
+    ]
+
+
+def _header_parts(header: str | None) -> tuple[str | None, str | None]:
+    if header is None or target_environment(header) is None:
+        return None, None
+    version, _, platform = header.removeprefix(_PREFIX).partition(" on ")
+    return version.strip(), platform.strip()
+
+
+def target_files(
+    items: Sequence[DownloadItem], targets: Sequence[TargetEnvironment]
+) -> list[DownloadItem]:
+    """Of each pin's files (in plan order), those any of ``targets`` would install: the wheels
+    it supports, else the sdists, else (nothing fits) all of them."""
     by_pin: dict[str, list[DownloadItem]] = {}
     for item in items:
         by_pin.setdefault(item.pin, []).append(item)
     chosen: list[DownloadItem] = []
     for files in by_pin.values():
         wheels = [f for f in files if f.filename.endswith(".whl")]
-        fitting = [w for w in wheels if target.tag_rank(_wheel_tags(w.filename)) is not None]
         sdists = [f for f in files if not f.filename.endswith(".whl")]
-        # Nothing fits: every file, as with --all-files, rather than none of the pin's.
-        chosen += fitting or sdists or files
+        wanted: set[str] = set()
+        for target in targets:
+            fitting = [w for w in wheels if target.tag_rank(_wheel_tags(w.filename)) is not None]
+            # Nothing fits: every file, as with --all-files, rather than none of the pin's.
+            wanted.update(f.filename for f in fitting or sdists or files)
+        chosen += [f for f in files if f.filename in wanted]
     return chosen
 
 

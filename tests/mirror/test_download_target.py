@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import Mirror, Serve
+from tests.db import assert_error
 from tests.fixtures.dists import build_sdist, build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.synctools import files
@@ -69,3 +70,33 @@ def test_a_lock_without_a_target_gets_every_file(
     result = mirror.run("download", str(lock), "-d", str(dest))
     assert "names no target; downloading every file it locks" in result.stderr
     assert len(listing(dest)) == 5
+
+
+def test_several_targets_get_the_union_of_their_files(
+    mirror: Mirror, serve: Serve, tmp_path: Path
+) -> None:
+    lock = _setup(mirror, serve, tmp_path)
+    dest = tmp_path / "out"
+    # The lock's Python (3.12) for two platforms: both wheels of native, and for plain and
+    # puzzle what any of them takes.
+    args = ("--python-platform", "linux", "--python-platform", "windows", "--json")
+    result = mirror.run("download", str(lock), "-d", str(dest), *args)
+    fetched = sorted(f["filename"] for f in json.loads(result.stdout)["files"])
+    puzzle = "puzzle-3.0-cp312-cp312-macosx_11_0_arm64.whl"
+    assert fetched == sorted([LINUX, WINDOWS, ONLY_SDIST, puzzle])
+    # A Python no cp312 wheel fits: the sdist of native instead.
+    again = tmp_path / "again"
+    result = mirror.run("download", str(lock), "-d", str(again), "--python-version", "3.11")
+    assert listing(again) == sorted([SDIST, ONLY_SDIST, puzzle])
+
+
+def test_a_target_resolve_would_refuse_is_an_input_error(
+    mirror: Mirror, serve: Serve, tmp_path: Path
+) -> None:
+    lock = _setup(mirror, serve, tmp_path)
+    result = mirror.run(
+        "download", str(lock), "-d", str(tmp_path / "out"), "--python-platform", "amiga", code=2
+    )
+    assert_error(result, 2, "unknown Python platform 'amiga'")
+    assert "hint: spell targets as resolve does" in result.stderr
+    assert not (tmp_path / "out").exists()
