@@ -31,7 +31,7 @@ class Progress:
         pass
 
     def project_done(self) -> None:
-        """One more project has its pages (and first round of metadata)."""
+        """One more project has its page from every index."""
 
     def page_done(self, outcome: str) -> None:
         pass
