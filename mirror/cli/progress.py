@@ -48,6 +48,9 @@ class _RichProgress(Progress):
     def project_queued(self, total: int) -> None:
         self._bar.update(self._projects, total=total)
 
+    def project_done(self) -> None:
+        self._bar.update(self._projects, advance=1)
+
     def page_done(self, outcome: str) -> None:
         self._pages += 1
         self._bar.update(self._projects, detail=f"{self._pages} pages")

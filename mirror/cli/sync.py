@@ -30,6 +30,7 @@ from mirror.cli.common import (
     warn,
 )
 from mirror.cli.progress import make_progress
+from mirror.cli.sync_summary import index_lines, not_found_line, warning_lines
 from mirror.pipconfig import pip_indexes
 from mirror.rules.index_entry import validate_index_url
 from mirror.rules.store import add_index_version
@@ -317,9 +318,6 @@ def _check_credentials(stats: SyncStats) -> None:
     refused = sorted(
         name for name, count in stats.unauthorized.items() if count == stats.pages_asked[name]
     )
-    for name, count in sorted(stats.unauthorized.items()):
-        if name not in refused:
-            warn(f"index {name} answered 401 Unauthorized for {count} of its pages")
     if refused:
         raise SyncFailed(
             f"index {', '.join(refused)} answered 401 Unauthorized to every page asked: "
@@ -363,8 +361,12 @@ def _report(
                 "which is no longer configured",
                 err=True,
             )
-        for line in sorted(stats.warnings)[:20]:
+        for line in warning_lines(stats):
             warn(line)
+    # Every index that refused or failed pages, and the projects no index has: also with
+    # --json and --quiet, as these say the snapshot may lack what was asked.
+    for line in [*index_lines(stats), *filter(None, [not_found_line(stats)])]:
+        warn(line)
     _check_credentials(stats)
     _check_failures(stats)
     _check_closure(stats.closure)

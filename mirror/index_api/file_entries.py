@@ -20,6 +20,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from db.records import DistFile, canonical_name
 from db.urls import strip_credentials
+from mirror.index_api.file_warnings import FileWarning
 from mirror.index_api.filenames import ParsedFilename, UnsupportedFilename, check_filename
 from mirror.index_api.raw import RawFile
 from mirror.index_api.urls import join_url
@@ -108,15 +109,20 @@ class FileValidator:
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
+    def warn_file(self, kind: str, filename: str, detail: str) -> None:
+        """A warning about one file, counted by kind in the sync's summary."""
+        self.warnings.append(FileWarning(f"{filename}: {detail}", kind, filename))
+
     def build(self, raw: RawFile, position: int) -> DistFile | None:
         label = f"file #{position + 1}"
         if not isinstance(raw.href, str) or not raw.href.strip():
-            self.warn(f"{label}: no URL (skipped)")
+            self.warn_file("no-url", label, "no URL (skipped)")
             return None
         try:
             url, _, fragment = join_url(self.base_url, raw.href.strip()).partition("#")
         except ValueError as exc:  # e.g. a malformed IPv6 host
-            self.warn(f"{label}: unreadable URL {strip_credentials(raw.href)!r}: {exc} (skipped)")
+            shown = strip_credentials(raw.href)
+            self.warn_file("no-url", label, f"unreadable URL {shown!r}: {exc} (skipped)")
             return None
         if "@" in url:
             url = strip_credentials(url)
@@ -134,21 +140,24 @@ class FileValidator:
         parsed = next((r for r in results if isinstance(r, ParsedFilename)), None)
         if parsed is None:
             bad = [r for r in results if isinstance(r, UnsupportedFilename)]
-            if bad and bad[0].legacy:
-                self.distribution_links += 1
+            if not bad:
+                self.warn_file("no-url", label, f"no filename ({url})")
                 return None
-            problem = (
-                f"{bad[0].filename}: skipped: {bad[0].reason}" if bad else f"{label}: no filename"
-            )
-            self.warn(f"{problem} ({url})")
+            if bad[0].legacy:
+                # PEP 527's retired formats: pip and uv pass over them without a word; old
+                # releases list thousands, so the summary gives them one line.
+                self.distribution_links += 1
+            self.warn_file(bad[0].kind, bad[0].filename, f"skipped: {bad[0].reason} ({url})")
             return None
         label = parsed.filename
         if not parsed.version_valid:
-            self.warn(f"{label}: version {parsed.version!r} is not valid PEP 440 (kept raw)")
+            detail = f"version {parsed.version!r} is not valid PEP 440 (kept raw)"
+            self.warn_file("invalid-version", label, detail)
         # pip skips a file named for another project; keeping it would let a page put bar's
         # file (and hash) into a lock as foo.
         if parsed.project != self.canonical_project and not self.listing:
-            self.warn(f"{label}: names project {parsed.project!r}, not {self.project!r} (skipped)")
+            detail = f"names project {parsed.project!r}, not {self.project!r} (skipped)"
+            self.warn_file("other-project", label, detail)
             return None
         self.distribution_links += 1
         hashes = self.hashes(raw.hashes, label, "hashes")
@@ -160,7 +169,8 @@ class FileValidator:
             if is_digest(algo, digest):
                 hashes.setdefault(algo, digest)
             else:
-                self.warn(f"{label}: URL fragment hash {algo}={digest!r} is not a digest (ignored)")
+                detail = f"URL fragment hash {algo}={digest!r} is not a digest (ignored)"
+                self.warn_file("bad-digest", label, detail)
         yanked, reason = self.yanked(raw.yanked, label)
         return DistFile(
             filename=parsed.filename,
@@ -184,7 +194,7 @@ class FileValidator:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            self.warn(f"{label}: {key} is not an object (ignored)")
+            self.warn_file("bad-digest", label, f"{key} is not an object (ignored)")
             return {}
         found: dict[str, str] = {}
         for algo, digest in value.items():
@@ -193,14 +203,16 @@ class FileValidator:
             if _HASH_NAME.fullmatch(name) and is_digest(name, hexdigest):
                 found[name] = hexdigest
             else:
-                self.warn(f"{label}: {key} entry {algo!r}: {digest!r} is not a digest (ignored)")
+                detail = f"{key} entry {algo!r}: {digest!r} is not a digest (ignored)"
+                self.warn_file("bad-digest", label, detail)
         return found
 
     def requires_python(self, value: object, label: str) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
-            self.warn(f"{label}: requires-python {value!r} is not a string (ignored)")
+            detail = f"requires-python {value!r} is not a string (ignored)"
+            self.warn_file("bad-requires-python", label, detail)
             return None
         # Some servers escape twice (``&amp;gt;=3.8``); ``&`` is never part of a specifier, so
         # unescaping again is safe, as pip does for data-requires-python.
@@ -208,7 +220,8 @@ class FileValidator:
         if not text:
             return None
         if not _valid_specifier(text):
-            self.warn(f"{label}: requires-python {text!r} is not a valid specifier (kept raw)")
+            detail = f"requires-python {text!r} is not a valid specifier (kept raw)"
+            self.warn_file("bad-requires-python", label, detail)
         return text
 
     def yanked(self, value: object, label: str) -> tuple[bool, str | None]:
@@ -217,7 +230,8 @@ class FileValidator:
             return bool(value), None
         if isinstance(value, str):
             return True, value.strip() or None
-        self.warn(f"{label}: yanked {value!r} is neither a bool nor a reason (taken as truthy)")
+        detail = f"yanked {value!r} is neither a bool nor a reason (taken as truthy)"
+        self.warn_file("bad-yanked", label, detail)
         return bool(value), None
 
     def upload_time(self, value: object, label: str) -> str | None:
@@ -225,7 +239,8 @@ class FileValidator:
             return None  # absent stays unknown, never "now" (MIRROR.md)
         text = normalise_upload_time(value) if isinstance(value, str) else None
         if text is None:
-            self.warn(f"{label}: upload-time {value!r} is not an ISO 8601 UTC time (ignored)")
+            detail = f"upload-time {value!r} is not an ISO 8601 UTC time (ignored)"
+            self.warn_file("bad-upload-time", label, detail)
         return text
 
     def size(self, value: object, label: str) -> int | None:
@@ -233,7 +248,7 @@ class FileValidator:
             return None
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
-        self.warn(f"{label}: size {value!r} is not a byte count (ignored)")
+        self.warn_file("bad-size", label, f"size {value!r} is not a byte count (ignored)")
         return None
 
     def core_metadata(self, value: object, label: str) -> tuple[tuple[str, str], ...] | None:
@@ -254,7 +269,8 @@ class FileValidator:
             if sep and _HASH_NAME.fullmatch(algo) and is_digest(algo, digest):
                 return ((algo, digest),)
         # The key is there, so per PEP 658 the file exists; only its hash is unreadable.
-        self.warn(f"{label}: core-metadata {value!r} unreadable (taken as offered, no hash)")
+        detail = f"core-metadata {value!r} unreadable (taken as offered, no hash)"
+        self.warn_file("bad-core-metadata", label, detail)
         return ()
 
     def provenance(self, value: object, label: str) -> str | None:
@@ -265,5 +281,5 @@ class FileValidator:
                 return strip_credentials(urljoin(self.base_url, value.strip()))
             except ValueError:
                 pass
-        self.warn(f"{label}: provenance {value!r} is not a URL (ignored)")
+        self.warn_file("bad-provenance", label, f"provenance {value!r} is not a URL (ignored)")
         return None

@@ -81,16 +81,24 @@ class UnsupportedFilename:
 
     ``legacy`` marks the retired built-distribution formats (PEP 527: bdist_egg, bdist_wininst,
     bdist_msi, bdist_rpm, bdist_dmg): old releases list thousands of them, and pip and uv pass
-    over them without a word, so a sync does too.
+    over them without a word, so a sync's summary counts them in one line.
     """
 
     filename: str
     reason: str
     legacy: bool = False
 
+    @property
+    def kind(self) -> str:
+        """The warning kind (mirror.index_api.file_warnings.KINDS) of leaving this file out."""
+        if self.legacy:
+            return "ancient-format"
+        return "unsafe-name" if self.reason == _NOT_PLAIN else "unknown-format"
+
 
 # PEP 527 retired these upload formats; indexes still list the old files.
 _LEGACY_BINARY_SUFFIXES = frozenset({"egg", "exe", "msi", "rpm", "dmg"})
+_NOT_PLAIN = "not a plain file name"
 
 
 def is_valid_version(version: str) -> bool:
@@ -117,7 +125,7 @@ def check_filename(
     name = unquote(filename) if "%" in filename else filename
     name = name.strip()
     if not name or not _plain_file_name(name):
-        return UnsupportedFilename(filename, "not a plain file name")
+        return UnsupportedFilename(filename, _NOT_PLAIN)
     lower = name.lower()
     if lower.endswith(".whl"):
         return _parse_wheel(name)

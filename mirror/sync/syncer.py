@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from db.indexes import IndexConfig
 from db.records import DistFile, FetchedPage, PreviousPage
 from db.write.snapshot_writer import SnapshotWriter
+from mirror.index_api.file_warnings import prefixed
 from mirror.metadata.fetch import MetadataOutcome
 from mirror.sources.protocol import IndexSource, NotModified
 from mirror.sync.closure import ClosureState
 from mirror.sync.selection import VersionPolicy, choose_metadata_files
+from mirror.sync.warning_summary import kind_counts
 
 __all__ = ["Progress", "SyncStats", "Syncer"]
 
@@ -27,6 +29,9 @@ class Progress:
 
     def project_queued(self, total: int) -> None:
         pass
+
+    def project_done(self) -> None:
+        """One more project has its page from every index."""
 
     def page_done(self, outcome: str) -> None:
         pass
@@ -54,6 +59,11 @@ class SyncStats:
     # credentials are wrong or missing, which must not pass for "not here" (cli/sync.py).
     pages_asked: dict[str, int] = field(default_factory=dict)
     unauthorized: dict[str, int] = field(default_factory=dict)
+    # Per index: pages answered 403 (not "not here" under its policy), and failed pages.
+    forbidden: dict[str, int] = field(default_factory=dict)
+    failed_pages: dict[str, int] = field(default_factory=dict)
+    # Projects every index said it does not have (404 or its policy's other statuses).
+    not_found: list[str] = field(default_factory=list)
     # What the closure check added and whether each target resolves (mirror.sync.closure_check).
     closure: dict[str, object] | None = None
 
@@ -77,7 +87,12 @@ class SyncStats:
             "bytes_fetched": self.bytes_fetched,
             "failures": sorted(self.failures),
             "warnings": sorted(self.warnings),
+            "warning_kinds": kind_counts(self.warnings),
             "unauthorized": dict(sorted(self.unauthorized.items())),
+            "forbidden": dict(sorted(self.forbidden.items())),
+            "failed_pages": dict(sorted(self.failed_pages.items())),
+            "not_found": len(self.not_found),
+            "not_found_projects": sorted(self.not_found),
         }
 
 
@@ -89,6 +104,7 @@ class _ProjectState:
     followed: set[tuple[int, str]] = field(default_factory=set)
     pins_done: frozenset[str] | None = None
     extras_done: frozenset[str] = frozenset()
+    not_here: int = 0  # indexes whose page says the project is not there
 
 
 class Syncer:
@@ -137,7 +153,7 @@ class Syncer:
         if project not in self._queued:
             self._queued.add(project)
             self._queue.put_nowait(project)
-            self.progress.project_queued(len(self._state) + self._queue.qsize())
+            self.progress.project_queued(len(self._state.keys() | self._queued))
 
     async def run(self, projects: Sequence[str]) -> SyncStats:
         self._previous = self.writer.previous_pages()
@@ -161,6 +177,9 @@ class Syncer:
             # resumed sync does not fetch it again.
             self.writer.flush()
         self.stats.projects = len(self._state)
+        self.stats.not_found = [
+            p for p, s in self._state.items() if s.not_here == len(self.indexes)
+        ]
         return self.stats
 
     async def fetch_more(self, projects: set[str], metadata: set[tuple[str, str]]) -> None:
@@ -198,6 +217,7 @@ class Syncer:
         if state is None:
             state = self._state[project] = _ProjectState()
             await asyncio.gather(*(self._sync_page(ix, project, state) for ix in self.indexes))
+            self.progress.project_done()
         pins = frozenset(self.pins.get(project, set()))
         if self.closure is not None:
             pins |= self.closure.pins.get(project, set())
@@ -226,6 +246,7 @@ class Syncer:
             if link is not None:
                 self.stats.pages_resumed += 1
                 self.progress.page_done("resumed")
+                state.not_here += index.means_not_here(link[1]) and not link[2]
                 if link[1] == 200 and not link[2]:
                     state.files[index.id] = self.writer.page_files(link[0])
                 return
@@ -258,19 +279,24 @@ class Syncer:
         self.stats.bytes_fetched += len(outcome.body or b"")
         asked = self.stats.pages_asked
         asked[index.name] = asked.get(index.name, 0) + 1
-        if outcome.status == 401 and not index.means_not_here(401):  # `--not-here 401`: data
-            self.stats.unauthorized[index.name] = self.stats.unauthorized.get(index.name, 0) + 1
+        if outcome.status in (401, 403) and not index.means_not_here(outcome.status):
+            # `--not-here 401` / `403` make these data
+            refused = self.stats.unauthorized if outcome.status == 401 else self.stats.forbidden
+            refused[index.name] = refused.get(index.name, 0) + 1
         if outcome.error is not None:
             self.stats.pages_failed += 1
+            failed = self.stats.failed_pages
+            failed[index.name] = failed.get(index.name, 0) + 1
             self.stats.failures.append(f"{project} on {index.name}: {outcome.error}")
             self.progress.page_done("failed")
             return
         self.stats.pages_fetched += 1
         self.progress.page_done("fetched")
+        state.not_here += index.means_not_here(outcome.status)
         if outcome.parsed is not None:
             state.files[index.id] = list(outcome.parsed.files)
             self.stats.warnings += [
-                f"{project} on {index.name}: {w}" for w in outcome.parsed.warnings
+                prefixed(f"{project} on {index.name}: ", w) for w in outcome.parsed.warnings
             ]
 
     @staticmethod

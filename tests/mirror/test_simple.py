@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from db.records import DistFile, ProjectPage
 from mirror.index_api.file_entries import normalise_upload_time
+from mirror.index_api.file_warnings import FileWarning
 from mirror.index_api.project_page import ACCEPT, PageError, parse_project_page
 
 BASE = "https://index.example/simple/foo/"
@@ -415,11 +416,15 @@ def test_unsupported_and_unusable_files_are_skipped_with_warnings() -> None:
     assert len(page.warnings) == 3  # the anchor without href is not a file link
 
 
-def test_retired_binary_formats_are_skipped_silently() -> None:
-    # PEP 527 formats, as old releases list them by the thousand: pip and uv skip them quietly.
+def test_retired_binary_formats_are_left_out_as_one_kind() -> None:
+    # PEP 527 formats, as old releases list them by the thousand: pip and uv skip them quietly;
+    # each is a warning of one kind, which the sync's summary counts in one line.
     legacy = ["foo-1.0-py2.7.egg", "foo-1.0.win32.exe", "foo-1.0.win-amd64-py2.7.msi"]
     page = parse_html(html_page(*(f'<a href="{name}">{name}</a>' for name in legacy)))
-    assert (page.files, page.warnings) == ((), ())
+    assert page.files == ()
+    assert [(w.kind, w.filename) for w in page.warnings if isinstance(w, FileWarning)] == [
+        ("ancient-format", name) for name in legacy
+    ]
 
 
 def test_other_files_kept_in_page_order_with_malformed_values() -> None:

@@ -171,7 +171,10 @@ def test_401_and_403_are_recorded_as_statuses(mirror: Mirror, serve: Serve) -> N
     # One 401 among other answers is a warning (an index may guard some projects only); a 403
     # is never taken for a credentials problem (some indexes answer it for projects they lack).
     result = mirror.run("sync", "locked", "forbidden")
-    assert "warning: index one answered 401 Unauthorized for 1 of its pages" in result.stderr
+    assert (
+        "warning: index one: 1 page answered 401 Unauthorized, 1 answered 403 Forbidden"
+        in result.stderr
+    )
 
     statuses = {p.project: (p.status, p.error) for p in pages(mirror)}
     assert statuses == {"locked": (401, None), "forbidden": (403, None)}
