@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 from packaging.requirements import Requirement
 from sqlalchemy import Engine
 
-from db.errors import SnapshotIncomplete, SneakernetError
+from db.errors import SneakernetError
 from db.indexes import IndexConfig, list_indexes, ordered_for_lookup
 from db.snapshot_queries import list_snapshots
 from db.urls import strip_credentials
@@ -30,6 +29,7 @@ from mirror.cli.common import (
     warn,
 )
 from mirror.cli.progress import make_progress
+from mirror.cli.sync_outcome import check_outcome
 from mirror.cli.sync_summary import index_lines, not_found_line, warning_lines
 from mirror.pipconfig import pip_indexes
 from mirror.rules.index_entry import validate_index_url
@@ -52,16 +52,6 @@ from resolve.targets.environment import TargetEnvironment
 from resolve.targets.interpreter import interpreter_target
 
 __all__ = ["sync_command"]
-
-
-class SyncFailed(SneakernetError):
-    exit_code = 3
-
-
-class ClosureUnresolved(SneakernetError):
-    """The snapshot is complete, but the requirements do not resolve for some target."""
-
-    exit_code = 1
 
 
 def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
@@ -305,27 +295,6 @@ def _snapshot_name(writer: SnapshotWriter) -> str:
         return next(s.name for s in list_snapshots(conn) if s.id == writer.snapshot_id)
 
 
-_CREDENTIALS_HINT = (
-    "give the index its credentials: in its URL (`https://user:token@host/simple/`), in "
-    "netrc (`machine host`), or as SNEAKERNET_INDEX_<NAME>_USERNAME / _PASSWORD; then run "
-    "the same `mirror sync` again"
-)
-
-
-def _check_credentials(stats: SyncStats) -> None:
-    """An index that answered 401 to every page refused us, whatever the projects: exit 3
-    with the index named (a 403 is not this: some indexes answer it for projects they lack)."""
-    refused = sorted(
-        name for name, count in stats.unauthorized.items() if count == stats.pages_asked[name]
-    )
-    if refused:
-        raise SyncFailed(
-            f"index {', '.join(refused)} answered 401 Unauthorized to every page asked: "
-            "the credentials are missing or wrong",
-            hint=_CREDENTIALS_HINT,
-        )
-
-
 def _report(
     writer: SnapshotWriter,
     completed: Completed,
@@ -351,7 +320,7 @@ def _report(
             f"{stats.pages_fetched} fetched, {stats.pages_not_modified} unchanged, "
             f"{stats.pages_resumed} resumed, {stats.pages_failed} failed; core metadata: "
             f"{stats.metadata_fetched} fetched, {stats.metadata_known} already known, "
-            f"{stats.needs_build} need a build, {stats.metadata_failed} invalid; "
+            f"{stats.needs_build} need a build, {stats.metadata_failed} failed or invalid; "
             f"{stats.bytes_fetched:,} bytes in {seconds:.1f}s",
             err=True,
         )
@@ -367,41 +336,4 @@ def _report(
     # --json and --quiet, as these say the snapshot may lack what was asked.
     for line in [*index_lines(stats), *filter(None, [not_found_line(stats)])]:
         warn(line)
-    _check_credentials(stats)
-    _check_failures(stats)
-    _check_closure(stats.closure)
-
-
-def _check_failures(stats: SyncStats) -> None:
-    if stats.failures:
-        shown = "\n  ".join(sorted(stats.failures)[:20])
-        raise SyncFailed(
-            f"{len(stats.failures)} page(s) or metadata file(s) failed; the snapshot records "
-            f"them as failed:\n  {shown}",
-            hint="run the same `mirror sync` again to retry them; `resolve` never takes what "
-            "an index failed to give for absent",
-        )
-
-
-def _check_closure(closure: dict[str, Any] | None) -> None:
-    """A closure sync succeeds only when the resolution it ran succeeds for every target: the
-    snapshot is complete either way (data is data), but exit 4 says what the indexes could
-    not give, exit 1 that the requirements have no solution."""
-    if closure is None:
-        return
-    missing: list[str] = closure["still_missing"]
-    if missing:
-        raise SnapshotIncomplete(
-            "the snapshot is complete, but the resolution still lacks what the indexes did not "
-            f"give: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}",
-            hint="see the failed pages above, if any, and run the same `mirror sync` again; "
-            "a project no index has cannot be resolved",
-        )
-    unresolved: dict[str, str] = closure["unresolved"]
-    if unresolved:
-        lines = "\n  ".join(f"{target}: {first}" for target, first in unresolved.items())
-        raise ClosureUnresolved(
-            f"the snapshot is complete, but the requirements have no solution for "
-            f"{len(unresolved)} target(s):\n  {lines}",
-            hint="`resolve` with the same requirements and target explains the failure in full",
-        )
+    check_outcome(stats)

@@ -107,7 +107,7 @@ def test_text_and_json_name_refusing_and_failing_indexes_and_missing_projects(
     )
     assert "main:" not in text
     assert "warning: 1 project on no index (every index answered not found): ghost" in text
-    assert "error: 2 page(s) failed" in text
+    assert "error: 2 page(s) or metadata file(s) failed" in text
 
 
 def test_an_index_policy_status_is_not_a_refusal(mirror: Mirror, serve: Serve) -> None:
