@@ -1,7 +1,7 @@
 """Sync benchmark: full sync, no-change re-sync, and database size, against a synthetic index
 served by another process on loopback.
 
-    python -m bench.sync_bench [--projects 2000] [--versions 20] [--concurrency 16]
+    python -m bench.sync_bench [--projects 2000] [--versions 20] [--concurrency 16] [--no-etags]
 
 Prints one line per measure. Targets (2-core machine): full sync ≥ 300 project pages/s,
 no-change re-sync of 2,000 projects < 10 s, database ≤ 40% of the raw bytes fetched.
@@ -104,6 +104,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="report the best and the median")
     parser.add_argument("--keep", type=Path, help="copy the synced database here, for inspection")
     parser.add_argument("--cache", type=Path, default=Path(".bench-cache"))
+    parser.add_argument(
+        "--no-etags", action="store_true", help="the index sends no ETag: re-sync bodies compared"
+    )
     args = parser.parse_args()
 
     use_bytecode_cache(args.cache)
@@ -121,6 +124,7 @@ def main() -> None:
             str(args.versions),
             "--port",
             str(port),
+            *(["--no-etags"] if args.no_etags else []),
         ],
     )
     rounds: list[_Round] = []

@@ -1,7 +1,8 @@
 """A synthetic PEP 691 index served on loopback, for benchmarks and the demo.
 
 Pages and PEP 658 ``.metadata`` files are generated deterministically from a seed and served
-from memory with ETags (so a re-sync is all 304s); the root lists the projects (PEP 691), as
+from memory with ETags (so a re-sync is all 304s; ``--no-etags``: 200s with the same bodies,
+as most mirrors and CDNs answer); the root lists the projects (PEP 691), as
 ``mirror index add`` checks. Distribution files themselves are not
 served: a benchmark that needs them would measure the disk, not the sync.
 
@@ -174,7 +175,7 @@ def etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
 
 
-def make_app(index: SyntheticIndex) -> web.Application:
+def make_app(index: SyntheticIndex, *, etags_sent: bool = True) -> web.Application:
     etags = {name: etag(body) for name, body in index.pages.items()}
     listing = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in index.projects]}
     root_body = json.dumps(listing).encode()
@@ -187,6 +188,8 @@ def make_app(index: SyntheticIndex) -> web.Application:
         body = index.pages.get(name)
         if body is None:
             return web.Response(status=404, text="not found")
+        if not etags_sent:
+            return web.Response(body=body, content_type=JSON_CONTENT_TYPE)
         etag = etags[name]
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
@@ -214,12 +217,14 @@ def main() -> None:
     parser.add_argument(
         "--graph", type=int, metavar="SIZE", help="Serve a PyPI-shaped dependency graph instead."
     )
+    parser.add_argument("--no-etags", action="store_true", help="Send pages without an ETag.")
     args = parser.parse_args()
     if args.graph:
         index = graph_index(args.graph, seed=args.seed)
     else:
         index = build_index(args.projects, args.versions, seed=args.seed)
-    web.run_app(make_app(index), host="127.0.0.1", port=args.port, print=None, access_log=None)
+    app = make_app(index, etags_sent=not args.no_etags)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

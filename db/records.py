@@ -177,7 +177,8 @@ class FetchedPage:
 
 @dataclass(frozen=True, slots=True)
 class PreviousPage:
-    """The stored state of a page in an earlier snapshot, for conditional requests."""
+    """The stored state of a page in an earlier snapshot, for conditional requests and for
+    recognising the same body sent again (``blob_sha256``: the sha256 of the raw body)."""
 
     page_id: int
     status: int
@@ -185,3 +186,6 @@ class PreviousPage:
     last_modified: str | None
     serial: int | None
     failed: bool
+    blob_sha256: str | None = None
+    content_type: str | None = None
+    final_url: str | None = None

@@ -58,6 +58,9 @@ class BuildingSnapshot:
                     page.c.status,
                     page.c.serial,
                     page.c.error,
+                    page.c.blob_sha256,
+                    page.c.content_type,
+                    page.c.final_url,
                 )
                 .join(page, page.c.id == snapshot_page.c.page_id)
                 .where(snapshot_page.c.snapshot_id == self.previous_id)
@@ -70,6 +73,9 @@ class BuildingSnapshot:
                     last_modified=r.last_modified,
                     serial=r.serial,
                     failed=r.error is not None,
+                    blob_sha256=r.blob_sha256,
+                    content_type=r.content_type,
+                    final_url=r.final_url,
                 )
                 for r in rows
             }

@@ -31,6 +31,7 @@ from mirror.cli.common import (
 from mirror.cli.progress import make_progress
 from mirror.cli.sync_outcome import check_outcome
 from mirror.cli.sync_summary import index_lines, not_found_line, warning_lines
+from mirror.http.client import IndexClient
 from mirror.pipconfig import pip_indexes
 from mirror.rules.index_entry import validate_index_url
 from mirror.rules.store import add_index_version
@@ -258,7 +259,10 @@ def sync_command(
 
         async def run() -> SyncStats:
             config = client_config(concurrency, read_timeout, limits, timeout)
-            async with open_sources(indexes, config=config) as sources:
+            async with (
+                IndexClient(config) as client,
+                open_sources(indexes, client=client) as sources,
+            ):
                 syncer = Syncer(
                     writer,
                     indexes,
@@ -283,6 +287,7 @@ def sync_command(
                         writer.flush,
                     )
                     stats.closure = report.as_json()
+                stats.traffic = client.traffic.as_json()
                 return stats
 
         stats = event_loop.run(run())
@@ -317,7 +322,8 @@ def _report(
         click.echo(
             f"snapshot {name} complete ({digest[:12]}): {stats.projects} projects fetched"
             f"{carried_text}; pages: "
-            f"{stats.pages_fetched} fetched, {stats.pages_not_modified} unchanged, "
+            f"{stats.pages_fetched} fetched, "
+            f"{stats.pages_not_modified + stats.pages_unchanged} unchanged, "
             f"{stats.pages_resumed} resumed, {stats.pages_failed} failed; core metadata: "
             f"{stats.metadata_fetched} fetched, {stats.metadata_known} already known, "
             f"{stats.needs_build} need a build, {stats.metadata_failed} failed or invalid; "

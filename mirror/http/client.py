@@ -47,6 +47,7 @@ from mirror.http.responses import (
     retry_after_seconds,
     user_agent,
 )
+from mirror.http.traffic import Traffic
 from mirror.index_api.project_page import ACCEPT
 
 __all__ = [
@@ -102,6 +103,7 @@ class IndexClient:
     ) -> None:
         self.config = config or ClientConfig()
         self.stats = ClientStats()
+        self.traffic = Traffic()  # per index, for the sync's summary
         self.user_agent = user_agent()
         self._sleep = sleep
         self._rand = rand
@@ -398,19 +400,19 @@ class IndexClient:
         limit = self._limits.get(key)
         if limit is None:
             limit = self._limits[key] = asyncio.Semaphore(self.config.concurrency_per_host)
-        async with (
-            limit,
-            self.session.request(
+        async with limit:
+            self.traffic.sent()  # an attempt that fails below was still a request made
+            async with self.session.request(
                 method,
                 url,
                 headers=request_headers,
                 allow_redirects=False,
                 proxy=self.config.proxy,
                 timeout=self._timeout(left),
-            ) as resp,
-        ):
-            body, size = (b"", 0) if method == "HEAD" else await read_bounded(resp, caps)
-            check_length(resp, size, method)
+            ) as resp:
+                body, size = (b"", 0) if method == "HEAD" else await read_bounded(resp, caps)
+                check_length(resp, size, method)
+        self.traffic.received(size)
         self.stats.requests += 1
         self.stats.bytes_received += size
         if self._progress is not None:

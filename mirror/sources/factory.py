@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from db.indexes import IndexConfig
 from db.urls import strip_credentials
-from mirror.http.client import ClientConfig, IndexClient
+from mirror.http.client import IndexClient
 from mirror.pipconfig import pip_indexes
 from mirror.sources.http import HttpFlatSource, HttpSimpleSource
 from mirror.sources.local import LocalFlatSource, LocalSimpleSource
@@ -32,36 +32,27 @@ def with_pip_credentials(url: str, pip_urls: Sequence[str]) -> str:
 
 @asynccontextmanager
 async def open_sources(
-    indexes: Sequence[IndexConfig],
-    *,
-    config: ClientConfig | None = None,
-    client: IndexClient | None = None,
+    indexes: Sequence[IndexConfig], *, client: IndexClient
 ) -> AsyncIterator[dict[int, IndexSource]]:
-    owned = client is None
-    http = client or IndexClient(config)
-    if owned:
-        await http.__aenter__()
-    try:
-        pip_urls = (
-            [p.url for p in pip_indexes()] if any(i.url.startswith("http") for i in indexes) else []
-        )
-        sources: dict[int, IndexSource] = {}
-        for index in indexes:
-            if index.url.startswith("file:"):
-                limits = http.config.limits  # the same bounds as a page over HTTP
-                sources[index.id] = (
-                    LocalFlatSource(index.url, limits)
-                    if index.format == "flat"
-                    else LocalSimpleSource(index.url, limits)
-                )
-                continue
-            url = http.add_index(runtime_url(index, pip_urls), name=index.name)
+    """A source per index; the HTTP ones share ``client``, which the caller opens and closes
+    (and reads the traffic of afterwards)."""
+    pip_urls = (
+        [p.url for p in pip_indexes()] if any(i.url.startswith("http") for i in indexes) else []
+    )
+    sources: dict[int, IndexSource] = {}
+    for index in indexes:
+        if index.url.startswith("file:"):
+            limits = client.config.limits  # the same bounds as a page over HTTP
             sources[index.id] = (
-                HttpFlatSource(http, index, url)
+                LocalFlatSource(index.url, limits)
                 if index.format == "flat"
-                else HttpSimpleSource(http, index, url)
+                else LocalSimpleSource(index.url, limits)
             )
-        yield sources
-    finally:
-        if owned:
-            await http.__aexit__(None, None, None)
+            continue
+        url = client.add_index(runtime_url(index, pip_urls), name=index.name)
+        sources[index.id] = (
+            HttpFlatSource(client, index, url)
+            if index.format == "flat"
+            else HttpSimpleSource(client, index, url)
+        )
+    yield sources

@@ -14,7 +14,7 @@ from mirror.index_api.project_page import PageError, parse_project_page
 from mirror.metadata.fetch import MetadataOutcome, metadata_from_remote
 from mirror.metadata.sdist import RangeNotSupported, metadata_from_wheel_range
 from mirror.metadata.spool import Spool
-from mirror.sources.protocol import NotModified
+from mirror.sources.protocol import NotModified, same_body
 
 __all__ = ["HttpFlatSource", "HttpSimpleSource"]
 
@@ -37,7 +37,8 @@ class _HttpFiles:
         self.no_ranges = False
 
     async def fetch_metadata(self, dist: DistFile) -> MetadataOutcome:
-        return await metadata_from_remote(dist, self)
+        with self.client.traffic.on_behalf_of(self.index.name):
+            return await metadata_from_remote(dist, self)
 
     async def fetch_metadata_file(self, url: str) -> bytes:
         return await self.client.fetch_bytes(url, metadata=True)
@@ -59,6 +60,15 @@ class _HttpFiles:
             self.no_ranges = True
             return None
         return raw, fetcher.bytes_transferred
+
+    @staticmethod
+    def _same_body(resp: PageResponse, previous: PreviousPage | None) -> NotModified | None:
+        """The stored page, when this 200 brought the body it was parsed from."""
+        if resp.status != 200 or resp.error is not None:
+            return None
+        return same_body(
+            previous, resp.body, resp.content_type, resp.final_url, resp.etag, resp.last_modified
+        )
 
     def _page(self, project: str, resp: PageResponse) -> FetchedPage:
         final = resp.final_url
@@ -110,6 +120,12 @@ class HttpSimpleSource(_HttpFiles):
     async def fetch_page(
         self, project: str, previous: PreviousPage | None
     ) -> FetchedPage | NotModified:
+        with self.client.traffic.on_behalf_of(self.index.name):
+            return await self._fetch_page(project, previous)
+
+    async def _fetch_page(
+        self, project: str, previous: PreviousPage | None
+    ) -> FetchedPage | NotModified:
         usable = previous is not None and previous.status == 200 and not previous.failed
         try:
             resp = await self.client.fetch_page(
@@ -123,7 +139,7 @@ class HttpSimpleSource(_HttpFiles):
             return NotModified(
                 resp.etag or previous.etag, resp.last_modified or previous.last_modified
             )
-        return self._page(project, resp)
+        return self._same_body(resp, previous) or self._page(project, resp)
 
 
 class HttpFlatSource(_HttpFiles):
@@ -150,10 +166,14 @@ class HttpFlatSource(_HttpFiles):
         self, project: str, previous: PreviousPage | None
     ) -> FetchedPage | NotModified:
         if self._listing is None:
-            self._listing = asyncio.ensure_future(self._fetch_listing())
+            with self.client.traffic.on_behalf_of(self.index.name):  # the task copies it
+                self._listing = asyncio.ensure_future(self._fetch_listing())
         resp = await asyncio.shield(self._listing)
         if isinstance(resp, FetchFailed):
             return FetchedPage(status=resp.status or 0, error=str(resp))
+        again = self._same_body(resp, previous)
+        if again is not None:
+            return again
         fetched = self._page(project, resp)
         if fetched.parsed is None:
             return fetched

@@ -18,7 +18,7 @@ from mirror.index_api.filenames import parse_filename
 from mirror.index_api.project_page import PageError, parse_project_page
 from mirror.index_api.urls import path_from_file_url
 from mirror.metadata.fetch import MetadataOutcome, metadata_from_local_file
-from mirror.sources.protocol import NotModified
+from mirror.sources.protocol import NotModified, same_body
 from resolve.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 
 __all__ = ["LocalFlatSource", "LocalSimpleSource"]
@@ -68,7 +68,17 @@ def _distributions(directory: Path, project: str, *, flat: bool = False) -> list
     return found
 
 
-def _page(project: str, body: bytes, content_type: str, url: str, limits: Limits) -> FetchedPage:
+def _page(
+    project: str,
+    body: bytes,
+    content_type: str,
+    url: str,
+    limits: Limits,
+    previous: PreviousPage | None,
+) -> FetchedPage | NotModified:
+    again = same_body(previous, body, content_type, url)
+    if again is not None:
+        return again
     try:
         parsed = parse_project_page(body, content_type, url, project, max_files=limits.page_files)
     except PageError as exc:
@@ -95,9 +105,9 @@ class LocalSimpleSource(_LocalMetadata):
     async def fetch_page(
         self, project: str, previous: PreviousPage | None
     ) -> FetchedPage | NotModified:
-        return await asyncio.to_thread(self._read, project)
+        return await asyncio.to_thread(self._read, project, previous)
 
-    def _read(self, project: str) -> FetchedPage:
+    def _read(self, project: str, previous: PreviousPage | None) -> FetchedPage | NotModified:
         directory = self.root / project
         index_html = directory / "index.html"
         if index_html.is_file():
@@ -109,10 +119,10 @@ class LocalSimpleSource(_LocalMetadata):
                 return FetchedPage(
                     status=200, final_url=url, error=f"{error.message} ({error.hint})"
                 )
-            return _page(project, body, "text/html", url, self.limits)
+            return _page(project, body, "text/html", url, self.limits, previous)
         if directory.is_dir():
             body = _synthesized_page(project, _distributions(directory, project))
-            return _page(project, body, _JSON, directory.as_uri() + "/", self.limits)
+            return _page(project, body, _JSON, directory.as_uri() + "/", self.limits, previous)
         return FetchedPage(status=404)
 
 
@@ -126,13 +136,13 @@ class LocalFlatSource(_LocalMetadata):
     async def fetch_page(
         self, project: str, previous: PreviousPage | None
     ) -> FetchedPage | NotModified:
-        return await asyncio.to_thread(self._read, canonical_name(project))
+        return await asyncio.to_thread(self._read, canonical_name(project), previous)
 
-    def _read(self, project: str) -> FetchedPage:
+    def _read(self, project: str, previous: PreviousPage | None) -> FetchedPage | NotModified:
         if not self.root.is_dir():
             return FetchedPage(status=0, error=f"directory {self.root} does not exist")
         paths = _distributions(self.root, project, flat=True)
         if not paths:
             return FetchedPage(status=404)
         body = _synthesized_page(project, paths)
-        return _page(project, body, _JSON, self.root.as_uri() + "/", self.limits)
+        return _page(project, body, _JSON, self.root.as_uri() + "/", self.limits, previous)

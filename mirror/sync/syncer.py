@@ -8,6 +8,7 @@ and the snapshot's content digest is computed from sorted content.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -21,7 +22,11 @@ from mirror.sync.closure import ClosureState
 from mirror.sync.selection import VersionPolicy, choose_metadata_files
 from mirror.sync.warning_summary import kind_counts
 
-__all__ = ["Progress", "SyncStats", "Syncer"]
+__all__ = ["PAGE_OUTCOMES", "Progress", "SyncStats", "Syncer"]
+
+# What became of a page: parsed anew, the same body again (not parsed), 304, already in the
+# resumed snapshot, failed, or refused as stale (a lower serial than the stored one).
+PAGE_OUTCOMES = ("fetched", "unchanged", "not_modified", "resumed", "failed", "stale")
 
 
 class Progress:
@@ -44,6 +49,7 @@ class Progress:
 class SyncStats:
     projects: int = 0
     pages_fetched: int = 0
+    pages_unchanged: int = 0
     pages_not_modified: int = 0
     pages_resumed: int = 0
     pages_failed: int = 0
@@ -61,23 +67,39 @@ class SyncStats:
     unauthorized: dict[str, int] = field(default_factory=dict)
     # Per index: pages answered 403 (not "not here" under its policy), and failed pages.
     forbidden: dict[str, int] = field(default_factory=dict)
-    failed_pages: dict[str, int] = field(default_factory=dict)
     # Projects every index said it does not have (404 or its policy's other statuses).
     not_found: list[str] = field(default_factory=list)
     # What the closure check added and whether each target resolves (mirror.sync.closure_check).
     closure: dict[str, object] | None = None
+    # Per index name: the page outcomes, and the requests and body bytes the HTTP client
+    # sent and received on its behalf (mirror.http.traffic; none for a local index).
+    index_pages: dict[str, Counter[str]] = field(default_factory=dict)
+    traffic: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    @property
+    def failed_pages(self) -> dict[str, int]:
+        """Failed pages per index, for the indexes that had any."""
+        return {name: c["failed"] for name, c in sorted(self.index_pages.items()) if c["failed"]}
+
+    def count_page(self, index: str, outcome: str, delta: int = 1) -> None:
+        """A page's outcome (one of PAGE_OUTCOMES), in the totals and in its index's."""
+        total = f"pages_{outcome}"
+        setattr(self, total, getattr(self, total) + delta)
+        self.index_pages.setdefault(index, Counter())[outcome] += delta
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {} if self.closure is None else {"closure": self.closure}
+        indexes = {
+            name: {
+                "requests": self.traffic.get(name, {}).get("requests", 0),
+                "bytes": self.traffic.get(name, {}).get("bytes", 0),
+                "pages": {k: self.index_pages.get(name, Counter())[k] for k in PAGE_OUTCOMES},
+            }
+            for name in sorted(self.index_pages.keys() | self.traffic.keys())
+        }
         return extra | {
             "projects": self.projects,
-            "pages": {
-                "fetched": self.pages_fetched,
-                "not_modified": self.pages_not_modified,
-                "resumed": self.pages_resumed,
-                "failed": self.pages_failed,
-                "stale": self.pages_stale,
-            },
+            "pages": {k: getattr(self, f"pages_{k}") for k in PAGE_OUTCOMES},
             "metadata": {
                 "fetched": self.metadata_fetched,
                 "already_known": self.metadata_known,
@@ -90,9 +112,10 @@ class SyncStats:
             "warning_kinds": kind_counts(self.warnings),
             "unauthorized": dict(sorted(self.unauthorized.items())),
             "forbidden": dict(sorted(self.forbidden.items())),
-            "failed_pages": dict(sorted(self.failed_pages.items())),
+            "failed_pages": self.failed_pages,
             "not_found": len(self.not_found),
             "not_found_projects": sorted(self.not_found),
+            "indexes": indexes,
         }
 
 
@@ -244,7 +267,7 @@ class Syncer:
         if key in self._resumed:
             link = self.writer.page_link(index.id, project)
             if link is not None:
-                self.stats.pages_resumed += 1
+                self.stats.count_page(index.name, "resumed")
                 self.progress.page_done("resumed")
                 state.not_here += index.means_not_here(link[1]) and not link[2]
                 if link[1] == 200 and not link[2]:
@@ -261,8 +284,9 @@ class Syncer:
             self.writer.reuse_page(
                 index.id, project, previous.page_id, outcome.etag, outcome.last_modified
             )
-            self.stats.pages_not_modified += 1
-            self.progress.page_done("not-modified")
+            self.stats.bytes_fetched += outcome.nbytes
+            self.stats.count_page(index.name, "unchanged" if outcome.same_body else "not_modified")
+            self.progress.page_done("unchanged" if outcome.same_body else "not-modified")
             if previous.status == 200 and not previous.failed:
                 state.files[index.id] = self.writer.page_files(previous.page_id)
             return
@@ -272,7 +296,7 @@ class Syncer:
             self.writer.reuse_page(
                 index.id, project, previous.page_id, previous.etag, previous.last_modified
             )
-            self.stats.pages_stale += 1
+            self.stats.count_page(index.name, "stale")
             state.files[index.id] = self.writer.page_files(previous.page_id)
             return
         self.writer.record_page(index.id, project, outcome)
@@ -284,13 +308,11 @@ class Syncer:
             refused = self.stats.unauthorized if outcome.status == 401 else self.stats.forbidden
             refused[index.name] = refused.get(index.name, 0) + 1
         if outcome.error is not None:
-            self.stats.pages_failed += 1
-            failed = self.stats.failed_pages
-            failed[index.name] = failed.get(index.name, 0) + 1
+            self.stats.count_page(index.name, "failed")
             self.stats.failures.append(f"{project} on {index.name}: {outcome.error}")
             self.progress.page_done("failed")
             return
-        self.stats.pages_fetched += 1
+        self.stats.count_page(index.name, "fetched")
         self.progress.page_done("fetched")
         state.not_here += index.means_not_here(outcome.status)
         if outcome.parsed is not None:
@@ -331,8 +353,8 @@ class Syncer:
                 )
                 continue
             self.writer.record_page(index.id, project, outcome)
-            self.stats.pages_stale -= 1
-            self.stats.pages_fetched += 1
+            self.stats.count_page(index.name, "stale", -1)
+            self.stats.count_page(index.name, "fetched")
             self.stats.bytes_fetched += len(outcome.body or b"")
             state = self._state[project]
             state.files[index.id] = list(outcome.parsed.files)

@@ -46,7 +46,7 @@ def db(tmp_path: Path) -> Path:
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real retry loop, with backoff delays of about a millisecond."""
     fast = functools.partial(ClientConfig, backoff_base=0.001, backoff_cap=0.001)
-    monkeypatch.setattr("mirror.sources.factory.ClientConfig", fast)
+    monkeypatch.setattr("mirror.cli.common.ClientConfig", fast)
 
 
 def _closed_port() -> int:

@@ -356,7 +356,7 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     from mirror.http.client import ClientConfig
 
     fast = functools.partial(ClientConfig, backoff_base=0.001, backoff_cap=0.001)
-    monkeypatch.setattr("mirror.sources.factory.ClientConfig", fast)
+    monkeypatch.setattr("mirror.cli.common.ClientConfig", fast)
 
 
 def test_a_page_that_failed_at_sync(mirror: Mirror, serve: Serve, fast_retries: None) -> None:
