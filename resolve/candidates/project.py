@@ -323,6 +323,9 @@ def build_candidates(
         groups, invalid = _versions(files)
         supply = _Supply(rank, rule, cutoff, files, groups, invalid)
         supplies.append(supply)
+        if cutoff is None and not offers:  # the usual case: the first page, no cutoff
+            offers = {v: [_Offer(v, supply, positions)] for v, positions in groups}
+            continue
         heads = files.heads
         for version, positions in groups:
             if cutoff is None or shown((heads[i][3] for i in positions), cutoff):
