@@ -65,35 +65,39 @@ LEFT JOIN snapshot_metadata AS sm
 LEFT JOIN metadata AS m ON m.sha256 = sm.metadata_sha256
 """
 _PAGE_FILES_QUERY = _FILE_COLUMNS + "WHERE f.page_id = ?"
+# The page's listing order, as db.read.snapshot_reader reads the heads.
+_PAGE_UPLOAD_TIMES_QUERY = """
+SELECT upload_time FROM file WHERE page_id = ? ORDER BY position, filename
+"""
 # Well under SQLite's smallest limit on query parameters (999).
 _IDS_PER_QUERY = 500
 
 
-# What a file's version and visibility are decided from, before its record is read:
-# (filename, version, version_valid, upload_time, file id). Kept as the rows SQL returns,
-# without a record per file: a resolution lists every file of a project but judges few.
-FileHead = tuple[str, str, int, str | None, int]
+# What a file's version is decided from, before its record is read: (version, version_valid,
+# file id). Kept as the rows SQL returns, without a record per file: a resolution lists every
+# file of a project but judges few, and reading fewer columns of every file is most of what a
+# project's listing costs (upload times are read apart, only under a cutoff).
+FileHead = tuple[str, int, int]
 
 
 class FileList(Sequence[FileRecord]):
     """A page's files in listing order: their :class:`FileHead` at once, each record read on
     first use (:meth:`take` for some, iteration for all) and kept."""
 
-    __slots__ = ("_load", "_records", "heads")
+    __slots__ = ("_load", "_records", "_upload_times", "heads")
 
     def __init__(self, heads: list[FileHead], load: FileLoader | None = None) -> None:
         self.heads = heads
         self._load = load
         self._records: list[FileRecord | None] = [None] * len(heads)
+        self._upload_times: list[str | None] | None = None
 
     @classmethod
     def of(cls, files: Sequence[FileRecord]) -> FileList:
         """``files`` themselves, already read (for records built in memory)."""
         if isinstance(files, FileList):
             return files
-        heads: list[FileHead] = [
-            (f.filename, f.version, f.version_valid, f.upload_time, i) for i, f in enumerate(files)
-        ]
+        heads: list[FileHead] = [(f.version, f.version_valid, i) for i, f in enumerate(files)]
         found = cls(heads)
         found._records = list(files)
         return found
@@ -105,15 +109,24 @@ class FileList(Sequence[FileRecord]):
         if missing:
             assert self._load is not None
             heads = self.heads
-            read = self._load.by_id([heads[i][4] for i in missing])
+            read = self._load.by_id([heads[i][2] for i in missing])
             for i in missing:
-                records[i] = read[heads[i][4]]
+                records[i] = read[heads[i][2]]
         return [records[i] for i in positions]  # type: ignore[misc]
+
+    def upload_times(self) -> list[str | None]:
+        """Each file's upload time, in listing order (read in one go on first use)."""
+        if self._upload_times is None:
+            if self._load is not None and None in self._records:
+                self._upload_times = self._load.upload_times()
+            else:
+                self._upload_times = [f.upload_time for f in self._all()]
+        return self._upload_times
 
     def _all(self) -> list[FileRecord]:
         if self._load is not None and None in self._records:
             read = self._load.page()
-            self._records = [read[head[4]] for head in self.heads]
+            self._records = [read[head[2]] for head in self.heads]
         return self._records  # type: ignore[return-value]
 
     @overload
@@ -130,7 +143,7 @@ class FileList(Sequence[FileRecord]):
         return len(self.heads)
 
     def __repr__(self) -> str:
-        return f"FileList({[h[0] for h in self.heads]!r})"
+        return f"FileList(versions={[h[0] for h in self.heads]!r})"
 
 
 class FileLoader:
@@ -149,6 +162,10 @@ class FileLoader:
     def page(self) -> dict[int, FileRecord]:
         query = (self._snapshot_id, self._index_id, self._page_id)
         return _file_records(self._conn.execute(_PAGE_FILES_QUERY, query))
+
+    def upload_times(self) -> list[str | None]:
+        rows = self._conn.execute(_PAGE_UPLOAD_TIMES_QUERY, (self._page_id,))
+        return [row[0] for row in rows]
 
     def by_id(self, ids: list[int]) -> dict[int, FileRecord]:
         found: dict[int, FileRecord] = {}

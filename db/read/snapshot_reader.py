@@ -96,12 +96,13 @@ JOIN page AS p ON p.id = sp.page_id
 WHERE sp.snapshot_id = ? AND sp.project = ?
 """
 
-# The columns every file needs before it is judged (grouping by version, the cutoff), in the
-# page's listing order and in FileHead's layout; the rest, core metadata above all, are read
-# for the files judged: a resolution judges a few percent of the versions it lists, and the
-# metadata join is most of a project's read time. SQLite sorts far faster than Python would.
+# The columns every file needs before it is judged (grouping by version), in the page's
+# listing order and in FileHead's layout; the rest, core metadata above all, are read for
+# the files judged (upload times, for a cutoff, by the page): a resolution judges a few
+# percent of the versions it lists, and the metadata join is most of a project's read time.
+# SQLite sorts far faster than Python would.
 _PAGE_HEADS_QUERY = """
-SELECT filename, version, version_valid, upload_time, id
+SELECT version, version_valid, id
 FROM file
 WHERE page_id = ?
 ORDER BY position, filename

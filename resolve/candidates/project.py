@@ -240,10 +240,9 @@ class ProjectCandidates:
             excluded: list[Exclusion] = []
             for supply in self._supplies:
                 name = supply.rule.name
-                heads = supply.files.heads
                 excluded += (
-                    Exclusion(name, heads[i][1], heads[i][0], Reason.INVALID_VERSION, "")
-                    for i in supply.invalid
+                    Exclusion(name, f.version, f.filename, Reason.INVALID_VERSION, "")
+                    for f in supply.files.take(supply.invalid)
                 )
                 for version, positions in supply.groups:
                     supply.judge(self.name, version, positions, self._target, excluded)
@@ -252,7 +251,7 @@ class ProjectCandidates:
                 reason = passed.get(page.index.name)
                 if reason is None:
                     continue
-                for listed in sorted({head[1] for head in FileList.of(page.files).heads}):
+                for listed in sorted({head[0] for head in FileList.of(page.files).heads}):
                     excluded.append(Exclusion(page.index.name, listed, None, reason, ""))
             self._excluded = tuple(excluded)
         return self._excluded
@@ -323,9 +322,12 @@ def build_candidates(
         groups, invalid = _versions(files)
         supply = _Supply(rank, rule, cutoff, files, groups, invalid)
         supplies.append(supply)
-        heads = files.heads
+        if cutoff is None and not offers:  # the usual case: the first page, no cutoff
+            offers = {v: [_Offer(v, supply, positions)] for v, positions in groups}
+            continue
+        times = None if cutoff is None else files.upload_times()
         for version, positions in groups:
-            if cutoff is None or shown((heads[i][3] for i in positions), cutoff):
+            if times is None or shown((times[i] for i in positions), cutoff):
                 offer = _Offer(version, supply, positions)
                 listed = offers.get(version)
                 if listed is None:
@@ -350,7 +352,7 @@ def _versions(files: FileList) -> tuple[list[tuple[Version, list[int]]], list[in
     # Version's), then parse each distinct text once.
     by_text: dict[str, list[int]] = {}
     invalid: list[int] = []
-    for position, (_, text, valid, _, _) in enumerate(files.heads):
+    for position, (text, valid, _) in enumerate(files.heads):
         if valid:
             by_text.setdefault(text, []).append(position)
         else:

@@ -84,6 +84,7 @@ class SnapshotProvider:
         self._ranks: dict[str, list[int]] = {}
         self._parsed: dict[str, Requirement | str] = {}
         self._marker_cache: dict[tuple[str, str], bool] = {}
+        self._marker_texts: dict[int, tuple[Marker, str]] = {}
         #: (project, version) whose core metadata the solver needed but the snapshot lacks.
         self.missing_metadata: set[tuple[str, str]] = set()
         #: Projects the solver asked about whose pages the snapshot lacks (INCOMPLETE).
@@ -243,7 +244,12 @@ class SnapshotProvider:
     def _applies(self, marker: Marker | None, extra: str) -> bool:
         if marker is None:
             return True
-        key = (str(marker), extra)
+        # A marker's text is its identity (two parses of one text evaluate alike); worked out
+        # once per marker object, which the entry keeps alive so its id is never reused.
+        known = self._marker_texts.get(id(marker))
+        if known is None:
+            known = self._marker_texts[id(marker)] = (marker, str(marker))
+        key = (known[1], extra)
         applies = self._marker_cache.get(key)
         if applies is None:
             environment = dict(self.markers)
@@ -266,7 +272,10 @@ class SnapshotProvider:
                     return Unavailable(f"it needs a direct URL reference ({one})")
                 packages = [virtual(name, canonicalize_name(e)) for e in sorted(one.extras)]
                 for package in packages or [name]:
-                    specs[package] = specs.get(package, SpecifierSet()) & one.specifier
+                    held = specs.get(package)
+                    # Sets are never changed in place (``&`` makes a new one): the first
+                    # requirement's own set is used as it is, not copied.
+                    specs[package] = one.specifier if held is None else held & one.specifier
         found: dict[str, SolverRequirement] = {}
         for package in sorted(specs):
             base, _ = split_extra(package)

@@ -211,3 +211,44 @@ def test_import_does_not_load_sqlalchemy() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_lazy_files_group_by_version_and_read_upload_times_apart(tmp_path: Path) -> None:
+    """A lazy page lists (version, validity, id) per file; upload times (for a cutoff) and
+    filenames (for an invalid version's exclusion) come from the page when asked for."""
+    from dataclasses import replace
+
+    from packaging.version import Version
+
+    from resolve.candidates.judge import Reason, Target
+    from resolve.candidates.project import build_candidates
+    from resolve.rules.model import IndexRule, RuleSet
+    from resolve.targets.environment import TargetEnvironment
+
+    engine = new_engine(tmp_path / "mirror.db")
+    ids = _index_ids(engine, ["main"])
+    writer = SnapshotWriter.open(engine, name="times", plan={"test": "times"})
+    files = [
+        replace(wheel("demo", "2.0"), upload_time="2024-09-01T00:00:00Z"),
+        replace(sdist("demo", "nightly"), version_valid=False),
+        wheel("demo", "1.0"),
+    ]
+    writer.record_page(ids["main"], "demo", fetched_page("demo", files))
+    writer.complete({"test": True}, cumulative=False)
+    engine.dispose()
+    rules = RuleSet(
+        indexes=(IndexRule("main", "http://127.0.0.1:1/main/", True),),
+        exclude_newer="2024-06-01T00:00:00Z",
+    )
+    target = Target(TargetEnvironment.create("3.12", "x86_64-manylinux_2_28"))
+    with SnapshotReader.open(str(tmp_path / "mirror.db")) as reader:
+        (page,) = reader.project("demo", lazy_files=True).pages
+        assert [head[:2] for head in page.files.heads] == [("2.0", 1), ("nightly", 0), ("1.0", 1)]
+        assert page.files.upload_times() == [f.upload_time for f in files]
+        assert page.files.upload_times() == [f.upload_time for f in page.files]
+        candidates = build_candidates(
+            reader.project("demo", lazy_files=True), rules, target, target.environment.markers
+        )
+        assert list(candidates.versions) == [Version("1.0")]
+        invalid = [e for e in candidates.excluded if e.reason is Reason.INVALID_VERSION]
+    assert [(e.version, e.filename) for e in invalid] == [("nightly", "demo-nightly.tar.gz")]
