@@ -11,8 +11,9 @@ other wheels are small, since no client for this target reads them. Pages are PE
 with sizes and sha256 and *no* PEP 658 metadata files.
 
 :func:`serving` runs the fixture server (tests/fixtures/index_server.py) in a thread with its
-own event loop, adding an optional delay to every request and a log of what was sent: method,
-whether it was a ranged GET, and body bytes.
+own event loop, adding an optional delay to every request, the caching headers of a large
+public index (files immutable, pages fresh for ten minutes: a warm uv cache asks for nothing
+again), and a log of what was sent: method, whether it was a ranged GET, and body bytes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from tests.fixtures.index_model import FixtureIndex
 from tests.fixtures.index_server import build_app
 
 __all__ = ["RequestLog", "Traffic", "serving", "wheel_index"]
+
+_FILE_CACHE = "max-age=365000000, immutable, public"
+_PAGE_CACHE = "max-age=600, public"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -113,6 +117,10 @@ def _observer(log: RequestLog, latency: float) -> Callable[..., Awaitable[web.St
         if latency:
             await asyncio.sleep(latency)  # a round trip to a distant index, on every request
         response = await handler(request)
+        if response.status in (200, 206, 304):
+            # A large index's caching headers: files never change, pages for ten minutes.
+            immutable = request.path.startswith("/files/")
+            response.headers["Cache-Control"] = _FILE_CACHE if immutable else _PAGE_CACHE
         body = getattr(response, "body", None)
         size = len(body) if isinstance(body, bytes) and request.method != "HEAD" else 0
         with log.lock:
