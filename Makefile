@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck bench bench-resolve bench-uv clean
+.PHONY: demo test check lint typecheck bench bench-resolve bench-uv bench-sync-uv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench-resolve: $(STAMP)
 # `resolve` against `uv pip compile --offline` on the same snapshots, served on loopback.
 bench-uv: $(STAMP)
 	$(BIN)/python -m bench.uv_bench
+
+# `mirror sync --closure` against `uv pip compile`, both reading real wheels from a loopback index.
+bench-sync-uv: $(STAMP)
+	$(BIN)/python -m bench.sync_uv_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

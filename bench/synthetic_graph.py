@@ -75,6 +75,7 @@ class Release:
 class Project:
     name: str  # display name; the canonical name is what pages are served under
     releases: tuple[Release, ...]  # in upload order
+    compatible: int  # index of the release every dependent's requirement admits
 
     @property
     def canonical(self) -> str:
@@ -205,4 +206,4 @@ def _project(rng: random.Random, plan: Plan, plans: list[Plan]) -> Project:
                 sdist_dynamic=dynamic,
             )
         )
-    return Project(plan.name, tuple(releases))
+    return Project(plan.name, tuple(releases), plan.compatible)

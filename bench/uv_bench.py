@@ -67,7 +67,7 @@ _ZIP_TIME = (2020, 2, 2, 0, 0, 0)
 # -- the wheelhouse -----------------------------------------------------------------------
 
 
-def _installable(tags: str) -> bool:
+def installable(tags: str) -> bool:
     """Whether CPython 3.12 on x86_64 manylinux_2_28 can install a wheel with these tags."""
     if tags.endswith("-none-any"):
         return True
@@ -111,7 +111,7 @@ def _write_files(graph: Graph, home: Path) -> list[tuple[str, str, int]]:
         for release in project.releases:
             wheel_meta = core_metadata(project, release, sdist=False)
             for dist in release.files:
-                if dist.tags and _installable(dist.tags):
+                if dist.tags and installable(dist.tags):
                     stem = "-".join(dist.filename.split("-")[:2])
                     data = _wheel(stem, dist.tags, wheel_meta)
                 elif not dist.tags and not release.sdist_dynamic:
