@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from sqlalchemy import Engine
 
 from db.errors import SneakernetError
@@ -92,6 +93,37 @@ def _indexes_or_pip(engine: Engine) -> list[IndexConfig]:
             hint="add one with `mirror index add NAME URL --default`",
         )
     return ordered_for_lookup(configured)
+
+
+def _resolved(requirements: list[Requirement]) -> list[Requirement]:
+    """What the closure check resolves. Exact pins (``old==1.0``) beside another requirement
+    on the project, as `resolve`'s hint writes them (``mirror sync 'old<3' old==1.0
+    old==2.0``), ask for those versions' metadata, not for a resolution with all of them:
+    they are left out; several pins alone stand for the project itself."""
+    by_name: dict[str, list[Requirement]] = {}
+    for requirement in requirements:
+        by_name.setdefault(canonicalize_name(requirement.name), []).append(requirement)
+    resolved: list[Requirement] = []
+    for name, group in by_name.items():
+        others = [r for r in group if not _exact_pin(r)]
+        if others:
+            resolved += others
+        elif len({str(r) for r in group}) > 1:
+            resolved.append(Requirement(name))
+        else:
+            resolved.append(group[0])
+    return resolved
+
+
+def _exact_pin(requirement: Requirement) -> bool:
+    specs = list(requirement.specifier)
+    return (
+        len(specs) == 1
+        and specs[0].operator == "=="
+        and not specs[0].version.endswith(".*")
+        and not requirement.extras
+        and requirement.marker is None
+    )
 
 
 def _read_requirements(
@@ -281,7 +313,7 @@ def sync_command(
                     report = await complete_closure(
                         app.url,
                         writer.snapshot_id,
-                        [InputRequirement(r, COMMAND_LINE) for r in requirements],
+                        [InputRequirement(r, COMMAND_LINE) for r in _resolved(requirements)],
                         _resolve_targets(python_versions, python_platforms, interpreters),
                         syncer.fetch_more,
                         writer.flush,

@@ -213,3 +213,19 @@ def test_metadata_an_index_failed_to_give_is_missing_not_invalid(
     index.projects["mid"].files[0].metadata_status = None
     mirror.sync("top", "--closure", *target)
     assert run_resolve(mirror, "top", *target).exit_code == 0
+
+
+def test_exact_pins_beside_a_requirement_name_metadata_not_a_resolution(
+    mirror: Mirror, serve: Serve
+) -> None:
+    """`resolve`'s hint asks for versions' metadata as `old<3 old==1.0 old==2.0`: the sync
+    fetches them and resolves `old<3`, not the three at once (which nothing satisfies)."""
+    index = FixtureIndex()
+    make_project(index, "old", ["1.0", "2.0", "3.0"])
+    mirror.add_index("one", serve(index), "--default")
+    summary = mirror.sync("old<3", "old==1.0", "old==2.0", "--closure", "--python-version", "3.12")
+    assert summary["closure"]["unresolved"] == {}
+    known = {m.filename for m in metadata(mirror).values()}
+    assert {"old-1.0-py3-none-any.whl", "old-2.0-py3-none-any.whl"} <= known
+    # Exact pins alone, several of one project: they stand for the project.
+    mirror.sync("old==1.0", "old==2.0", "--closure", "--python-version", "3.12")
