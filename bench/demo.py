@@ -64,8 +64,12 @@ def connected_side(env: dict[str, str]) -> None:
         )
         _run(f"mirror index add nightly {nightly_url}", env)
         _run(f"mirror index add pypi {default_url} --default", env)
-        _say("Snapshot what both indexes say about the requirements and their dependencies.")
-        _run(f"mirror sync -r demo/requirements.in --closure {TARGET} --name monday", env)
+        _say(
+            "Snapshot what both indexes say about the requirements and their dependencies. "
+            "The sync resolves them for the target as it goes: the snapshot completes, and "
+            "the exit code says the resolution does not."
+        )
+        _run(f"mirror sync -r demo/requirements.in --closure {TARGET} --name monday", env, code=1)
         offline(env)
         _say("Fetch the files the lock names, each checked against its hash.")
         _run("mirror download demo/requirements.txt -d demo/wheelhouse", env)
@@ -74,7 +78,8 @@ def connected_side(env: dict[str, str]) -> None:
 def offline(env: dict[str, str]) -> None:
     _say(
         "Offline from here on. The nightly index answered 403 for ruff: a wrong password, or "
-        "its way of saying 'not here'? sneakernet does not guess; the hint says what to do."
+        "its way of saying 'not here'? sneakernet does not guess; resolve's hint says what "
+        "to do."
     )
     _run(f"resolve -r demo/requirements.in {TARGET}", env, code=1)
     _say("The index says 403 for what it lacks: record that as a rule (a versioned row).")
