@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from pathlib import Path
 
 from bench.resolve_bench import TARGET, bench_env, use_bytecode_cache
 from bench.synthetic_graph import build_graph
-from bench.uv_bench import compare, pins
+from bench.uv_bench import compare, find_uv, pins
 from bench.wheel_index import RequestLog, Traffic, serving, wheel_index
 
 _PROXIES = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy")
@@ -237,13 +236,8 @@ def main() -> None:
     parser.add_argument("--uv", type=Path, default=Path(sys.executable).parent / "uv")
     args = parser.parse_args()
     args.rounds = max(1, args.rounds)
-    if not args.uv.exists():
-        found = shutil.which("uv")
-        if found is None:
-            raise SystemExit("uv not found: install it into the environment or pass --uv PATH")
-        args.uv = Path(found)
+    args.uv, version = find_uv(args.uv)
     use_bytecode_cache(args.cache)
-    version = subprocess.run([str(args.uv), "--version"], capture_output=True, text=True).stdout
     print(
         f"{args.rounds} rounds, latency {args.latency_ms:g} ms, target {' '.join(TARGET)}, "
         f"{version.strip()}",

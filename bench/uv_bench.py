@@ -290,6 +290,17 @@ def report(rows: list[Comparison]) -> None:
         )
 
 
+def find_uv(given: Path) -> tuple[Path, str]:
+    """The uv to compare with (``given``, else the one on PATH) and its ``--version`` line."""
+    if not given.exists():
+        found = shutil.which("uv")
+        if found is None:
+            raise SystemExit("uv not found: install it into the environment or pass --uv PATH")
+        given = Path(found)
+    version = subprocess.run([str(given), "--version"], capture_output=True, text=True).stdout
+    return given, version
+
+
 def main() -> None:
     bin_dir = Path(sys.executable).parent
     parser = argparse.ArgumentParser(description="resolve against uv pip compile --offline")
@@ -302,13 +313,8 @@ def main() -> None:
     parser.add_argument("--uv", type=Path, default=bin_dir / "uv", help="Default: next to python.")
     args = parser.parse_args()
     args.rounds = max(1, args.rounds)
-    if not args.uv.exists():
-        found = shutil.which("uv")
-        if found is None:
-            raise SystemExit("uv not found: install it into the environment or pass --uv PATH")
-        args.uv = Path(found)
+    args.uv, version = find_uv(args.uv)
     use_bytecode_cache(args.cache)
-    version = subprocess.run([str(args.uv), "--version"], capture_output=True, text=True).stdout
     print(
         f"generator v{GENERATOR_VERSION}, seed {args.seed}, {args.rounds} rounds, "
         f"target {' '.join(TARGET)}, {version.strip()}",
