@@ -184,6 +184,7 @@ def resolve_once(
             modes,
             needed_metadata=provider.missing_metadata,
             roots=requirements,
+            constraints=constraints,
             target_flags=target_flags,
             markers=provider.markers,
         )

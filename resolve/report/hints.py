@@ -62,6 +62,7 @@ def failure_hints(
     markers: Mapping[str, str],
     needed_metadata: Collection[tuple[str, str]] | None = None,
     roots: Sequence[InputRequirement] = (),
+    constraints: Sequence[InputRequirement] = (),
     target_flags: Sequence[str] = (),
 ) -> list[str]:
     """Hints for ``packages`` (as :func:`involved_packages` lists them), in that order.
@@ -71,8 +72,10 @@ def failure_hints(
     that a ``--versions latest:N`` sync left without metadata. ``roots`` are the requirements
     resolved and ``target_flags`` the target's options, for the ``mirror sync`` commands (see
     :func:`sync_command`); ``markers`` the target's marker values, for pins with markers.
+    ``constraints`` from files are named where they limit an involved package (a lock given
+    as ``-c`` pins every package it holds).
     """
-    hints: list[str] = []
+    hints: list[str] = list(_constraint_hints(packages, constraints))
     missing: list[str] = []
     for name in packages:
         project = projects.get(name)
@@ -183,6 +186,19 @@ def sync_command(
     words += [w for w in dict.fromkeys(wanted) if w not in named and w not in words]
     closure = ["--closure"] if roots else []
     return shlex.join(["mirror", "sync", *words, *closure, *target_flags])
+
+
+def _constraint_hints(
+    packages: Iterable[str], constraints: Sequence[InputRequirement]
+) -> Iterator[str]:
+    involved = set(packages)
+    for constraint in constraints:
+        name = canonicalize_name(constraint.requirement.name)
+        if name in involved and constraint.source.path is not None:
+            yield (
+                f"{name} is constrained to {constraint.requirement.specifier} by "
+                f"{constraint.source} (-c): change or drop that constraint to let it move"
+            )
 
 
 def _problem_hint(name: str, kind: str, index: str | None, detail: str, command: str) -> str:

@@ -5,6 +5,7 @@ command (DESIGN.md "Command-line surface", "Conventions"; SEMANTICS.md §1, §5)
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sqlite3
 from pathlib import Path
@@ -507,3 +508,17 @@ def test_a_pylock_marker_stays_on_its_constraint(shop: Mirror, tmp_path: Path) -
     )
     assert pins(resolved(shop, "click", "-c", "pylock.toml", *WINDOWS)) == {"click": "7.0"}
     assert pins(resolved(shop, "click", "-c", "pylock.toml", *TARGET)) == {"click": "8.1"}
+
+
+@pytest.mark.parametrize("name", ["old-lock.txt", "pylock.prod.toml"])
+def test_a_lock_pin_conflicting_with_a_requirement_names_the_lock(shop: Mirror, name: str) -> None:
+    kind = "pylock" if name.endswith(".toml") else "requirements"
+    resolved(shop, "flask<3", "-o", name, "--format", kind, *TARGET)
+    stderr = failed(shop, "flask>=3", "-c", name, *TARGET)
+    assert stderr.startswith("error: no solution"), stderr
+    hint = [line for line in hint_lines(stderr) if name in line]
+    assert re.fullmatch(
+        rf"hint: flask is constrained to ==2\.0 by {re.escape(name)}:\d+ \(-c\): "
+        "change or drop that constraint to let it move",
+        hint[0],
+    ), stderr
