@@ -119,6 +119,11 @@ def _exit(exc: KeyboardInterrupt) -> NoReturn:
     with contextlib.suppress(OSError, ValueError):  # stderr closed: the exit status says it
         sys.stderr.write(f"{word}: {kept}\n")
         sys.stderr.flush()
+    # CPython marks a KeyboardInterrupt that ended code run from a *string* (the functions
+    # dataclasses and namedtuple build while a module loads) as unhandled, even once caught;
+    # under `python -m` the interpreter then dies by SIGINT instead of exiting with ``code``.
+    # Each string evaluation clears that mark first, so one that completes clears it for good.
+    exec("")  # an empty string: nothing runs, only the mark is cleared
     sys.exit(code)
 
 
