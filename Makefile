@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck bench bench-resolve bench-uv bench-sync-uv clean
+.PHONY: demo test check lint typecheck bench bench-resolve bench-uv bench-sync-uv bench-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench-uv: $(STAMP)
 # `mirror sync --closure` against `uv pip compile`, both reading real wheels from a loopback index.
 bench-sync-uv: $(STAMP)
 	$(BIN)/python -m bench.sync_uv_bench
+
+# `mirror serve --workers N` under a loopback load: requests/s and errors per worker count.
+bench-serve: $(STAMP)
+	$(BIN)/python -m bench.serve_load
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -161,9 +161,11 @@ def served_snapshot(graph: Graph, db: Path) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def serving(mirror: Path, db: Path, files: Path) -> Iterator[str]:
-    """``mirror serve`` on a free loopback port for the duration; yields its /simple/ URL."""
+def serving(mirror: Path, db: Path | str, files: Path, *options: str) -> Iterator[str]:
+    """``mirror serve`` (with ``options``) on a free loopback port for the duration; yields its
+    /simple/ URL. ``db`` is a path or a database URL."""
     command = [str(mirror), "--db", str(db), "serve", "--files", str(files), "--port", "0"]
+    command += options
     server = subprocess.Popen(
         command, env=bench_env(), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )

@@ -15,10 +15,8 @@ sqlite connection.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
-import signal
 import stat
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -42,21 +40,14 @@ from mirror.serve.pages import (
     render_project,
     render_root,
 )
-from mirror.serve.protocol import ServeRunner
 
-__all__ = ["ServeError", "SnapshotView", "build_app", "open_view", "run_server"]
+__all__ = ["SnapshotView", "build_app", "open_view"]
 
 _CHUNK = 1024 * 1024
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _WHEELHOUSE_HINT = "run `mirror download LOCK -d DIR` and serve DIR with `mirror serve --files DIR`"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class ServeError(SneakernetError):
-    """The server cannot start (the address is taken, the host unknown)."""
-
-    exit_code = 3
 
 
 def _text(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -232,32 +223,3 @@ def build_app(view: SnapshotView, files: Path | None = None) -> web.Application:
 
     app.on_cleanup.append(close)
     return app
-
-
-async def run_server(
-    app: web.Application, host: str, port: int, started: Callable[[str], None]
-) -> None:
-    """Serve ``app`` on ``host:port`` (0: a free port) until SIGINT or SIGTERM; ``started``
-    gets the base URL (with the real port) once the socket listens."""
-    runner = ServeRunner(app)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError as exc:
-            raise ServeError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-                hint="choose another --port (0 picks a free one), or stop what uses it",
-            ) from exc
-        address = runner.addresses[0]
-        shown = f"[{address[0]}]" if ":" in str(address[0]) else str(address[0])
-        started(f"http://{shown}:{address[1]}/simple/")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
-    finally:
-        await runner.cleanup()

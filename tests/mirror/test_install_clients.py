@@ -112,10 +112,11 @@ class World:
 def _mirror_serve(
     db: Path, wheelhouse: Path, env: dict[str, str]
 ) -> Iterator[tuple[str, list[str]]]:
-    """`mirror serve` as a real process on a free port; yields its URL and its stderr lines.
-    Stops it with SIGTERM and checks it stopped cleanly."""
+    """`mirror serve` as a real process on a free port, with two workers (one port, two
+    processes, as a site serves); yields its URL and its stderr lines. Stops it with SIGTERM
+    and checks it stopped cleanly."""
     command = [str(BIN / "mirror"), "--db", str(db), "serve"]
-    command += ["--files", str(wheelhouse), "--port", "0"]
+    command += ["--files", str(wheelhouse), "--port", "0", "--workers", "2"]
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
