@@ -91,9 +91,7 @@ def test_workers_share_the_port_and_a_dead_one_is_replaced(served: Served) -> No
 
     victim = min(served.workers())
     os.kill(victim, signal.SIGKILL)
-    _wait_for(
-        lambda: len(served.workers()) == 3 and victim not in served.workers(), "a new worker"
-    )
+    _wait_for(lambda: len(served.workers()) == 3 and victim not in served.workers(), "a new worker")
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(served.get, paths)) == {200}
 
