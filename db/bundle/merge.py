@@ -202,7 +202,12 @@ def _unused_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def plan_import(conn: Connection, contents: BundleContents) -> ImportPlan:
+def plan_import(
+    conn: Connection, contents: BundleContents, *, every_index: bool = False
+) -> ImportPlan:
+    """What merging ``contents`` here writes: the snapshots not here yet (by digest) with the
+    rows they use, and the rule sets not here; with ``every_index``, every index the bundle
+    holds, not only those the new snapshots use."""
     plan = ImportPlan()
     taken = {str(n) for n in conn.execute(select(snapshot.c.name)).scalars()}
     present = {
@@ -230,6 +235,10 @@ def plan_import(conn: Connection, contents: BundleContents) -> ImportPlan:
             plan.indexes[index_id] = None
             plan.metadata.add(sha)
     plan.blobs = (plan.blobs | plan.metadata) - {None}
+    if every_index:
+        for index_id, row in contents.indexes.items():
+            if not row.get("removed"):
+                plan.indexes.setdefault(index_id, None)
     _plan_indexes(conn, contents, plan)
     known = set(conn.execute(select(rule_set.c.digest)).scalars())
     for bundle_id, row in sorted(contents.rule_sets.items()):

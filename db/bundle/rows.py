@@ -76,6 +76,13 @@ class Section:
     rows: Iterable[Row]
     raw_length: str | None = None
 
+    def records(self) -> Iterator[tuple[dict[str, object], bytes | None]]:
+        """Each row as column → value, with its payload bytes (``raw_length``) or None."""
+        for row in self.rows:
+            data = row[-1] if self.raw_length is not None else None
+            assert data is None or isinstance(data, bytes)
+            yield dict(zip(self.columns, row, strict=False)), data
+
 
 def key_column(table: Table) -> str | None:
     """The single-column primary key rows are known by (``id``, or a content sha256)."""
@@ -177,8 +184,11 @@ def _files(conn: Connection, page_ids: Mapping[int, int]) -> Iterator[Row]:
             yield tuple(row[c] for c in columns)
 
 
-def export_sections(conn: Connection, snapshot_ids: Sequence[int]) -> Iterator[Section]:
-    """The sections of a bundle of the given snapshots, in :data:`TABLES` order."""
+def export_sections(
+    conn: Connection, snapshot_ids: Sequence[int], *, every_index: bool = False
+) -> Iterator[Section]:
+    """The sections of a bundle of the given snapshots, in :data:`TABLES` order; with
+    ``every_index``, every configured index, not only those the snapshots reference."""
     maps: _IdMaps = {}
 
     def chosen(column: Column[int]) -> ColumnElement[bool]:
@@ -194,7 +204,7 @@ def export_sections(conn: Connection, snapshot_ids: Sequence[int]) -> Iterator[S
         select(snapshot_metadata.c.index_id).where(chosen(snapshot_metadata.c.snapshot_id)),
     )
 
-    indexes = _fetch(conn, index, index.c.id.in_(index_ids))
+    indexes = _fetch(conn, index, None if every_index else index.c.id.in_(index_ids))
     _ranked(indexes)
     yield _ordered(index, indexes, maps)
 

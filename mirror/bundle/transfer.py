@@ -115,13 +115,6 @@ def _cannot_import(path: Path, exc: BundleError) -> BundleError:
     )
 
 
-def _rows(section: Section) -> Iterator[tuple[dict[str, object], bytes | None]]:
-    for row in section.rows:
-        data = row[-1] if section.raw_length is not None else None
-        assert data is None or isinstance(data, bytes)
-        yield dict(zip(section.columns, row, strict=False)), data
-
-
 def verify_bundle(path: Path, limits: Limits) -> VerifiedBundle:
     """Read ``path`` once, within ``limits``, checking everything that can be checked without
     a database."""
@@ -138,7 +131,7 @@ def verify_bundle(path: Path, limits: Limits) -> VerifiedBundle:
                 )
             for section in stream.sections():
                 table = contents.section(section.table, section.columns, section.raw_length)
-                for values, data in _rows(section):
+                for values, data in section.records():
                     contents.add(table, values, data)
             contents.finish()
         snapshots = [contents.snapshots[k] for k in sorted(contents.snapshots)]
@@ -212,7 +205,7 @@ def import_bundle(engine: Engine, bundle: VerifiedBundle) -> ImportResult:
                     raise BundleError("it changed while it was being imported")
                 for section in stream.sections():
                     table = _TABLES[section.table]
-                    for values, data in _rows(section):
+                    for values, data in section.records():
                         merger.add(table, values, data)
                     merger.flush(table)
             merger.finish()
