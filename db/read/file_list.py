@@ -20,9 +20,9 @@ __all__ = ["BuildProvenance", "FileHead", "FileList", "FileLoader", "FileMetadat
 class FileMetadata:
     """What the snapshot knows of a file's core metadata.
 
-    ``source`` is how it was obtained (pep658, range, download, sdist-static, built) — then the other
-    fields hold it — or why not (needs-build, invalid, failed) — then ``error`` may say more and
-    ``available`` is False.
+    ``source`` is how it was obtained (pep658, range, download, sdist-static, built) — then
+    the other fields hold it — or why not (needs-build, invalid, failed) — then ``error`` may
+    say more and ``available`` is False.
     """
 
     source: str

@@ -260,8 +260,8 @@ class SnapshotWriter(BuildingSnapshot):
         build: str | None = None,
     ) -> None:
         """Store what was found for one file's core metadata in this snapshot; the file itself
-        is kept when ``raw`` and ``parsed`` are given; ``build`` is a built one's provenance. Buffered: it is committed by the next
-        flush."""
+        is kept when ``raw`` and ``parsed`` are given; ``build`` is a built one's provenance.
+        Buffered: it is committed by the next flush."""
         inserts = []
         sha = None
         if raw is not None and parsed is not None:

@@ -213,8 +213,9 @@ def test_dynamic_sdist_metadata_needs_a_build(
         build_sdist("foo", "1.0", requires_dist=["bar"], **options),  # type: ignore[arg-type]
         core_metadata=pep658,
     )
+    mirror.add_index("one", serve(index))
 
-    summary = synced(mirror, serve, index)
+    summary = mirror.sync("foo", "--no-build")
 
     meta = metadata(mirror)["foo-1.0.tar.gz"]
     assert (meta.source, meta.requires_dist) == ("needs-build", None)
