@@ -41,7 +41,8 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     name = fields["Name"].replace("-", "_") + "-" + fields["Version"] + ".dist-info"
     os.makedirs(os.path.join(metadata_directory, name))
     with open(os.path.join(metadata_directory, name, "METADATA"), "w", encoding="utf-8") as out:
-        out.write("Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n" % (fields["Name"], fields["Version"]))
+        out.write("Metadata-Version: 2.1\\n")
+        out.write("Name: %s\\nVersion: %s\\n" % (fields["Name"], fields["Version"]))
         for requirement in requires:
             out.write("Requires-Dist: %s\\n" % requirement)
     return name
