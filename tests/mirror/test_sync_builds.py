@@ -98,6 +98,8 @@ def test_an_in_tree_backend_builds_offline_and_resolve_uses_it(mirror: Mirror) -
     assert summary["metadata"]["build_failed"] == 0
     build = json.loads(mirror.scalar("SELECT build FROM snapshot_metadata WHERE source='built'"))
     assert build == {"backend": "backend", "requires": []}
+    shown = mirror.json("snapshot", "show", "latest")
+    assert shown["indexes"]["one"]["metadata built"] == 1
 
     # The servers are gone: the lock comes from the snapshot alone.
     locked = run_resolve(mirror, "foo")
