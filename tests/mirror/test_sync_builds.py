@@ -52,6 +52,29 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     raise RuntimeError("only metadata here")
 """
 
+# A backend without the metadata hook: the metadata comes out of the wheel it builds.
+WHEEL_ONLY_BACKEND = """\
+import os
+import zipfile
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    fields = {}
+    for line in open("PKG-INFO", encoding="utf-8").read().splitlines():
+        key, _, value = line.partition(": ")
+        fields.setdefault(key, value)
+    base = fields["Name"].replace("-", "_") + "-" + fields["Version"]
+    wheel = base + "-py3-none-any.whl"
+    metadata = "Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\nRequires-Dist: bar\\n" % (
+        fields["Name"], fields["Version"]
+    )
+    with zipfile.ZipFile(os.path.join(wheel_directory, wheel), "w") as archive:
+        archive.writestr(base + ".dist-info/METADATA", metadata)
+        archive.writestr(base + ".dist-info/WHEEL", "Wheel-Version: 1.0\\nTag: py3-none-any\\n")
+        archive.writestr(base + ".dist-info/RECORD", "")
+    return wheel
+"""
+
 IN_TREE = """\
 [build-system]
 requires = []
@@ -107,6 +130,20 @@ def test_an_in_tree_backend_builds_offline_and_resolve_uses_it(mirror: Mirror) -
     assert "foo==1.0" in locked.stdout and "bar==1.0" in locked.stdout
     explained = run_resolve(mirror, "foo", "--explain", "foo")
     assert "metadata built by backend (no build requirements)" in explained.stdout
+
+
+def test_without_the_metadata_hook_the_wheel_is_built_and_read(mirror: Mirror) -> None:
+    index = FixtureIndex()
+    sdist = build_sdist(
+        "foo", "1.0", dynamic=["Requires-Dist"], pyproject=IN_TREE,
+        files={"backend.py": WHEEL_ONLY_BACKEND},
+    )  # fmt: skip
+    index.add_project("foo").add(sdist)
+    with served(mirror, index):
+        summary = mirror.sync("foo", env=OFFLINE_ENV)
+    meta = metadata(mirror)["foo-1.0.tar.gz"]
+    assert (meta.source, meta.requires_dist) == ("built", ["bar"])
+    assert summary["metadata"]["built"] == 1
 
 
 def test_a_backend_from_the_index_is_resolved_fetched_and_installed_offline(
