@@ -64,7 +64,6 @@ class BuildSystem:
 
     backend: str
     requires: tuple[str, ...]
-    in_tree: bool  # ``backend-path`` given: the backend ships in the sdist
 
 
 class BuildFailed(Exception):
@@ -84,7 +83,6 @@ def build_system(source: Path) -> BuildSystem:
     return BuildSystem(
         backend=str(system.get("build-backend") or _LEGACY_BACKEND),
         requires=tuple(sorted(builder.build_system_requires)),
-        in_tree=bool(system.get("backend-path")),
     )
 
 
@@ -181,7 +179,7 @@ class _Runner:
         try:
             code = process.wait(timeout=max(0.0, self.deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the backend's own children too
+            _kill_group(process)
             process.wait()
             reader.join()
             raise BuildFailed(f"timed out after {self.timeout:g}s") from None
@@ -190,6 +188,14 @@ class _Runner:
             text = bytes(tail).decode("utf-8", "replace").strip()
             last = "\n".join(text.splitlines()[-5:])
             raise BuildFailed(f"{Path(cmd[0]).name} exited with {code}: {last}")
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """The process and the backend's own children (its session's group; POSIX)."""
+    if hasattr(os, "killpg"):
+        os.killpg(process.pid, signal.SIGKILL)
+    else:
+        process.kill()
 
 
 def _drain(stream: IO[bytes], tail: bytearray) -> None:

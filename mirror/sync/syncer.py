@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from db.indexes import IndexConfig
-from db.records import DistFile, FetchedPage, PreviousPage
+from db.records import DistFile, FetchedPage, PreviousPage, canonical_name
 from db.write.snapshot_writer import SnapshotWriter
 from mirror.index_api.file_warnings import prefixed
 from mirror.metadata.fetch import MetadataOutcome
@@ -136,11 +136,12 @@ class Syncer:
             for index_id, dist, outcome in await self.builds.run():
                 self._record(index_id, dist, outcome)
                 requires = self._metadata[(index_id, dist.filename)]
-                state = self._state.get(dist.project)
+                project = canonical_name(dist.project)
+                state = self._state.get(project)
                 if requires is not None and state is not None:
                     state.requires[(index_id, dist.filename)] = requires
                     if self.closure is not None:
-                        self._follow(dist.project, state, self.closure)
+                        self._follow(project, state, self.closure)
             self.writer.flush()
             await self.run([])
 

@@ -39,7 +39,7 @@ def test_an_in_tree_backend_builds_with_no_network(tmp_path: Path) -> None:
     source = _unpacked(tmp_path, sdist.data, sdist.filename)
     assert source.name == "foo-1.0"
     system = build_system(source)
-    assert (system.backend, system.requires, system.in_tree) == ("backend", (), True)
+    assert (system.backend, system.requires) == ("backend", ())
 
     site = tmp_path / "site"
     site.mkdir()
