@@ -28,9 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from build import BuildBackendException, BuildException, ProjectBuilder
-from build.env import DefaultIsolatedEnv
-
 from mirror.metadata.sdist import MetadataError, metadata_from_wheel_file
 
 __all__ = [
@@ -72,6 +69,9 @@ class BuildFailed(Exception):
 
 def build_system(source: Path) -> BuildSystem:
     """The build system ``source``'s pyproject.toml declares, as ``build`` reads it."""
+    # Imported here for start-up time: `build` loads only when a sync has something to build.
+    from build import BuildException, ProjectBuilder
+
     try:
         builder = ProjectBuilder(source)
         table = tomllib.loads((source / "pyproject.toml").read_text("utf-8"))
@@ -95,6 +95,10 @@ def build_metadata(
 ) -> bytes:
     """The METADATA bytes ``source``'s backend builds, with ``pins`` (``name==version``,
     their files in ``wheelhouse``) installed first; BuildFailed when it cannot."""
+    # Imported here for start-up time, as in build_system.
+    from build import BuildBackendException, BuildException, ProjectBuilder
+    from build.env import DefaultIsolatedEnv
+
     deadline = time.monotonic() + settings.timeout
     run = _Runner(deadline, settings.timeout)
     out = source.parent / "_metadata_out"

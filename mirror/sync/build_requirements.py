@@ -16,6 +16,7 @@ import hashlib
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from db.records import IndexConfig
 from mirror.download.fetch import Outcome, download_all
@@ -24,11 +25,13 @@ from mirror.download.target_files import target_files
 from mirror.http.client import IndexClient
 from mirror.index_api.urls import path_from_file_url
 from mirror.metadata.build import BuildFailed
-from mirror.sync.closure_check import Fetch, complete_closure
 from resolve.candidates.judge import BinaryPolicy, Target
 from resolve.inputs.requirements import InputError, parse_requirement
-from resolve.lock.writers import Lock
 from resolve.targets.environment import TargetEnvironment
+
+if TYPE_CHECKING:
+    from mirror.sync.closure_check import Fetch
+    from resolve.lock.writers import Lock
 
 __all__ = ["BuildRequirements"]
 
@@ -62,6 +65,9 @@ class BuildRequirements:
             inputs = [parse_requirement(r) for r in requires]
         except InputError as exc:
             raise BuildFailed(f"build requirement: {exc.render()}") from None
+        # Imported here for start-up time: the resolver loads when a build has requirements.
+        from mirror.sync.closure_check import complete_closure
+
         async with self._lock:
             report = await complete_closure(
                 self.database, self.snapshot_id, inputs, [self.target], self.fetch, self.flush

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from db.indexes import IndexConfig
 from db.records import DistFile, FetchedPage, PreviousPage, canonical_name
@@ -17,10 +18,12 @@ from db.write.snapshot_writer import SnapshotWriter
 from mirror.index_api.file_warnings import prefixed
 from mirror.metadata.fetch import MetadataOutcome
 from mirror.sources.protocol import IndexSource, NotModified
-from mirror.sync.builds import Builds
 from mirror.sync.closure import ClosureState
 from mirror.sync.selection import VersionPolicy, choose_metadata_files
 from mirror.sync.stats import Progress, SyncStats
+
+if TYPE_CHECKING:
+    from mirror.sync.builds import Builds
 
 __all__ = ["Progress", "SyncStats", "Syncer"]
 
