@@ -151,6 +151,19 @@ def _read_capped(path: Path, cap: int) -> bytes:
     return data
 
 
+# The build subprocesses alive now, so an interrupted sync can end them: the threads that wait
+# on them are not cancellable, and the interpreter waits for those threads before it exits.
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+
+
+def stop_running_builds() -> None:
+    """Kill every build subprocess still running (the sync was interrupted)."""
+    with _running_lock:
+        for process in _running:
+            _kill_group(process)
+
+
 class _Runner:
     """pyproject-hooks' subprocess runner: the command in its own session under the build's
     deadline, stdin closed, stdout and stderr drained into a bounded tail."""
@@ -180,14 +193,18 @@ class _Runner:
         tail = bytearray()
         reader = threading.Thread(target=_drain, args=(process.stdout, tail), daemon=True)
         reader.start()
+        with _running_lock:
+            _running.add(process)
         try:
             code = process.wait(timeout=max(0.0, self.deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             _kill_group(process)
             process.wait()
-            reader.join()
             raise BuildFailed(f"timed out after {self.timeout:g}s") from None
-        reader.join()
+        finally:
+            with _running_lock:
+                _running.discard(process)
+            reader.join()
         if code != 0:
             text = bytes(tail).decode("utf-8", "replace").strip()
             last = "\n".join(text.splitlines()[-5:])

@@ -16,7 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from db.records import DistFile, canonical_json
-from mirror.metadata.build import BuildFailed, BuildSettings, build_metadata, build_system
+from mirror.metadata.build import (
+    BuildFailed,
+    BuildSettings,
+    build_metadata,
+    build_system,
+    stop_running_builds,
+)
 from mirror.metadata.fetch import MetadataOutcome, accept_metadata, check_distribution
 from mirror.metadata.sdist import MetadataError, unpack_sdist
 from mirror.metadata.spool import Spool
@@ -65,6 +71,9 @@ class Builds:
             with tempfile.TemporaryDirectory(prefix="sneakernet-build-") as scratch:
                 try:
                     return await self._build(index_id, dist, Path(scratch))
+                except asyncio.CancelledError:  # interrupted: end the backends, not wait
+                    stop_running_builds()
+                    raise
                 except (BuildFailed, MetadataError, OSError) as exc:
                     return MetadataOutcome("needs-build", error=f"metadata build failed: {exc}")
                 except Exception as exc:  # a failed build is data, never the sync's end

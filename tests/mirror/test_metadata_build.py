@@ -9,11 +9,19 @@ import os
 import subprocess
 import sys
 import tarfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from mirror.metadata.build import BuildFailed, BuildSettings, build_metadata, build_system
+from mirror.metadata.build import (
+    BuildFailed,
+    BuildSettings,
+    build_metadata,
+    build_system,
+    stop_running_builds,
+)
 from mirror.metadata.sdist import MetadataError, unpack_sdist
 from tests.mirror.test_sync_builds import in_tree_sdist
 from tests.resolve.test_offline import NO_NETWORK
@@ -71,3 +79,24 @@ def test_unpacking_refuses_a_member_outside_its_directory(tmp_path: Path) -> Non
     with pytest.raises(MetadataError, match="outside its directory"):
         _unpacked(tmp_path, buffer.getvalue(), "foo-1.0.tar")
     assert not (tmp_path / "evil.py").exists()
+
+
+def test_an_interrupted_sync_stops_its_builds(tmp_path: Path) -> None:
+    sdist = in_tree_sdist("foo", behaviour="sleep")
+    source = _unpacked(tmp_path, sdist.data, sdist.filename)
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            build_metadata(source, "foo", [], None, BuildSettings(timeout=120.0))
+        except BuildFailed as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=build)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while worker.is_alive() and time.monotonic() < deadline:
+        stop_running_builds()  # whatever subprocess the build is in (none before the hook)
+        worker.join(timeout=0.2)
+    assert not worker.is_alive()  # well before the build's own 120 s deadline
+    assert len(errors) == 1
