@@ -51,10 +51,13 @@ class Builds:
         self.settings = settings
         self._jobs = asyncio.Semaphore(max(1, jobs))
         self._pending: list[tuple[int, DistFile]] = []
+        self._wanted: set[tuple[int, str]] = set()
 
     def want(self, index_id: int, dist: DistFile) -> None:
-        """Queue ``dist`` (an sdist found to need a build) for :meth:`run`."""
-        self._pending.append((index_id, dist))
+        """Queue ``dist`` (an sdist found to need a build) for :meth:`run`, once a run."""
+        if (index_id, dist.filename) not in self._wanted:
+            self._wanted.add((index_id, dist.filename))
+            self._pending.append((index_id, dist))
 
     @property
     def pending(self) -> bool:
@@ -99,7 +102,8 @@ class Builds:
         )
         outcome = accept_metadata(raw, "built", dist, nbytes, None)
         if outcome.parsed is None:
-            return MetadataOutcome("needs-build", error=f"metadata build: {outcome.error}")
+            error = f"metadata build failed: the built metadata: {outcome.error}"
+            return MetadataOutcome("needs-build", error=error)
         provenance = canonical_json({"backend": system.backend, "requires": sorted(pins)})
         return MetadataOutcome(
             "built", raw=raw, parsed=outcome.parsed, bytes_fetched=nbytes, build=provenance

@@ -138,6 +138,10 @@ class Syncer:
         while self.builds is not None and self.builds.pending:
             for index_id, dist, outcome in await self.builds.run():
                 self._record(index_id, dist, outcome)
+                if outcome.source != "built":
+                    index = next(i.name for i in self.indexes if i.id == index_id)
+                    failure = f"{dist.filename} on {index}: {outcome.error}"
+                    self.stats.build_failures.append(failure)
                 requires = self._metadata[(index_id, dist.filename)]
                 project = canonical_name(dist.project)
                 state = self._state.get(project)
@@ -354,9 +358,6 @@ class Syncer:
             self.stats.warnings.append(f"{dist.filename}: {outcome.error}")
         elif outcome.source == "needs-build":
             self.stats.needs_build += 1
-            if outcome.error and outcome.error.startswith("metadata build failed"):
-                index = next(i.name for i in self.indexes if i.id == index_id)
-                self.stats.build_failures.append(f"{dist.filename} on {index}: {outcome.error}")
         elif outcome.source == "built":
             self.stats.built += 1
         else:
