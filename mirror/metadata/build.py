@@ -206,9 +206,16 @@ class _Runner:
                 _running.discard(process)
             reader.join()
         if code != 0:
-            text = bytes(tail).decode("utf-8", "replace").strip()
-            last = "\n".join(text.splitlines()[-5:])
-            raise BuildFailed(f"{Path(cmd[0]).name} exited with {code}: {last}")
+            # The last line says what failed (a traceback's exception, a tool's error line).
+            lines = bytes(tail).decode("utf-8", "replace").strip().splitlines()
+            raise BuildFailed(f"{_what(cmd)} exited with {code}: {lines[-1] if lines else ''}")
+
+
+def _what(cmd: Sequence[str]) -> str:
+    """The hook pyproject-hooks runs (``python _in_process.py HOOK DIR``), or the program."""
+    if len(cmd) > 2 and Path(cmd[1]).name.startswith("_in_process"):
+        return f"the backend's {cmd[2]}"
+    return Path(cmd[0]).name
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
