@@ -195,10 +195,14 @@ snapshot_metadata = Table(
     Column("snapshot_id", Integer, nullable=False),
     Column("index_id", Integer, ForeignKey("index.id"), nullable=False),
     Column("filename", String, nullable=False),
-    # pep658 | range | download | sdist-static, or needs-build | invalid | failed (no metadata).
+    # pep658 | range | download | sdist-static | built, or needs-build | invalid | failed (no
+    # metadata).
     Column("source", String, nullable=False),
     Column("metadata_sha256", String(64), ForeignKey("metadata.sha256")),
     Column("error", Text),
+    # For source "built": how (PEP 517), as canonical JSON {"backend": "mod:obj", "requires":
+    # ["name==version", …]}, the backend and the build requirements installed for it.
+    Column("build", Text),
     PrimaryKeyConstraint("snapshot_id", "index_id", "filename"),
     ForeignKeyConstraint(["snapshot_id"], ["snapshot.id"], ondelete="CASCADE"),
     sqlite_with_rowid=False,

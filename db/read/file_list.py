@@ -13,16 +13,16 @@ from typing import Any, overload
 
 from db.file_rows import stored_hashes
 
-__all__ = ["FileHead", "FileList", "FileLoader", "FileMetadata", "FileRecord"]
+__all__ = ["BuildProvenance", "FileHead", "FileList", "FileLoader", "FileMetadata", "FileRecord"]
 
 
 @dataclass(frozen=True, slots=True)
 class FileMetadata:
     """What the snapshot knows of a file's core metadata.
 
-    ``source`` is how it was obtained (pep658, range, download, sdist-static) — then the other
-    fields hold it — or why not (needs-build, invalid, failed) — then ``error`` may say more and
-    ``available`` is False.
+    ``source`` is how it was obtained (pep658, range, download, sdist-static, built) — then
+    the other fields hold it — or why not (needs-build, invalid, failed) — then ``error`` may
+    say more and ``available`` is False.
     """
 
     source: str
@@ -33,6 +33,21 @@ class FileMetadata:
     error: str | None = None
     # sha256 of the stored METADATA bytes (see SnapshotReader.metadata_bytes), when available.
     sha256: str | None = None
+    # How it was built, when ``source`` is "built".
+    build: BuildProvenance | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildProvenance:
+    """The PEP 517 backend (``module:object``) that prepared a file's metadata and the build
+    requirements installed for it, as ``name==version``."""
+
+    backend: str
+    requires: tuple[str, ...]
+
+    def __str__(self) -> str:
+        used = ", ".join(self.requires) if self.requires else "no build requirements"
+        return f"metadata built by {self.backend} ({used})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +73,8 @@ class FileRecord:
 _FILE_COLUMNS = """
 SELECT f.id, f.filename, f.url, f.version, f.version_valid, f.is_wheel, f.tags,
        f.requires_python, f.yanked, f.yanked_reason, f.upload_time, f.size, f.sha256, f.hashes,
-       sm.source, sm.error, m.sha256, m.requires_dist, m.requires_python, m.provides_extra
+       sm.source, sm.error, m.sha256, m.requires_dist, m.requires_python, m.provides_extra,
+       sm.build
 FROM file AS f
 LEFT JOIN snapshot_metadata AS sm
        ON sm.snapshot_id = ? AND sm.index_id = ? AND sm.filename = f.filename
@@ -197,7 +213,7 @@ def _file_records(rows: Iterable[Any]) -> dict[int, FileRecord]:
             size=r[11],
             sha256=r[12],
             hashes=_hashes(r[12], r[13]),
-            metadata=_metadata(r[14], r[15], r[16], r[17], r[18], r[19]),
+            metadata=_metadata(r[14], r[15], r[16], r[17], r[18], r[19], r[20]),
         )
         for r in rows
     }
@@ -224,6 +240,7 @@ def _metadata(
     requires_dist: str | None,
     requires_python: str | None,
     provides_extra: str | None,
+    build: str | None = None,
 ) -> FileMetadata | None:
     if source is None:
         return None
@@ -237,4 +254,13 @@ def _metadata(
         provides_extra=_string_list(provides_extra),
         error=error,
         sha256=sha,
+        build=_build(build),
     )
+
+
+def _build(text: str | None) -> BuildProvenance | None:
+    """A built file's provenance, from its canonical JSON (``snapshot_metadata.build``)."""
+    if not text:
+        return None
+    value = json.loads(text)
+    return BuildProvenance(str(value["backend"]), tuple(str(r) for r in value["requires"]))

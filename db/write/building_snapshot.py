@@ -29,6 +29,9 @@ class BuildingSnapshot:
         self.engine = engine
         self.snapshot_id = snapshot_id
         self.previous_id = previous_id
+        # Metadata outcomes of the previous snapshot fetched again rather than carried (a sync
+        # that builds adds needs-build: a build may now succeed where it was refused or failed).
+        self.retried: tuple[str, ...] = RETRIED_SOURCES
 
     # -- pages ------------------------------------------------------------------------------
 
@@ -121,7 +124,7 @@ class BuildingSnapshot:
             .where(snapshot_metadata.c.snapshot_id == snapshot_id)
         )
         if previous:
-            query = query.where(snapshot_metadata.c.source.notin_(RETRIED_SOURCES))
+            query = query.where(snapshot_metadata.c.source.notin_(self.retried))
         with self.engine.connect() as conn:
             return {
                 (r.index_id, r.filename): (

@@ -75,6 +75,7 @@ def carry_over(conn: Connection, snapshot_id: int, base_id: int) -> Carried:
             snapshot_metadata.c.source,
             snapshot_metadata.c.metadata_sha256,
             snapshot_metadata.c.error,
+            snapshot_metadata.c.build,
         )
         .select_from(carried)
         .join(file, file.c.page_id == carried.c.page_id)

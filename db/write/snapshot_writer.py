@@ -24,7 +24,7 @@ from db.blobs import blob_row
 from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError, UnknownSnapshot
 from db.file_rows import file_row
-from db.records import RETRIED_SOURCES, CoreMetadata, FetchedPage, canonical_json
+from db.records import CoreMetadata, FetchedPage, canonical_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 from db.snapshot_names import made_up_name
 from db.snapshot_ref import resolve_snapshot
@@ -219,10 +219,11 @@ class SnapshotWriter(BuildingSnapshot):
                 snapshot_metadata.c.source,
                 snapshot_metadata.c.metadata_sha256,
                 snapshot_metadata.c.error,
+                snapshot_metadata.c.build,
             ).where(
                 snapshot_metadata.c.snapshot_id == self.previous_id,
                 snapshot_metadata.c.index_id == index_id,
-                snapshot_metadata.c.source.notin_(RETRIED_SOURCES),
+                snapshot_metadata.c.source.notin_(self.retried),
                 snapshot_metadata.c.filename.in_(listed),
             )
         ).all()
@@ -238,6 +239,7 @@ class SnapshotWriter(BuildingSnapshot):
                         "source": r.source,
                         "metadata_sha256": r.metadata_sha256,
                         "error": r.error,
+                        "build": r.build,
                     }
                     for r in rows
                 ],
@@ -255,10 +257,11 @@ class SnapshotWriter(BuildingSnapshot):
         raw: bytes | None = None,
         parsed: CoreMetadata | None = None,
         error: str | None = None,
+        build: str | None = None,
     ) -> None:
         """Store what was found for one file's core metadata in this snapshot; the file itself
-        is kept when ``raw`` and ``parsed`` are given. Buffered: it is committed by the next
-        flush."""
+        is kept when ``raw`` and ``parsed`` are given; ``build`` is a built one's provenance.
+        Buffered: it is committed by the next flush."""
         inserts = []
         sha = None
         if raw is not None and parsed is not None:
@@ -285,8 +288,9 @@ class SnapshotWriter(BuildingSnapshot):
             "source": source,
             "metadata_sha256": sha,
             "error": error,
+            "build": build,
         }
-        update = ("source", "metadata_sha256", "error")
+        update = ("source", "metadata_sha256", "error", "build")
         inserts.append(
             RowInsert(snapshot_metadata, link, ("snapshot_id", "index_id", "filename"), update)
         )

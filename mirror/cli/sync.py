@@ -31,12 +31,20 @@ from mirror.cli.common import (
 )
 from mirror.cli.progress import make_progress
 from mirror.cli.sync_outcome import check_outcome
-from mirror.cli.sync_summary import index_lines, not_found_line, warning_lines
+from mirror.cli.sync_summary import (
+    build_failure_lines,
+    index_lines,
+    not_found_line,
+    warning_lines,
+)
 from mirror.http.client import IndexClient
+from mirror.metadata.build import DEFAULT_TIMEOUT, BuildSettings
 from mirror.pipconfig import pip_indexes
 from mirror.rules.index_entry import validate_index_url
 from mirror.rules.store import add_index_version
 from mirror.sources.factory import open_sources
+from mirror.sync.build_requirements import BuildRequirements
+from mirror.sync.builds import DEFAULT_JOBS, Builds
 from mirror.sync.closure import ClosureState, representative_environments
 from mirror.sync.selection import parse_version_policy
 from mirror.sync.syncer import Syncer, SyncStats
@@ -211,6 +219,25 @@ def _resolve_targets(
     is_flag=True,
     help="Hold exactly what this run syncs; carry nothing over from the latest snapshot.",
 )
+@click.option(
+    "--no-build",
+    is_flag=True,
+    help="Do not build sdists whose metadata is dynamic; record that they need a build.",
+)
+@click.option(
+    "--build-timeout",
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds for one sdist's metadata build (its requirements installed, its hooks run).",
+)
+@click.option(
+    "--build-jobs",
+    default=DEFAULT_JOBS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Metadata builds at once.",
+)
 @concurrency_option
 @timeout_options
 @limit_option
@@ -229,6 +256,9 @@ def sync_command(
     versions_text: str,
     name: str | None,
     fresh: bool,
+    no_build: bool,
+    build_timeout: float,
+    build_jobs: int,
     concurrency: int,
     timeout: float,
     read_timeout: float,
@@ -241,7 +271,10 @@ def sync_command(
     Every project's page is fetched from every index, so precedence is decided later, offline.
     Snapshots are cumulative: the projects of the latest snapshot that this run does not sync
     are carried over unchanged, not fetched again (pages of removed indexes are left out);
-    --fresh makes a snapshot of exactly what this run syncs. With no index configured, the
+    --fresh makes a snapshot of exactly what this run syncs. An sdist whose metadata is
+    dynamic gets it built by its PEP 517 backend in an isolated environment, its build
+    requirements resolved and fetched from the indexes (--no-build refuses). With no index
+    configured, the
     indexes come from pip's configuration. An interrupted sync resumes when run again with the
     same arguments.
 
@@ -281,6 +314,8 @@ def sync_command(
         "indexes": [i.name for i in indexes],
     }
     writer = SnapshotWriter.open(engine, name=name, plan=plan)
+    if not no_build:  # what the previous snapshot could not build is tried again
+        writer.retried = (*writer.retried, "needs-build")
     kept = (
         f"the building snapshot {_snapshot_name(writer)} is kept; the same `mirror sync …` "
         "again resumes it"
@@ -305,7 +340,19 @@ def sync_command(
                     concurrency=concurrency,
                     progress=progress,
                 )
+                if not no_build:
+                    needs = BuildRequirements(
+                        app.url,
+                        writer.snapshot_id,
+                        syncer.fetch_more,
+                        writer.flush,
+                        indexes,
+                        client,
+                    )
+                    settings = BuildSettings(build_timeout, limits.metadata_bytes)
+                    syncer.builds = Builds(sources, needs, settings, build_jobs)
                 stats = await syncer.run(sorted(state.extras))
+                await syncer.build_pending()
                 if closure:
                     # Only a closure sync runs the resolver; others need not load it.
                     from mirror.sync.closure_check import complete_closure
@@ -315,7 +362,7 @@ def sync_command(
                         writer.snapshot_id,
                         [InputRequirement(r, COMMAND_LINE) for r in _resolved(requirements)],
                         _resolve_targets(python_versions, python_platforms, interpreters),
-                        syncer.fetch_more,
+                        syncer.fetch_more_and_build,
                         writer.flush,
                     )
                     stats.closure = report.as_json()
@@ -358,7 +405,8 @@ def _report(
             f"{stats.pages_not_modified + stats.pages_unchanged} unchanged, "
             f"{stats.pages_resumed} resumed, {stats.pages_failed} failed; core metadata: "
             f"{stats.metadata_fetched} fetched, {stats.metadata_known} already known, "
-            f"{stats.needs_build} need a build, {stats.metadata_failed} failed or invalid; "
+            f"{stats.built} built, {stats.needs_build} need a build, "
+            f"{stats.metadata_failed} failed or invalid; "
             f"{stats.bytes_fetched:,} bytes in {seconds:.1f}s",
             err=True,
         )
@@ -374,4 +422,5 @@ def _report(
     # --json and --quiet, as these say the snapshot may lack what was asked.
     for line in [*index_lines(stats), *filter(None, [not_found_line(stats)])]:
         warn(line)
+    build_failure_lines(stats)
     check_outcome(stats)

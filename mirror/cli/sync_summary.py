@@ -4,10 +4,13 @@ same facts (SyncStats.as_json)."""
 
 from __future__ import annotations
 
+import click
+
+from db.urls import redact_credentials
 from mirror.sync.syncer import SyncStats
 from mirror.sync.warning_summary import summary_lines
 
-__all__ = ["index_lines", "not_found_line", "warning_lines"]
+__all__ = ["build_failure_lines", "index_lines", "not_found_line", "warning_lines"]
 
 SHOWN = 20
 
@@ -50,3 +53,17 @@ def warning_lines(stats: SyncStats) -> list[str]:
     if len(lines) <= SHOWN:
         return lines
     return [*lines[:SHOWN], f"{len(lines) - SHOWN} more warnings (--json lists every one)"]
+
+
+def build_failure_lines(stats: SyncStats) -> None:
+    """Each sdist whose metadata build failed or timed out, as an ``error:`` line, then one
+    ``hint:``: the snapshot records them as needing a build (also with --json and --quiet)."""
+    if not stats.build_failures:
+        return
+    for line in sorted(stats.build_failures):
+        click.echo(redact_credentials(f"error: {line}"), err=True)
+    click.echo(
+        "\nhint: these versions are recorded as needing a build, and `resolve` reports them; "
+        "raise --build-timeout for a slow build, or run the same `mirror sync` again to retry",
+        err=True,
+    )

@@ -36,6 +36,8 @@ from mirror.metadata.spool import Spool, hash_file
 __all__ = [
     "MetadataOutcome",
     "RemoteReader",
+    "accept_metadata",
+    "check_distribution",
     "metadata_from_local_file",
     "metadata_from_remote",
 ]
@@ -45,8 +47,9 @@ __all__ = [
 class MetadataOutcome:
     """Core metadata for one file, or why there is none.
 
-    ``source``: pep658 | range | download | sdist-static when ``parsed`` is set;
+    ``source``: pep658 | range | download | sdist-static | built when ``parsed`` is set;
     needs-build (an sdist whose dependencies are dynamic) or invalid (with ``error``) otherwise.
+    ``build``: a built one's provenance (canonical JSON, ``snapshot_metadata.build``).
     """
 
     source: str
@@ -54,6 +57,7 @@ class MetadataOutcome:
     parsed: CoreMetadata | None = None
     error: str | None = None
     bytes_fetched: int = 0
+    build: str | None = None
 
 
 class RemoteReader(Protocol):
@@ -77,9 +81,10 @@ class RemoteReader(Protocol):
         ...
 
 
-def _accept(
+def accept_metadata(
     raw: bytes, source: str, dist: DistFile, nbytes: int, note: str | None
 ) -> MetadataOutcome:
+    """``raw`` as ``dist``'s core metadata if it parses and names its project and version."""
     try:
         parsed = parse_core_metadata(raw)
         check_matches(parsed, dist.project, dist.version)
@@ -96,7 +101,7 @@ def _from_pep658(raw: bytes, dist: DistFile, nbytes: int) -> MetadataOutcome | s
     archive holds; one older than Metadata-Version 2.2 says nothing, so the sdist is read (its
     pyproject.toml may be static).
     """
-    outcome = _accept(raw, "pep658", dist, nbytes, None)
+    outcome = accept_metadata(raw, "pep658", dist, nbytes, None)
     if outcome.parsed is None:
         return outcome.error or "PEP 658 metadata rejected"
     if dist.is_wheel or is_static(outcome.parsed):
@@ -110,7 +115,7 @@ def _from_pep658(raw: bytes, dist: DistFile, nbytes: int) -> MetadataOutcome | s
     return "the sdist's PEP 658 metadata predates Metadata-Version 2.2: reading the sdist"
 
 
-def _check_distribution(hashers: Mapping[str, hashlib._Hash], size: int, dist: DistFile) -> None:
+def check_distribution(hashers: Mapping[str, hashlib._Hash], size: int, dist: DistFile) -> None:
     """A downloaded distribution must match the hashes its page gave (PEP 503)."""
     if dist.hashes:
         check_hashers(hashers, dict(dist.hashes))
@@ -130,9 +135,9 @@ def _from_distribution(
     """Core metadata out of the whole distribution ``file`` (``size`` bytes, read from its
     start), whose digests ``hashers`` computed as it was written or read."""
     try:
-        _check_distribution(hashers, size, dist)
+        check_distribution(hashers, size, dist)
         if dist.is_wheel:
-            return _accept(
+            return accept_metadata(
                 metadata_from_wheel_file(file, dist.project), "download", dist, nbytes, note
             )
         static = sdist_metadata(file, dist.filename)
@@ -188,7 +193,7 @@ async def metadata_from_remote(dist: DistFile, reader: RemoteReader) -> Metadata
         if dist.is_wheel:
             ranged = await reader.wheel_metadata_by_range(dist, whole)
             if ranged is not None:
-                return _accept(ranged[0], "range", dist, fetched + ranged[1], note)
+                return accept_metadata(ranged[0], "range", dist, fetched + ranged[1], note)
         await reader.fetch_file(dist, whole)
         return _from_distribution(
             whole.rewound(),

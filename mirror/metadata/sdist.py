@@ -18,6 +18,7 @@ import tarfile
 import tomllib
 import zipfile
 import zlib
+from pathlib import Path
 from typing import IO
 
 from db.records import CoreMetadata, canonical_name
@@ -49,6 +50,7 @@ __all__ = [
     "metadata_from_wheel_range",
     "parse_core_metadata",
     "sdist_metadata",
+    "unpack_sdist",
     "verify_hash",
 ]
 
@@ -137,20 +139,34 @@ def _scan_zip(file: IO[bytes]) -> dict[tuple[str, str], list[bytes]]:
 
 def _scan(file: IO[bytes]) -> dict[tuple[str, str], list[bytes]]:
     """The candidate members, by the archive's magic bytes rather than its (fallible) name."""
+    if _is_zip(file):
+        return _scan_zip(file)
+    with contextlib.ExitStack() as stack:
+        return _scan_tar(_tar_stream(file, stack))
+
+
+def _is_zip(file: IO[bytes]) -> bool:
+    """Whether ``file`` (left where it stands) is a zip archive, by its magic bytes."""
+    start = file.tell()
+    magic = file.read(4)
+    file.seek(start)
+    return magic in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _tar_stream(file: IO[bytes], stack: contextlib.ExitStack) -> IO[bytes]:
+    """The decompressed tar stream of ``file`` (by its magic bytes), failing past
+    :data:`MAX_UNPACKED` bytes."""
     start = file.tell()
     magic = file.read(6)
     file.seek(start)
-    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
-        return _scan_zip(file)
-    with contextlib.ExitStack() as stack:
-        raw: IO[bytes] | io.BufferedIOBase = file
-        if magic.startswith(b"\x1f\x8b"):
-            raw = stack.enter_context(gzip.GzipFile(fileobj=file, mode="rb"))
-        elif magic.startswith(b"BZh"):
-            raw = stack.enter_context(bz2.BZ2File(file))
-        elif magic.startswith(b"\xfd7zXZ\x00"):
-            raw = stack.enter_context(lzma.LZMAFile(file))
-        return _scan_tar(io.BufferedReader(_Capped(raw, MAX_UNPACKED)))
+    raw: IO[bytes] | io.BufferedIOBase = file
+    if magic.startswith(b"\x1f\x8b"):
+        raw = stack.enter_context(gzip.GzipFile(fileobj=file, mode="rb"))
+    elif magic.startswith(b"BZh"):
+        raw = stack.enter_context(bz2.BZ2File(file))
+    elif magic.startswith(b"\xfd7zXZ\x00"):
+        raw = stack.enter_context(lzma.LZMAFile(file))  # noqa: SIM115 - closed by the caller's stack
+    return io.BufferedReader(_Capped(raw, MAX_UNPACKED))
 
 
 def _stem(filename: str) -> str:
@@ -212,3 +228,66 @@ def sdist_metadata(file: IO[bytes], filename: str) -> CoreMetadata | None:
             f"{filename}: PKG-INFO names {meta.name!r} but pyproject.toml {result.name!r}"
         )
     return result
+
+
+# --- unpacking an sdist to build it ----------------------------------------------------------
+
+MAX_MEMBERS = 100_000
+"""Members unpacked from one sdist before giving up (a million empty files cost no bytes)."""
+
+
+def _safe_name(name: str) -> str:
+    """``name`` if it stays inside the directory it is unpacked into, else MetadataError."""
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith("/") or ".." in parts or ":" in parts[0]:
+        raise MetadataError(f"sdist member {name!r} would land outside its directory")
+    return name
+
+
+def _unpack_tar(stream: IO[bytes], into: Path) -> None:
+    # Stream mode, through the same cap on decompressed bytes as the metadata scan; tarfile's
+    # "data" filter (PEP 706) refuses absolute names, "..", links out and special files.
+    with tarfile.open(fileobj=stream, mode="r|") as archive:
+        for count, member in enumerate(archive):
+            if count >= MAX_MEMBERS:
+                raise MetadataError(f"sdist has more than {MAX_MEMBERS} members")
+            _safe_name(member.name)
+            archive.extract(member, into, filter="data")
+
+
+def _unpack_zip(file: IO[bytes], into: Path) -> None:
+    with zipfile.ZipFile(file) as archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise MetadataError(f"sdist has more than {MAX_MEMBERS} members")
+        if sum(i.file_size for i in infos) > MAX_UNPACKED:
+            raise MetadataError("sdist unpacks to more than the allowed size")
+        for info in infos:
+            _safe_name(info.filename)
+        archive.extractall(into)  # sizes and names checked above (zipfile never follows links)
+
+
+def unpack_sdist(file: IO[bytes], filename: str, into: Path) -> Path:
+    """Unpack the sdist ``file`` (seekable, read from where it stands) into the empty
+    directory ``into`` under the scan's guards (:data:`MAX_UNPACKED` decompressed bytes, no
+    member outside ``into``); return its source tree: the top directory named like the file,
+    or else the only one (PEP 625: ``{name}-{version}/``)."""
+    try:
+        if _is_zip(file):
+            _unpack_zip(file, into)
+        else:
+            with contextlib.ExitStack() as stack:
+                _unpack_tar(_tar_stream(file, stack), into)
+    except MetadataError:
+        raise
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, lzma.LZMAError) as error:
+        raise MetadataError(f"{filename}: cannot unpack the sdist: {error}") from None
+    except zlib.error as error:
+        raise MetadataError(f"{filename}: corrupt compressed data: {error}") from None
+    tops = sorted(p for p in into.iterdir() if p.is_dir())
+    stem = into / _stem(filename)
+    if stem in tops:
+        return stem
+    if len(tops) == 1:
+        return tops[0]
+    raise MetadataError(f"{filename}: no single top directory to build from")

@@ -18,6 +18,7 @@ from mirror.index_api.filenames import parse_filename
 from mirror.index_api.project_page import PageError, parse_project_page
 from mirror.index_api.urls import path_from_file_url
 from mirror.metadata.fetch import MetadataOutcome, metadata_from_local_file
+from mirror.metadata.spool import Spool
 from mirror.sources.protocol import NotModified, same_body
 from resolve.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 
@@ -91,8 +92,23 @@ def _page(
 
 
 class _LocalMetadata:
+    limits: Limits
+
     async def fetch_metadata(self, dist: DistFile) -> MetadataOutcome:
         return await asyncio.to_thread(metadata_from_local_file, dist)
+
+    async def fetch_file(self, dist: DistFile, into: Spool) -> None:
+        path = path_from_file_url(dist.url)
+        await into.begin()
+        with path.open("rb") as file:  # within file-bytes, as over HTTP
+            while chunk := await asyncio.to_thread(file.read, 1 << 20):
+                if into.size + len(chunk) > self.limits.file_bytes:
+                    error = LimitExceeded(
+                        f"the file {dist.url}", "file-bytes", self.limits.file_bytes
+                    )
+                    raise OSError(f"{error.message} ({error.hint})")
+                await into.write(chunk)
+        into.complete = True
 
 
 class LocalSimpleSource(_LocalMetadata):

@@ -10,6 +10,7 @@ from typing import Protocol
 from db.blobs import sha256_hex
 from db.records import DistFile, FetchedPage, PreviousPage
 from mirror.metadata.fetch import MetadataOutcome
+from mirror.metadata.spool import Spool
 
 __all__ = ["IndexSource", "NotModified", "same_body"]
 
@@ -55,3 +56,8 @@ class IndexSource(Protocol):
     ) -> FetchedPage | NotModified: ...
 
     async def fetch_metadata(self, dist: DistFile) -> MetadataOutcome: ...
+
+    async def fetch_file(self, dist: DistFile, into: Spool) -> None:
+        """The whole distribution file into ``into``, within the file-bytes limit (an sdist
+        to build, a build requirement's wheel)."""
+        ...

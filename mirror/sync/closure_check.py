@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from db.read.snapshot_reader import SnapshotReader
 from resolve.candidates.project import Target
 from resolve.inputs.requirements import InputRequirement
+from resolve.lock.writers import Lock
 from resolve.pipeline import resolve_once, stored_rules
 from resolve.report.derivation import sentences
 
@@ -42,6 +43,9 @@ class ClosureReport:
     # What the last resolutions still lacked after it was asked for: the indexes do not have it
     # (or failed to give it).
     still_missing: list[str] = field(default_factory=list)
+    # The last round's lock per target that resolves (a build's requirements are installed
+    # from it: mirror.sync.build_requirements).
+    locks: dict[str, Lock] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -74,12 +78,15 @@ async def complete_closure(
         missing_projects: set[str] = set()
         missing_metadata: set[tuple[str, str]] = set()
         report.unresolved.clear()
+        report.locks.clear()
         with SnapshotReader.open_building(database, snapshot_id) as reader:
             rules = stored_rules(reader, None)
             for target in targets:
                 outcome = resolve_once(reader, rules, target, requirements)
                 missing_projects |= outcome.missing_projects
                 missing_metadata |= outcome.missing_metadata
+                if outcome.lock is not None:
+                    report.locks[str(target.environment)] = outcome.lock
                 if outcome.failure is not None:
                     first = sentences(outcome.failure.no_solution)[0]
                     report.unresolved[str(target.environment)] = first

@@ -45,6 +45,9 @@ class SyncStats:
     metadata_known: int = 0
     metadata_failed: int = 0
     needs_build: int = 0
+    built: int = 0
+    # One line per sdist whose metadata build failed or timed out (recorded as needs-build).
+    build_failures: list[str] = field(default_factory=list)
     bytes_fetched: int = 0
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -92,7 +95,10 @@ class SyncStats:
                 "already_known": self.metadata_known,
                 "failed": self.metadata_failed,
                 "needs_build": self.needs_build,
+                "built": self.built,
+                "build_failed": len(self.build_failures),
             },
+            "build_failures": sorted(self.build_failures),
             "bytes_fetched": self.bytes_fetched,
             "failures": sorted(self.failures),
             "warnings": sorted(self.warnings),

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from db.indexes import IndexConfig
-from db.records import DistFile, FetchedPage, PreviousPage
+from db.records import DistFile, FetchedPage, PreviousPage, canonical_name
 from db.write.snapshot_writer import SnapshotWriter
 from mirror.index_api.file_warnings import prefixed
 from mirror.metadata.fetch import MetadataOutcome
@@ -20,6 +21,9 @@ from mirror.sources.protocol import IndexSource, NotModified
 from mirror.sync.closure import ClosureState
 from mirror.sync.selection import VersionPolicy, choose_metadata_files
 from mirror.sync.stats import Progress, SyncStats
+
+if TYPE_CHECKING:
+    from mirror.sync.builds import Builds
 
 __all__ = ["Progress", "SyncStats", "Syncer"]
 
@@ -49,6 +53,7 @@ class Syncer:
         pins: Mapping[str, set[str]] | None = None,
         concurrency: int = 8,
         progress: Progress | None = None,
+        builds: Builds | None = None,
     ) -> None:
         self.writer = writer
         self.indexes = list(indexes)
@@ -58,6 +63,8 @@ class Syncer:
         self.pins: dict[str, set[str]] = {k: set(v) for k, v in (pins or {}).items()}
         self.concurrency = max(1, concurrency)
         self.progress = progress or Progress()
+        # None: an sdist whose metadata is dynamic is recorded as needing a build (--no-build).
+        self.builds = builds
         self.stats = SyncStats()
         self._state: dict[str, _ProjectState] = {}
         self._queue: asyncio.Queue[str] = asyncio.Queue()
@@ -112,10 +119,38 @@ class Syncer:
 
     async def fetch_more(self, projects: set[str], metadata: set[tuple[str, str]]) -> None:
         """Another round for what a resolution found missing: new projects' pages, and the
-        core metadata of the given (project, version) pairs, as exact pins."""
+        core metadata of the given (project, version) pairs, as exact pins. Files that need
+        a build are left queued (a build's own requirements are fetched through this)."""
         for name, version in metadata:
             self.pins.setdefault(name, set()).add(version)
         await self.run(sorted(projects | {name for name, _ in metadata}))
+
+    async def fetch_more_and_build(
+        self, projects: set[str], metadata: set[tuple[str, str]]
+    ) -> None:
+        """:meth:`fetch_more`, then every build it queued (the closure check's fetch)."""
+        await self.fetch_more(projects, metadata)
+        await self.build_pending()
+
+    async def build_pending(self) -> None:
+        """Build the queued sdists' metadata, record each outcome, follow what was built
+        (whose builds may queue more), until nothing is queued."""
+        while self.builds is not None and self.builds.pending:
+            for index_id, dist, outcome in await self.builds.run():
+                self._record(index_id, dist, outcome)
+                if outcome.source != "built":
+                    index = next(i.name for i in self.indexes if i.id == index_id)
+                    failure = f"{dist.filename} on {index}: {outcome.error}"
+                    self.stats.build_failures.append(failure)
+                requires = self._metadata[(index_id, dist.filename)]
+                project = canonical_name(dist.project)
+                state = self._state.get(project)
+                if requires is not None and state is not None:
+                    state.requires[(index_id, dist.filename)] = requires
+                    if self.closure is not None:
+                        self._follow(project, state, self.closure)
+            self.writer.flush()
+            await self.run([])
 
     async def _flusher(self) -> None:
         """Commit buffered records on a clock too, so a stalled request never holds finished
@@ -295,6 +330,12 @@ class Syncer:
             # Not "invalid": the index did not give it (a 503, a timeout), which says nothing
             # of the metadata; `resolve` must not resolve past it as if the version were bad.
             outcome = MetadataOutcome("failed", error=f"{type(exc).__name__}: {exc}")
+        if outcome.source == "needs-build" and self.builds is not None:
+            self.builds.want(index_id, dist)  # recorded once its build has ended
+            return
+        self._record(index_id, dist, outcome)
+
+    def _record(self, index_id: int, dist: DistFile, outcome: MetadataOutcome) -> None:
         self.writer.record_metadata(
             index_id,
             dist.filename,
@@ -302,6 +343,7 @@ class Syncer:
             raw=outcome.raw,
             parsed=outcome.parsed,
             error=outcome.error,
+            build=outcome.build,
         )
         self._metadata[(index_id, dist.filename)] = (
             list(outcome.parsed.requires_dist) if outcome.parsed is not None else None
@@ -316,6 +358,8 @@ class Syncer:
             self.stats.warnings.append(f"{dist.filename}: {outcome.error}")
         elif outcome.source == "needs-build":
             self.stats.needs_build += 1
+        elif outcome.source == "built":
+            self.stats.built += 1
         else:
             self.stats.metadata_fetched += 1
         self.progress.metadata_done(outcome.source, outcome.bytes_fetched)

@@ -168,13 +168,16 @@ def _verdict(
     if candidate is not None and candidate.index.name == index:
         if candidate.unavailable is not None:
             return "excluded", candidate.unavailable[1]
+        # A built file's metadata says so, with its backend and build requirements.
+        built = candidate.metadata.build if candidate.metadata is not None else None
+        how = "" if built is None else f"; {built}"
         if version == picked:
-            return "picked", "selected" + (" (yanked, pinned)" if candidate.yanked else "")
+            return "picked", "selected" + (" (yanked, pinned)" if candidate.yanked else "") + how
         if candidate.yanked is not None:
             return "excluded", "yanked" + (f": {candidate.yanked}" if candidate.yanked else "")
         if version.is_prerelease and mode in (PrereleaseMode.DISALLOW, PrereleaseMode.EXPLICIT):
             return "excluded", f"pre-release, and the pre-release mode is {mode}"
-        return "candidate", "usable, not selected"
+        return "candidate", "usable, not selected" + how
     if candidate is not None:
         return "excluded", f"supplied by index {candidate.index.name}"
     quarantined = [s.index for s in project.statuses if s.status == QUARANTINED]

@@ -299,7 +299,8 @@ def _version_hints(project: ProjectCandidates, rules: RuleSet) -> Iterator[str]:
     if needs_build := grouped.get(Reason.NEEDS_BUILD):
         yield (
             f"{name} {_versions(str(v) for v, _ in needs_build)}: only sdists whose metadata "
-            "needs a build; sneakernet resolves from stored metadata alone"
+            "needs a build; `mirror sync` builds it unless --no-build (its report says why a "
+            "build failed)"
         )
     if no_time := grouped.get(Reason.NO_UPLOAD_TIME):
         index = project.versions[no_time[0][0]].index.name

@@ -42,7 +42,14 @@ def test_pep658_metadata_with_a_matching_hash(mirror: Mirror, serve: Serve) -> N
     assert meta.requires_dist == ["bar>=1", "baz; extra == 'x'"]
     assert index.recorder.count(f"/files/{WHEEL}.metadata") == 1
     assert wheel_requests(index) == []  # the wheel itself is never touched
-    assert summary["metadata"] == {"already_known": 0, "failed": 0, "fetched": 1, "needs_build": 0}
+    assert summary["metadata"] == {
+        "already_known": 0,
+        "failed": 0,
+        "fetched": 1,
+        "needs_build": 0,
+        "built": 0,
+        "build_failed": 0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -213,8 +220,9 @@ def test_dynamic_sdist_metadata_needs_a_build(
         build_sdist("foo", "1.0", requires_dist=["bar"], **options),  # type: ignore[arg-type]
         core_metadata=pep658,
     )
+    mirror.add_index("one", serve(index))
 
-    summary = synced(mirror, serve, index)
+    summary = mirror.sync("foo", "--no-build")
 
     meta = metadata(mirror)["foo-1.0.tar.gz"]
     assert (meta.source, meta.requires_dist) == ("needs-build", None)

@@ -5,6 +5,7 @@ stack (aiohttp, SQLAlchemy, alembic)."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -66,7 +67,9 @@ def offline(tmp_path: Path) -> dict[str, str]:
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(NO_NETWORK)
-    return {"PYTHONPATH": str(site), "NO_NETWORK_LOG": str(tmp_path / "network.log")}
+    # In front of the PYTHONPATH given (the code under test), not instead of it.
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    return {"PYTHONPATH": path, "NO_NETWORK_LOG": str(tmp_path / "network.log")}
 
 
 def test_the_guard_works(carried: Mirror, offline: dict[str, str], tmp_path: Path) -> None:
