@@ -1,6 +1,6 @@
 """``resolve`` against ``uv pip compile --offline``: whole-process times on the same snapshot.
 
-    python -m bench.uv_bench [--sizes 100,700,3000] [--rounds 5]
+    python -m bench.uv_bench [--sizes 100,700,airflow-700,3000] [--rounds 5]
 
 For each size, the snapshot and requirements file of :mod:`bench.resolve_bench` (built and
 cached there if absent) are served on 127.0.0.1 by ``mirror serve --port 0``; one online
@@ -237,7 +237,7 @@ def compare(ours: dict[str, str], theirs: dict[str, str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    size: int
+    size: str
     pins: int
     resolve: list[float]
     uv: list[float]
@@ -251,7 +251,7 @@ def _spread(seconds: list[float]) -> float:
     return (max(seconds) - min(seconds)) / statistics.median(seconds)
 
 
-def compare_size(size: int, args: argparse.Namespace) -> Comparison:
+def compare_size(size: str, args: argparse.Namespace) -> Comparison:
     graph, original, reqs = snapshot_for(size, args.seed, args.cache)
     db, files = served_snapshot(graph, original)
     cache = args.cache / "uv-cache" / graph.key
@@ -304,7 +304,11 @@ def find_uv(given: Path) -> tuple[Path, str]:
 def main() -> None:
     bin_dir = Path(sys.executable).parent
     parser = argparse.ArgumentParser(description="resolve against uv pip compile --offline")
-    parser.add_argument("--sizes", default="100,700", help="Comma-separated graph sizes.")
+    parser.add_argument(
+        "--sizes",
+        default="100,700,airflow-700",
+        help="Comma-separated graph sizes: N, or airflow-N for the airflow[all] shape.",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="Timed runs of each (default 5).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=Path(".bench-cache"))
@@ -320,7 +324,7 @@ def main() -> None:
         f"target {' '.join(TARGET)}, {version.strip()}",
         flush=True,
     )
-    rows = [compare_size(int(size), args) for size in args.sizes.split(",") if size.strip()]
+    rows = [compare_size(size.strip(), args) for size in args.sizes.split(",") if size.strip()]
     report(rows)
 
 
