@@ -2,15 +2,17 @@
 
     python -m bench.uv_bench [--sizes 100,700,airflow-700,3000] [--rounds 5]
 
-For each size, the snapshot and requirements file of :mod:`bench.resolve_bench` (built and
-cached there if absent) are served on 127.0.0.1 by ``mirror serve --port 0``; one online
-``uv pip compile`` against that server fills a fresh uv cache, and its pins are compared with
-``resolve``'s. Then the two commands run in alternation, ``--rounds`` times each, both for
-the same target (CPython 3.12 on x86_64 manylinux_2_28), uv with ``--offline`` so that it
-reads only its cache, as ``resolve`` reads only the snapshot. Printed per size: both tools'
-best and median wall seconds, the ratio resolve/uv of the bests and the median of the
-per-round ratios (each round runs both back to back, so a slow spell of the machine hits both),
-and each tool's spread ((slowest - fastest) / median) as a measure of the noise.
+For each size (``N`` for a PyPI-shaped graph, ``airflow-N`` for the ``apache-airflow[all]``
+shape of :mod:`bench.synthetic_airflow`), the snapshot and requirements file of
+:mod:`bench.resolve_bench` (built and cached there if absent) are served on 127.0.0.1 by
+``mirror serve --port 0``; one online ``uv pip compile`` against that server fills a fresh uv
+cache, and its pins are compared with ``resolve``'s. Then the two commands run in alternation,
+``--rounds`` times each, both for the same target (CPython 3.12 on x86_64 manylinux_2_28), uv
+with ``--offline`` so that it reads only its cache, as ``resolve`` reads only the snapshot.
+Printed per size: both tools' best and median wall seconds, the ratio resolve/uv of the bests
+and the median of the per-round ratios (each round runs both back to back, so a slow spell of
+the machine hits both), and each tool's spread ((slowest - fastest) / median) as a measure of
+the noise.
 
 Distribution files. A snapshot keeps core metadata (PEP 658) for one file per version, the way
 ``mirror sync`` stores it, and ``resolve`` applies it to every file of that version; uv wants
