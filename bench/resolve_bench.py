@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.synthetic_graph import GENERATOR_VERSION, Graph, build_graph
+from bench.synthetic_graph import GENERATOR_VERSION, Graph, build_graph, parse_size
 from bench.synthetic_index import JSON_CONTENT_TYPE, etag, graph_pages
 
 # Bump when the way snapshots are written here changes (the cache key includes it).
@@ -139,11 +139,13 @@ def _remove(path: Path) -> None:
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
-def snapshot_for(size: int, seed: int, cache: Path) -> tuple[Graph, Path, Path]:
-    """(graph, database, requirements file), building and caching the database if needed."""
+def snapshot_for(label: str, seed: int, cache: Path) -> tuple[Graph, Path, Path]:
+    """(graph, database, requirements file) for a ``--sizes`` entry (``700``,
+    ``airflow-700``), building and caching the database if needed."""
     from db.paths import HEAD_REVISION
 
-    graph = build_graph(size, seed=seed)
+    shape, size = parse_size(label)
+    graph = build_graph(size, seed=seed, shape=shape)
     stem = f"{graph.key}-b{BUILDER_VERSION}-schema{HEAD_REVISION}"
     db, reqs = cache / f"{stem}.db", cache / f"{stem}.in"
     if not db.exists():
@@ -286,7 +288,11 @@ def _report_imports(rows: Sequence[tuple[int, int, str]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="sneakernet resolve benchmark")
-    parser.add_argument("--sizes", default="100,700,3000", help="Comma-separated graph sizes.")
+    parser.add_argument(
+        "--sizes",
+        default="100,700,3000",
+        help="Comma-separated graph sizes: N, or airflow-N for the airflow[all] shape.",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="Runs per size (default 5).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=Path(".bench-cache"))
@@ -298,7 +304,7 @@ def main() -> None:
     )
     parser.add_argument("--profile", action="store_true", help="Print a cProfile per size.")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     repeat = max(1, args.repeat)
 
     snapshots = [snapshot_for(size, args.seed, args.cache) for size in sizes]

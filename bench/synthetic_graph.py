@@ -30,13 +30,26 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bench.synthetic_airflow import airflow_roots
 from bench.synthetic_plan import EPOCH, Plan, closure, lockstep, plain, plan_graph, requirement
 from db.records import canonical_name
 
-__all__ = ["GENERATOR_VERSION", "DistModel", "Graph", "Project", "Release", "build_graph"]
+__all__ = [
+    "GENERATOR_VERSION",
+    "SHAPES",
+    "DistModel",
+    "Graph",
+    "Project",
+    "Release",
+    "build_graph",
+    "parse_size",
+]
 
 # Part of every cache key: bump it whenever the same (size, seed) would give another graph.
 GENERATOR_VERSION = 1
+# The graphs there are: PyPI-shaped roots, or one hub asked for with its ``[all]`` extra (the
+# shape of ``apache-airflow[all]``: :mod:`bench.synthetic_airflow`).
+SHAPES = ("pypi", "airflow")
 
 _LINUX = ("manylinux_2_17_x86_64.manylinux2014_x86_64", "manylinux_2_28_x86_64")
 _OTHER_PLATFORMS = (
@@ -89,21 +102,40 @@ class Graph:
     projects: tuple[Project, ...]  # sorted by canonical name
     roots: tuple[str, ...]  # root requirement lines
     expected: int  # projects in the roots' closure over the newest releases
+    shape: str = "pypi"
+
+    @property
+    def label(self) -> str:
+        """The size as ``--sizes`` names it: ``700``, or ``airflow-700``."""
+        return str(self.size) if self.shape == "pypi" else f"{self.shape}-{self.size}"
 
     @property
     def key(self) -> str:
-        return f"graph-{self.size}-seed{self.seed}-v{GENERATOR_VERSION}"
+        return f"graph-{self.label}-seed{self.seed}-v{GENERATOR_VERSION}"
 
     def requirements_in(self) -> str:
         return f"# synthetic {self.key}: {self.expected} projects\n" + "\n".join(self.roots) + "\n"
 
 
-def build_graph(size: int, *, seed: int = 0) -> Graph:
+def parse_size(text: str) -> tuple[str, int]:
+    """A ``--sizes`` entry: ``700`` (PyPI-shaped) or ``SHAPE-700`` → (shape, size)."""
+    shape, _, size = text.strip().rpartition("-")
+    shape = shape or "pypi"
+    if shape not in SHAPES or not size.isdigit():
+        raise SystemExit(f"bad size {text!r}: give N or SHAPE-N, SHAPE one of {SHAPES}")
+    return shape, int(size)
+
+
+def build_graph(size: int, *, seed: int = 0, shape: str = "pypi") -> Graph:
     """``size`` projects in the resolution of ``Graph.roots``, and some more around them."""
-    rng = random.Random(f"sneakernet-graph-{size}-{seed}-{GENERATOR_VERSION}")
+    tag = "" if shape == "pypi" else f"{shape}-"
+    rng = random.Random(f"sneakernet-graph-{tag}{size}-{seed}-{GENERATOR_VERSION}")
     plans, roots = plan_graph(rng, size)
+    if shape == "airflow":
+        roots = airflow_roots(rng, plans, size)
     projects = sorted((_project(rng, plan, plans) for plan in plans), key=lambda p: p.canonical)
-    return Graph(size, seed, tuple(projects), tuple(roots), closure(plans, size))
+    expected = closure(plans, size) if shape == "pypi" else size
+    return Graph(size, seed, tuple(projects), tuple(roots), expected, shape)
 
 
 # -- releases and files ---------------------------------------------------------------------
@@ -189,6 +221,7 @@ def _project(rng: random.Random, plan: Plan, plans: list[Plan]) -> Project:
                 text = requirement(rng, template, plans[rank], age, mode)
                 held[k] = (text, mode)
             requires.append(text)
+        requires += [text for since, text in plan.fixed if i >= since]
         if plan.lockstep is not None and plain(plan.parsed[i]):
             requires.append(lockstep(plans[plan.lockstep], i / max(1, plan.compatible)))
         yanked = None

@@ -55,6 +55,8 @@ class Plan:
     # (first release, "Name[extra]|marker", release it was dropped at, rank of the dependency)
     deps: list[tuple[int, str, int, int]] = field(default_factory=list)
     lockstep: int | None = None  # rank of a project it pins a minor series of
+    # (first release, Requires-Dist line): written as it is from that release on
+    fixed: list[tuple[int, str]] = field(default_factory=list)
     finals: list[int] = field(default_factory=list)  # plain final releases (no pre/post/local)
 
     def __post_init__(self) -> None:

@@ -1,16 +1,18 @@
 """``resolve`` against ``uv pip compile --offline``: whole-process times on the same snapshot.
 
-    python -m bench.uv_bench [--sizes 100,700,3000] [--rounds 5]
+    python -m bench.uv_bench [--sizes 100,700,airflow-700,3000] [--rounds 5]
 
-For each size, the snapshot and requirements file of :mod:`bench.resolve_bench` (built and
-cached there if absent) are served on 127.0.0.1 by ``mirror serve --port 0``; one online
-``uv pip compile`` against that server fills a fresh uv cache, and its pins are compared with
-``resolve``'s. Then the two commands run in alternation, ``--rounds`` times each, both for
-the same target (CPython 3.12 on x86_64 manylinux_2_28), uv with ``--offline`` so that it
-reads only its cache, as ``resolve`` reads only the snapshot. Printed per size: both tools'
-best and median wall seconds, the ratio resolve/uv of the bests and the median of the
-per-round ratios (each round runs both back to back, so a slow spell of the machine hits both),
-and each tool's spread ((slowest - fastest) / median) as a measure of the noise.
+For each size (``N`` for a PyPI-shaped graph, ``airflow-N`` for the ``apache-airflow[all]``
+shape of :mod:`bench.synthetic_airflow`), the snapshot and requirements file of
+:mod:`bench.resolve_bench` (built and cached there if absent) are served on 127.0.0.1 by
+``mirror serve --port 0``; one online ``uv pip compile`` against that server fills a fresh uv
+cache, and its pins are compared with ``resolve``'s. Then the two commands run in alternation,
+``--rounds`` times each, both for the same target (CPython 3.12 on x86_64 manylinux_2_28), uv
+with ``--offline`` so that it reads only its cache, as ``resolve`` reads only the snapshot.
+Printed per size: both tools' best and median wall seconds, the ratio resolve/uv of the bests
+and the median of the per-round ratios (each round runs both back to back, so a slow spell of
+the machine hits both), and each tool's spread ((slowest - fastest) / median) as a measure of
+the noise.
 
 Distribution files. A snapshot keeps core metadata (PEP 658) for one file per version, the way
 ``mirror sync`` stores it, and ``resolve`` applies it to every file of that version; uv wants
@@ -239,7 +241,7 @@ def compare(ours: dict[str, str], theirs: dict[str, str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    size: int
+    size: str
     pins: int
     resolve: list[float]
     uv: list[float]
@@ -253,7 +255,7 @@ def _spread(seconds: list[float]) -> float:
     return (max(seconds) - min(seconds)) / statistics.median(seconds)
 
 
-def compare_size(size: int, args: argparse.Namespace) -> Comparison:
+def compare_size(size: str, args: argparse.Namespace) -> Comparison:
     graph, original, reqs = snapshot_for(size, args.seed, args.cache)
     db, files = served_snapshot(graph, original)
     cache = args.cache / "uv-cache" / graph.key
@@ -306,7 +308,11 @@ def find_uv(given: Path) -> tuple[Path, str]:
 def main() -> None:
     bin_dir = Path(sys.executable).parent
     parser = argparse.ArgumentParser(description="resolve against uv pip compile --offline")
-    parser.add_argument("--sizes", default="100,700", help="Comma-separated graph sizes.")
+    parser.add_argument(
+        "--sizes",
+        default="100,700,airflow-700",
+        help="Comma-separated graph sizes: N, or airflow-N for the airflow[all] shape.",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="Timed runs of each (default 5).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=Path(".bench-cache"))
@@ -322,7 +328,7 @@ def main() -> None:
         f"target {' '.join(TARGET)}, {version.strip()}",
         flush=True,
     )
-    rows = [compare_size(int(size), args) for size in args.sizes.split(",") if size.strip()]
+    rows = [compare_size(size.strip(), args) for size in args.sizes.split(",") if size.strip()]
     report(rows)
 
 

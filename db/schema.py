@@ -155,6 +155,8 @@ metadata = Table(
     Column("requires_python", String),
     Column("provides_extra", Text, nullable=False),  # JSON list
     Column("dynamic", Text, nullable=False),  # JSON list
+    # Requires-Dist split for the resolver (db.requirement_facts); NULL in rows written before.
+    Column("requires_split", Text),
     sqlite_with_rowid=False,
 )
 

@@ -12,7 +12,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from packaging.utils import canonicalize_name
@@ -44,11 +44,12 @@ from resolve.options import (
 )
 from resolve.pipeline import Session
 from resolve.policy.preferences import read_preferences
-from resolve.report.derivation import render, sentences
-from resolve.report.explain_versions import Explanation, explain_project
 from resolve.rule_flags import rule_options, rule_overrides_of
 from resolve.rules.model import RuleError
 from resolve.solver.reporter import BaseReporter
+
+if TYPE_CHECKING:
+    from resolve.report.explain_versions import Explanation
 
 __all__ = ["main"]
 
@@ -262,6 +263,9 @@ def _run(options: dict[str, Any]) -> int:
     )
     if options["explain"]:
         with Session.open(_request(options, inputs)) as session:
+            # Imported here for start-up time, as the failure report below: a lock needs neither.
+            from resolve.report.explain_versions import explain_project
+
             explanation = explain_project(session, canonicalize_name(options["explain"]))
         _print_explanation(explanation, as_json=options["as_json"])
         return 0
@@ -301,6 +305,9 @@ def _run(options: dict[str, Any]) -> int:
             raise SnapshotIncomplete(incomplete.message(), hint=incomplete.hint)
         warn(f"{incomplete.message()}; resolved as if it did not exist (--allow-incomplete)")
     if outcome.failure is not None:
+        # Imported here for start-up time: only a failure is put into sentences.
+        from resolve.report.derivation import render, sentences
+
         report = render(outcome.failure.no_solution, hints=outcome.failure.hints)
         click.echo(
             f"error: no solution for {request.target.environment} "
@@ -341,6 +348,8 @@ def _print_explanation(explanation: Explanation, *, as_json: bool) -> None:
         click.echo(line)
     if explanation.failure is not None:
         failure = explanation.failure
+        from resolve.report.derivation import render  # for start-up time, as above
+
         click.echo(f"\n{render(failure.no_solution, hints=failure.hints)}")
 
 

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 import click
 
 from resolve.clikit import fail
-from resolve.lock.check import check_lock, checked_path
 
 __all__ = ["check_target", "compile_options", "report_check"]
 
@@ -73,12 +72,19 @@ def compile_options(command: F) -> F:
 
 def check_target(options: Mapping[str, Any]) -> Path | None:
     """With ``--check``, the lock it compares with (``-o``, which must exist); else None."""
-    return checked_path(options["output_file"]) if options["check"] else None
+    if not options["check"]:
+        return None
+    # Imported here for start-up time: only --check reads a lock back and diffs it.
+    from resolve.lock.check import checked_path
+
+    return checked_path(options["output_file"])
 
 
 def report_check(path: Path, text: str, *, quiet: bool) -> int:
     """``--check``'s outcome: the pin diff on stdout, one line on stderr; exit 1 (an
     ``error:`` with a hint) when the lock would change."""
+    from resolve.lock.check import check_lock  # for start-up time, as in check_target
+
     result = check_lock(path, text)
     for line in result.diff:
         click.echo(line)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, overload
 
 from db.file_rows import stored_hashes
+from db.requirement_facts import SplitRequirement, load_split, split_requirements
 
 __all__ = ["BuildProvenance", "FileHead", "FileList", "FileLoader", "FileMetadata", "FileRecord"]
 
@@ -35,6 +36,16 @@ class FileMetadata:
     sha256: str | None = None
     # How it was built, when ``source`` is "built".
     build: BuildProvenance | None = None
+    # ``requires_dist`` split as the snapshot stores it; None when it stores none (rows
+    # written before it did, records built in memory): see :attr:`requirements`.
+    split: tuple[SplitRequirement, ...] | None = None
+
+    @property
+    def requirements(self) -> tuple[SplitRequirement, ...]:
+        """``requires_dist`` split (:mod:`db.requirement_facts`): as stored, else on the fly."""
+        if self.split is not None:
+            return self.split
+        return split_requirements(self.requires_dist)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +85,7 @@ _FILE_COLUMNS = """
 SELECT f.id, f.filename, f.url, f.version, f.version_valid, f.is_wheel, f.tags,
        f.requires_python, f.yanked, f.yanked_reason, f.upload_time, f.size, f.sha256, f.hashes,
        sm.source, sm.error, m.sha256, m.requires_dist, m.requires_python, m.provides_extra,
-       sm.build
+       sm.build, m.requires_split
 FROM file AS f
 LEFT JOIN snapshot_metadata AS sm
        ON sm.snapshot_id = ? AND sm.index_id = ? AND sm.filename = f.filename
@@ -213,7 +224,7 @@ def _file_records(rows: Iterable[Any]) -> dict[int, FileRecord]:
             size=r[11],
             sha256=r[12],
             hashes=_hashes(r[12], r[13]),
-            metadata=_metadata(r[14], r[15], r[16], r[17], r[18], r[19], r[20]),
+            metadata=_metadata(*r[14:22]),
         )
         for r in rows
     }
@@ -240,7 +251,8 @@ def _metadata(
     requires_dist: str | None,
     requires_python: str | None,
     provides_extra: str | None,
-    build: str | None = None,
+    build: str | None,
+    requires_split: str | None,
 ) -> FileMetadata | None:
     if source is None:
         return None
@@ -255,6 +267,7 @@ def _metadata(
         error=error,
         sha256=sha,
         build=_build(build),
+        split=None if requires_split is None else load_split(requires_split),
     )
 
 

@@ -27,6 +27,7 @@ from db.paths import (
 )
 from db.read.file_list import FileHead, FileList, FileLoader, FileMetadata, FileRecord
 from db.records import IndexConfig, canonical_name, not_here_statuses
+from db.requirement_facts import SplitRequirement, split_one
 from db.rules.rows import rule_document as _rule_document
 from db.snapshot_names import given_name
 from db.snapshot_ref import resolve_snapshot
@@ -42,6 +43,8 @@ __all__ = [
     "ProjectRecord",
     "SnapshotReader",
     "SnapshotRef",
+    "SplitRequirement",
+    "split_one",
 ]
 
 

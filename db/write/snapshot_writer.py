@@ -25,6 +25,7 @@ from db.digests import content_digest, now_utc, page_digest
 from db.errors import SneakernetError, UnknownSnapshot
 from db.file_rows import file_row
 from db.records import CoreMetadata, FetchedPage, canonical_json
+from db.requirement_facts import split_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 from db.snapshot_names import made_up_name
 from db.snapshot_ref import resolve_snapshot
@@ -276,6 +277,7 @@ class SnapshotWriter(BuildingSnapshot):
                 "requires_python": parsed.requires_python,
                 "provides_extra": canonical_json(list(parsed.provides_extra)),
                 "dynamic": canonical_json(list(parsed.dynamic)),
+                "requires_split": split_json(parsed.requires_dist),
             }
             inserts += [
                 RowInsert(blob, payload, ("sha256",)),

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from db.read.snapshot_reader import ProjectRecord
+from db.read.snapshot_reader import ProjectRecord, SplitRequirement, split_one
 from resolve.candidates.project import (
     INCOMPLETE,
     ProjectCandidates,
@@ -82,9 +82,9 @@ class SnapshotProvider:
         self.projects: dict[str, ProjectCandidates] = {}
         self._universes: dict[str, Universe] = {}
         self._ranks: dict[str, list[int]] = {}
-        self._parsed: dict[str, Requirement | str] = {}
+        self._markers: dict[str, Marker] = {}
         self._marker_cache: dict[tuple[str, str], bool] = {}
-        self._marker_texts: dict[int, tuple[Marker, str]] = {}
+        self._specifiers: dict[str, SpecifierSet] = {}
         #: (project, version) whose core metadata the solver needed but the snapshot lacks.
         self.missing_metadata: set[tuple[str, str]] = set()
         #: Projects the solver asked about whose pages the snapshot lacks (INCOMPLETE).
@@ -94,10 +94,12 @@ class SnapshotProvider:
         #: (project, version, extra) asked for where that version does not provide the extra.
         self.unknown_extras: set[tuple[str, Version, str]] = set()
 
-        roots = [r for r in request.requirements if self._applies(r.marker, "")]
-        self._roots = roots
-        self._constraints = _by_name(r for r in request.constraints if self._applies(r.marker, ""))
-        self._overrides = _by_name(r for r in request.overrides if self._applies(r.marker, ""))
+        roots = [r for r in request.requirements if self._applies(_marker_text(r), "")]
+        self._roots = [split_one(r) for r in roots]
+        constraints = _by_name(r for r in request.constraints if self._applies(_marker_text(r), ""))
+        overrides = _by_name(r for r in request.overrides if self._applies(_marker_text(r), ""))
+        self._constraints = {n: [split_one(r) for r in rs] for n, rs in constraints.items()}
+        self._overrides = {n: [split_one(r) for r in rs] for n, rs in overrides.items()}
         explicit = frozenset(
             canonicalize_name(r.name) for r in roots if names_prerelease(r.specifier)
         )
@@ -109,7 +111,7 @@ class SnapshotProvider:
         # the set grows as requirements are read, as pip's does.
         self._named = set(explicit) | {
             name
-            for group in (self._constraints, self._overrides)
+            for group in (constraints, overrides)
             for name, requirements in group.items()
             if any(names_prerelease(r.specifier) for r in requirements)
         }
@@ -170,12 +172,10 @@ class SnapshotProvider:
             return pinned
         metadata = candidate.metadata
         assert metadata is not None  # usable candidates always carry metadata
-        parsed: list[Requirement] = []
-        for text in metadata.requires_dist:
-            requirement = self._parse(text)
-            if isinstance(requirement, str):
-                return Unavailable(f"its metadata has an invalid requirement ({requirement})")
-            parsed.append(requirement)
+        parsed = metadata.requirements
+        for requirement in parsed:
+            if requirement.error is not None:
+                return Unavailable(f"its metadata has an invalid requirement ({requirement.error})")
         if extra is None:
             found = self._requirements(
                 [r for r in parsed if self._applies(r.marker, "")], extra=None
@@ -231,51 +231,48 @@ class SnapshotProvider:
             return True
         return any(contains(spec, version) for spec in self._exact.get(name, ()))
 
-    def _parse(self, text: str) -> Requirement | str:
-        found = self._parsed.get(text)
-        if found is None:
-            try:
-                found = Requirement(text)
-            except InvalidRequirement as exc:
-                found = f"{text!r}: {exc}"
-            self._parsed[text] = found
-        return found
-
-    def _applies(self, marker: Marker | None, extra: str) -> bool:
+    def _applies(self, marker: str | None, extra: str) -> bool:
+        """Whether a marker (its text: two parses of one text evaluate alike) holds on the
+        target with ``extra``: parsed once per distinct text, evaluated once per extra."""
         if marker is None:
             return True
-        # A marker's text is its identity (two parses of one text evaluate alike); worked out
-        # once per marker object, which the entry keeps alive so its id is never reused.
-        known = self._marker_texts.get(id(marker))
-        if known is None:
-            known = self._marker_texts[id(marker)] = (marker, str(marker))
-        key = (known[1], extra)
+        key = (marker, extra)
         applies = self._marker_cache.get(key)
         if applies is None:
+            parsed = self._markers.get(marker)
+            if parsed is None:
+                parsed = self._markers[marker] = Marker(marker)
             environment = dict(self.markers)
             environment["extra"] = extra
-            applies = marker.evaluate(environment)
-            self._marker_cache[key] = applies
+            applies = self._marker_cache[key] = parsed.evaluate(environment)
         return applies
 
+    def _specifier(self, text: str) -> SpecifierSet:
+        """The set a specifier's text means, parsed once per distinct text (sets are never
+        changed in place: ``&`` makes a new one)."""
+        found = self._specifiers.get(text)
+        if found is None:
+            found = self._specifiers[text] = SpecifierSet(text)
+        return found
+
     def _requirements(
-        self, requirements: Iterable[Requirement], *, extra: str | None, root: bool = False
+        self, requirements: Iterable[SplitRequirement], *, extra: str | None, root: bool = False
     ) -> dict[str, SolverRequirement] | Unavailable:
         """Requirements → one solver requirement per package (extras virtual), with
         overrides replacing, and constraints narrowing, every requirement on a package."""
         specs: dict[str, SpecifierSet] = {}
         for requirement in requirements:
-            name = canonicalize_name(requirement.name)
+            name = requirement.name
             replaced = self._overrides.get(name)
             for one in replaced if replaced is not None else (requirement,):
-                if one.url:
-                    return Unavailable(f"it needs a direct URL reference ({one})")
-                packages = [virtual(name, canonicalize_name(e)) for e in sorted(one.extras)]
+                if one.direct is not None:
+                    return Unavailable(f"it needs a direct URL reference ({one.direct})")
+                packages = [virtual(name, e) for e in one.extras]
+                specifier = self._specifier(one.specifier)
                 for package in packages or [name]:
                     held = specs.get(package)
-                    # Sets are never changed in place (``&`` makes a new one): the first
-                    # requirement's own set is used as it is, not copied.
-                    specs[package] = one.specifier if held is None else held & one.specifier
+                    # The first requirement's own set is used as it is, not copied.
+                    specs[package] = specifier if held is None else held & specifier
         found: dict[str, SolverRequirement] = {}
         for package in sorted(specs):
             base, _ = split_extra(package)
@@ -283,7 +280,7 @@ class SnapshotProvider:
             constraint = self._constraints.get(base)
             if constraint is not None:
                 for one in constraint:
-                    spec &= one.specifier
+                    spec &= self._specifier(one.specifier)
             if self.policy.mode(base) is PrereleaseMode.PEP440 and names_prerelease(spec):
                 self._named.add(base)  # pip merges every specifier it has seen on a package
             found[package] = self._policy_set(base, str(spec))
@@ -319,7 +316,9 @@ class SnapshotProvider:
         return False
 
 
-def _provides(declared: Iterable[str], requirements: Iterable[Requirement], extra: str) -> bool:
+def _provides(
+    declared: Iterable[str], requirements: Iterable[SplitRequirement], extra: str
+) -> bool:
     """Whether a distribution provides ``extra``: its Provides-Extra (core metadata 2.1)
     names it (PEP 685: names compare normalised), or, in older metadata without the field, a
     requirement's marker mentions it."""
@@ -328,10 +327,13 @@ def _provides(declared: Iterable[str], requirements: Iterable[Requirement], extr
         return extra in names
     # A marker's quoted values are every other piece of its text (``extra == "socks"``).
     return any(
-        r.marker is not None
-        and extra in {canonicalize_name(w) for w in str(r.marker).split('"')[1::2]}
+        r.marker is not None and extra in {canonicalize_name(w) for w in r.marker.split('"')[1::2]}
         for r in requirements
     )
+
+
+def _marker_text(requirement: Requirement) -> str | None:
+    return None if requirement.marker is None else str(requirement.marker)
 
 
 def _by_name(requirements: Iterable[Requirement]) -> dict[str, list[Requirement]]:

@@ -18,7 +18,6 @@ from resolve.inputs.requirements import (
     RequirementSource,
 )
 from resolve.limits import Limits
-from resolve.lock.reader import parse_lock_text
 
 __all__ = ["LOCK_SUFFIXES", "lock_constraints"]
 
@@ -34,6 +33,9 @@ def lock_constraints(path: Path, limits: Limits) -> ParsedInputs:
         text = raw.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    # Imported here for start-up time: most runs give no lock as a constraints file.
+    from resolve.lock.reader import parse_lock_text
+
     lock = parse_lock_text(text, path, need_files=False)
     if lock.format == "requirements":
         return parse_requirements_text(text, path, constraint=True, limits=limits)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +114,8 @@ class _Project:
         self.limits = limits
         self.parsed = 0  # requirement strings parsed, for the requirements-lines limit
         self._extras: dict[NormalizedName, str] | None = None  # normalised name → key
+        import tomllib  # imported here for start-up time: most runs read no pyproject.toml
+
         try:
             self.data: dict[str, Any] = tomllib.loads(text)
         except RecursionError:

@@ -19,7 +19,6 @@ from packaging.version import Version
 from db.errors import SneakernetError
 from db.versions import parse_version
 from resolve.lock.files import is_regular_file
-from resolve.lock.reader import LockfileError, read_lock
 
 __all__ = ["read_preferences"]
 
@@ -29,6 +28,9 @@ def read_preferences(path: Path) -> dict[str, Version]:
     file at PATH."""
     if not is_regular_file(path):
         return {}
+    # Imported here for start-up time: a first lock (no file at PATH yet) reads none.
+    from resolve.lock.reader import LockfileError, read_lock
+
     hint = f"{path} is the lock whose pins are kept: fix it, remove it, or give another -o FILE"
     try:
         lock = read_lock(path, need_files=False)

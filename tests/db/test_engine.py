@@ -91,7 +91,11 @@ def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     engine = new_engine(tmp_path / "fk.db")
     with pytest.raises(IntegrityError, match="FOREIGN KEY"), engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO metadata VALUES ('0' , 'a', '1', '2.1', '[]', NULL, '[]', '[]')")
+            text(
+                "INSERT INTO metadata (sha256, name, version, metadata_version, requires_dist,"
+                " requires_python, provides_extra, dynamic)"
+                " VALUES ('0' , 'a', '1', '2.1', '[]', NULL, '[]', '[]')"
+            )
         )
 
 
