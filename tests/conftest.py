@@ -27,6 +27,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.fixtures.index_server import FixtureIndex, serve_in_thread
+from tests.fixtures.postgres_server import TEMPLATE, PostgresServer, running_server
 
 __all__ = ["Mirror", "Serve", "clean_environment"]
 
@@ -141,3 +142,27 @@ def serve() -> Iterator[Serve]:
             return stack.enter_context(serve_in_thread(index))
 
         yield start
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server per test process (tests/fixtures/postgres_server.py),
+    with a template database already at the schema's head."""
+    from db.engine import open_engine  # imported when used: most tests never need SQLAlchemy
+
+    with running_server() as server:
+        server.sql(f'CREATE DATABASE "{TEMPLATE}"')
+        open_engine(server.url(TEMPLATE)).dispose()
+        yield server
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer) -> str:
+    """The URL of a fresh PostgreSQL database at the schema's head, for this test alone."""
+    return postgres_server.url(postgres_server.fresh_database())
+
+
+@pytest.fixture
+def pg_empty_url(postgres_server: PostgresServer) -> str:
+    """The URL of a fresh PostgreSQL database with no tables at all."""
+    return postgres_server.url(postgres_server.fresh_database(template="template0"))
