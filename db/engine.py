@@ -7,9 +7,10 @@ left untouched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from db.errors import DatabaseError
@@ -22,6 +23,7 @@ from db.paths import (
     schema_revision,
     shown_database,
 )
+from db.read.connection import server_sql
 from db.urls import redact_credentials
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "HEAD_REVISION",
     "database_path",
     "database_url",
+    "driver_rows",
     "engine_url",
     "open_engine",
     "schema_revision",
@@ -140,3 +143,11 @@ def _server_revision(engine: Engine, url: str) -> str | None:
             hint="check the server, the database name and the credentials (URL, PGPASSWORD "
             "or ~/.pgpass)",
         ) from exc
+
+
+def driver_rows(conn: Connection, sql: str, params: Sequence[object]) -> list[Any]:
+    """Rows of plain SQL written as the readers write it (``?`` marks, SQLite's spelling,
+    :mod:`db.read.connection`), on a SQLAlchemy connection of either engine."""
+    if conn.dialect.name == "postgresql":
+        sql = server_sql(sql)
+    return list(conn.exec_driver_sql(sql, tuple(params)).all())

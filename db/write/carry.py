@@ -124,4 +124,6 @@ def _insert_from(conn: Connection, table: Table, rows: Select[Any], *, keep_exis
     statement = upsert(conn, table).from_select([c.name for c in table.columns], rows)
     if keep_existing:
         statement = statement.on_conflict_do_nothing()
-    return int(conn.execute(statement).rowcount)
+    # Counted from RETURNING: psycopg reports no rowcount for an INSERT … SELECT.
+    key = next(iter(table.primary_key.columns))
+    return len(conn.execute(statement.returning(key)).all())

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.blobs import blob_row
 from db.digests import content_digest, now_utc, page_digest
+from db.engine import driver_rows
 from db.errors import SneakernetError, UnknownSnapshot
 from db.file_rows import file_row
 from db.records import RETRIED_SOURCES, CoreMetadata, FetchedPage, canonical_json
@@ -356,9 +357,7 @@ def _name_in_use(name: str, state: str) -> SneakernetError:
 def _latest_complete(conn: Connection) -> int | None:
     """The newest complete snapshot's id (db/snapshot_ref.py's `latest`), None when none is."""
     try:
-        return resolve_snapshot(
-            lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), "latest"
-        )[0]
+        return resolve_snapshot(lambda sql, params: driver_rows(conn, sql, params), "latest")[0]
     except UnknownSnapshot:
         return None
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Mirror, Serve
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.test_sync_resume import mirror_process
+
+pytestmark = BOTH_ENGINES
 
 # Both processes read the same clock second, whenever each of them starts, and each waits,
 # once it has picked a free name, until the other has too: both pick before either inserts.
@@ -45,7 +47,7 @@ def test_two_syncs_started_together_both_complete(
         make_project(index, name, ["1.0"])
     mirror.add_index("one", serve(index))
     runs = [
-        mirror_process(mirror.db, "sync", project, "--quiet", program=SAME_SECOND)
+        mirror_process(mirror, "sync", project, "--quiet", program=SAME_SECOND)
         for project in ("foo", "bar")
     ]
     for run in runs:
