@@ -111,7 +111,13 @@ def _fetch(
     conn: Connection, table: Table, where: ColumnElement[bool] | None
 ) -> list[dict[str, object]]:
     query = select(table) if where is None else select(table).where(where)
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return [_plain(r._mapping) for r in conn.execute(query)]
+
+
+def _plain(row: Mapping[str, object]) -> dict[str, object]:
+    """A row's values as the bundle spells them on every engine: a boolean as 0 or 1 (what
+    SQLite stores), so PostgreSQL's true/false give the same bytes."""
+    return {k: int(v) if isinstance(v, bool) else v for k, v in row.items()}
 
 
 def _remap(table: Table, rows: list[dict[str, object]], maps: _IdMaps) -> None:
@@ -173,7 +179,7 @@ def _files(conn: Connection, page_ids: Mapping[int, int]) -> Iterator[Row]:
         query = select(file).where(file.c.page_id == local).order_by(file.c.position)
         for r in conn.execute(query):
             bundle_id += 1
-            row = {**r._mapping, "id": bundle_id, "page_id": mapped}
+            row = {**_plain(r._mapping), "id": bundle_id, "page_id": mapped}
             yield tuple(row[c] for c in columns)
 
 

@@ -94,3 +94,26 @@ def test_a_role_that_may_only_read_resolves(
     )
     assert "permission denied" in refused.stderr
     assert "hunter2-secret" not in refused.output
+
+
+def test_a_bundle_exported_from_postgresql_is_the_one_from_sqlite(
+    twins: tuple[Mirror, Mirror], tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    # The same content on both engines: one bundle imported into a new database of each.
+    carried = tmp_path / "carried.sneakernet"
+    twins[1].run("export", "latest", "-o", str(carried))
+    home = tmp_path / "inside"
+    home.mkdir()
+    inside = (
+        Mirror(home / "mirror.db", twins[0].env, home),
+        Mirror(postgres_server.url(postgres_server.fresh_database()), twins[0].env, home),
+    )
+    bundles = []
+    for n, mirror in enumerate(inside):
+        mirror.run("import", str(carried))
+        assert resolved(mirror, *REQUEST) == resolved(twins[0], *REQUEST)
+        bundle = home / f"again-{n}.sneakernet"
+        mirror.run("export", "latest", "-o", str(bundle))
+        bundles.append(bundle.read_bytes())
+    assert bundles[0] == bundles[1]
+    assert bundles[0] == carried.read_bytes()
