@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Column, ColumnElement, Connection, Table, select, union
+from sqlalchemy import Column, ColumnElement, Connection, RowMapping, Table, select, union
 
 from db.blobs import get_blob
 from db.errors import SneakernetError
@@ -114,7 +114,7 @@ def _fetch(
     return [_plain(r._mapping) for r in conn.execute(query)]
 
 
-def _plain(row: Mapping[str, object]) -> dict[str, object]:
+def _plain(row: RowMapping) -> dict[str, object]:
     """A row's values as the bundle spells them on every engine: a boolean as 0 or 1 (what
     SQLite stores), so PostgreSQL's true/false give the same bytes."""
     return {k: int(v) if isinstance(v, bool) else v for k, v in row.items()}
