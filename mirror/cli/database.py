@@ -7,11 +7,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
 from db.blobs import get_blob
-from db.engine import HEAD_REVISION
+from db.engine import HEAD_REVISION, database_url
 from db.errors import DatabaseError
 from db.paths import shown_database
 from db.schema import blob
+from mirror.bundle.copy import copy_database
 from mirror.cli.common import AppContext, handle_errors, pass_app
+from resolve.clikit import limit_option
+from resolve.limits import Limits
 
 __all__ = ["db_group"]
 
@@ -24,6 +27,7 @@ def db_group() -> None:
     Example:
       mirror db upgrade
       mirror db check
+      mirror --db mirror.db db copy postgresql://mirror@db.internal/sneakernet
     """
 
 
@@ -85,3 +89,30 @@ def db_check(app: AppContext) -> None:
             hint="restore from a backup or re-import the snapshot file",
         )
     click.echo(f"ok: schema {HEAD_REVISION}, {len(digests)} payloads verified", err=True)
+
+
+@db_group.command("copy")
+@click.argument("target", metavar="TARGET_URL")
+@limit_option
+@pass_app
+@handle_errors
+def db_copy(app: AppContext, target: str, limits: Limits) -> None:
+    """Copy every complete snapshot, with its pages, files, core metadata and payloads, and
+    every rule set, into the database TARGET_URL (created or upgraded as needed).
+
+    Moves a mirror between engines: an SQLite file to PostgreSQL, or back. The rows are
+    checked as an imported bundle's are, and every snapshot's content digest must be complete
+    in the target afterwards. Snapshots the target already holds are skipped.
+
+    \b
+    Example:
+      mirror --db mirror.db db copy postgresql://mirror@db.internal/sneakernet
+      mirror --db postgresql://mirror@db.internal/sneakernet db copy airgap.db
+    """
+    result = copy_database(app.engine(create=False), database_url(target), limits)
+    copied = len(result.imported.imported)
+    click.echo(
+        f"copied {copied} snapshot(s) to {result.target}; "
+        f"{len(result.digests)} snapshot digest(s) verified there",
+        err=True,
+    )
