@@ -61,8 +61,10 @@ def bench_resolve(
         _graph, db, reqs = snapshot_for(size, 0, cache)
         url = server.url(server.fresh_database())
         _run([*MIRROR, "--db", str(db), "db", "copy", url], cache)
-        sqlite_s, sqlite_lock = time_resolve(resolve, str(db), reqs, cache / "lite.txt", repeat)
-        pg_s, pg_lock = time_resolve(resolve, url, reqs, cache / "pg.txt", repeat)
+        # One lock path for both: the lock's header names it.
+        out = cache / "pg-bench-lock.txt"
+        sqlite_s, sqlite_lock = time_resolve(resolve, str(db), reqs, out, repeat)
+        pg_s, pg_lock = time_resolve(resolve, url, reqs, out, repeat)
         same = "identical" if pg_lock == sqlite_lock else "DIFFERENT"
         for engine, seconds in (("sqlite", sqlite_s), ("postgresql", pg_s)):
             print(
