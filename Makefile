@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck bench bench-resolve bench-uv bench-sync-uv clean
+.PHONY: demo test check lint typecheck bench bench-resolve bench-uv bench-sync-uv bench-pg clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench-uv: $(STAMP)
 # `mirror sync --closure` against `uv pip compile`, both reading real wheels from a loopback index.
 bench-sync-uv: $(STAMP)
 	$(BIN)/python -m bench.sync_uv_bench
+
+# Whole-process `resolve` and `mirror sync` on SQLite vs a throwaway PostgreSQL server.
+bench-pg: $(STAMP)
+	$(BIN)/python -m bench.pg_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
