@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck bench bench-resolve bench-uv bench-sync-uv bench-serve clean
+.PHONY: demo test check lint typecheck bench bench-resolve bench-uv bench-sync-uv bench-serve bench-pg clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench-sync-uv: $(STAMP)
 # `mirror serve --workers N` under a loopback load: requests/s and errors per worker count.
 bench-serve: $(STAMP)
 	$(BIN)/python -m bench.serve_load
+
+# Whole-process `resolve` and `mirror sync` on SQLite vs a throwaway PostgreSQL server.
+bench-pg: $(STAMP)
+	$(BIN)/python -m bench.pg_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -90,7 +90,7 @@ async def _load(base: str, projects: list[str], clients: int, seconds: float) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, default=700)
+    parser.add_argument("--size", default="700", help="700, or a shape: airflow-700")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--clients", type=int, default=20)

@@ -7,10 +7,11 @@ left untouched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from db.errors import DatabaseError
 from db.paths import (
@@ -22,6 +23,7 @@ from db.paths import (
     schema_revision,
     shown_database,
 )
+from db.read.connection import server_sql
 from db.urls import redact_credentials
 
 __all__ = [
@@ -29,26 +31,38 @@ __all__ = [
     "HEAD_REVISION",
     "database_path",
     "database_url",
+    "driver_rows",
+    "engine_url",
     "open_engine",
     "schema_revision",
 ]
 
 
-def _check_url(url: str) -> None:
-    """Refuse a URL that does not name an SQLite database: the store writes SQLite dialect
-    statements (upserts), so another backend would fail half-way through a command."""
+_URL_HINT = (
+    "pass a file path, an SQLite URL such as sqlite:///mirror.db, or a PostgreSQL URL such as "
+    "postgresql://user@host/dbname, with --db"
+)
+
+
+def engine_url(url: str) -> URL:
+    """``url`` as SQLAlchemy opens it: SQLite, or PostgreSQL through psycopg 3 (the one driver
+    the ``postgres`` extra brings; a plain ``postgresql://`` would mean psycopg2 to SQLAlchemy).
+    Anything else is refused: the store's statements are written for these two engines."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise DatabaseError(
-            f"invalid database URL {redact_credentials(url)!r}",
-            hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
+            f"invalid database URL {redact_credentials(url)!r}", hint=_URL_HINT
         ) from exc
+    if parsed.drivername in ("postgresql", "postgresql+psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
         raise DatabaseError(
-            f"unsupported database URL {redact_credentials(url)!r}: snapshots are stored in SQLite",
-            hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
+            f"unsupported database URL {redact_credentials(url)!r}: snapshots are stored in "
+            "SQLite or PostgreSQL (through psycopg)",
+            hint=_URL_HINT,
         )
+    return parsed
 
 
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -64,19 +78,26 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def open_engine(url: str, *, create: bool = True, upgrade: bool = True) -> Engine:
     """An engine on ``url`` whose schema is at HEAD_REVISION, upgrading it when allowed."""
-    _check_url(url)
+    parsed = engine_url(url)
     path = database_path(url)
     if path is not None:
         check_file(path, create=create)
     try:
-        engine = create_engine(url)
+        engine = create_engine(parsed)
     except ArgumentError as exc:  # NoSuchModuleError too: an unknown driver (sqlite+nope://)
         raise DatabaseError(
-            f"unusable database URL {redact_credentials(url)!r}: {exc}",
-            hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
+            f"unusable database URL {redact_credentials(url)!r}: {exc}", hint=_URL_HINT
         ) from exc
-    event.listen(engine, "connect", _set_pragmas)
-    revision = schema_revision(path) if path is not None and path.exists() else None
+    except ImportError as exc:  # psycopg is an optional extra
+        raise DatabaseError(
+            f"cannot open {shown_database(url)}: the PostgreSQL driver (psycopg) is not installed",
+            hint="install it with: pip install 'sneakernet[postgres]'",
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _set_pragmas)
+        revision = schema_revision(path) if path is not None and path.exists() else None
+    else:
+        revision = _server_revision(engine, url)
     if revision == HEAD_REVISION:
         return engine
     from db.migrate import known_revisions, upgrade_to_head  # alembic is imported only here
@@ -96,3 +117,37 @@ def open_engine(url: str, *, create: bool = True, upgrade: bool = True) -> Engin
         )
     upgrade_to_head(engine)
     return engine
+
+
+def _server_revision(engine: Engine, url: str) -> str | None:
+    """The alembic revision of a server database (None when it has no tables yet); refuses
+    one that cannot be reached or holds other tables than sneakernet's."""
+    try:
+        with engine.connect() as conn:
+            tables = inspect(conn).get_table_names()
+            if not tables:
+                return None
+            if "alembic_version" not in tables:
+                engine.dispose()
+                raise DatabaseError(
+                    f"{shown_database(url)} is a database but not a sneakernet one "
+                    f"(tables: {', '.join(sorted(tables)[:5])})",
+                    hint="pass the URL of a sneakernet database with --db or $MIRROR_DB",
+                )
+            found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return None if found is None else str(found)
+    except OperationalError as exc:
+        engine.dispose()
+        raise DatabaseError(
+            f"cannot connect to {shown_database(url)}: {redact_credentials(str(exc.orig))}",
+            hint="check the server, the database name and the credentials (URL, PGPASSWORD "
+            "or ~/.pgpass)",
+        ) from exc
+
+
+def driver_rows(conn: Connection, sql: str, params: Sequence[object]) -> list[Any]:
+    """Rows of plain SQL written as the readers write it (``?`` marks, SQLite's spelling,
+    :mod:`db.read.connection`), on a SQLAlchemy connection of either engine."""
+    if conn.dialect.name == "postgresql":
+        sql = server_sql(sql)
+    return list(conn.exec_driver_sql(sql, tuple(params)).all())

@@ -8,12 +8,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 __all__ = ["alembic_config", "head_revision", "known_revisions", "upgrade_to_head"]
 
 # The migration scripts live in the repository's top-level alembic/ folder (installed editable).
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "alembic"
+
+# The advisory lock key that serialises schema upgrades on PostgreSQL (any fixed bigint).
+_MIGRATION_LOCK = 0x736E6B6E6574
 
 
 def alembic_config() -> Config:
@@ -37,5 +40,9 @@ def head_revision() -> str:
 def upgrade_to_head(engine: Engine) -> None:
     config = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two commands upgrading one server database at once: the second waits here, then
+            # finds the schema at head (alembic reads the revision after the lock).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

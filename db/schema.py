@@ -19,6 +19,7 @@ Layout, in the order data flows:
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -50,6 +52,10 @@ __all__ = [
     "snapshot_metadata",
     "snapshot_page",
 ]
+
+# Byte counts: a distribution file can pass 2 GiB, PostgreSQL's INTEGER; SQLite's INTEGER holds
+# 64 bits already (and keeps its spelling, so existing files match the schema).
+Size = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata_obj = MetaData(
     naming_convention={
@@ -70,8 +76,8 @@ index = Table(
     # "simple" (PEP 503/691 index) or "flat" (a directory of distributions, like --find-links).
     Column("format", String, nullable=False, server_default="simple"),
     Column("priority", Integer, nullable=False),
-    Column("is_default", Boolean, nullable=False, server_default=text("0")),
-    Column("explicit", Boolean, nullable=False, server_default=text("0")),
+    Column("is_default", Boolean, nullable=False, server_default=false()),
+    Column("explicit", Boolean, nullable=False, server_default=false()),
     # Extra HTTP statuses that mean "this index does not have the project", comma-separated.
     # 404 always means that (SEMANTICS.md §1); some indexes answer 403 instead.
     Column("not_here", String, nullable=False, server_default=""),
@@ -79,15 +85,22 @@ index = Table(
     Column("exclude_newer", String),
     Column("created_at", String, nullable=False),
     # Removed indexes keep their row so that earlier snapshots stay readable.
-    Column("removed", Boolean, nullable=False, server_default=text("0")),
-    Index("uq_index_active_name", "name", unique=True, sqlite_where=text("removed = 0")),
+    Column("removed", Boolean, nullable=False, server_default=false()),
+    # Partial: a removed index's name may be used again. Each engine gets its own spelling.
+    Index(
+        "uq_index_active_name",
+        "name",
+        unique=True,
+        sqlite_where=text("removed = 0"),
+        postgresql_where=text("NOT removed"),
+    ),
 )
 
 blob = Table(
     "blob",
     metadata_obj,
     Column("sha256", String(64), primary_key=True),
-    Column("size", Integer, nullable=False),
+    Column("size", Size, nullable=False),
     Column("data", LargeBinary, nullable=False),
     # A rowid table on purpose: WITHOUT ROWID tables keep only ~1 KB of a row in the b-tree
     # and spill the rest to overflow pages, which doubled the size of compressed payloads.
@@ -132,7 +145,7 @@ file = Table(
     Column("yanked", Boolean, nullable=False),
     Column("yanked_reason", Text),
     Column("upload_time", String),
-    Column("size", Integer),
+    Column("size", Size),
     Column("sha256", String(64)),
     # The hashes other than sha256 the index gave, as canonical JSON {"algo": "hex"}; NULL
     # when sha256 is all there is (the common case, kept out of every row).

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, delete, func, select
 
+from db.engine import driver_rows
 from db.errors import UnknownSnapshot
 from db.records import means_not_here, not_here_statuses
 from db.schema import (
@@ -88,7 +89,7 @@ def find_snapshot(conn: Connection, ref: str, *, complete_only: bool = True) -> 
     """The snapshot ``ref`` means: a name, ``latest`` or a digest (prefix); see
     :mod:`db.snapshot_ref`."""
     snap_id = resolve_snapshot(
-        lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(),
+        lambda sql, params: driver_rows(conn, sql, params),
         ref,
         complete_only=complete_only,
     )[0]
@@ -98,16 +99,17 @@ def find_snapshot(conn: Connection, ref: str, *, complete_only: bool = True) -> 
 def snapshot_details(conn: Connection, snap: SnapshotInfo) -> dict[str, object]:
     """Per index: projects by outcome, files, and core metadata coverage."""
     per_index: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    failed = page.c.error.is_not(None).label("failed")
     rows = conn.execute(
-        select(index.c.name, page.c.status, page.c.error, func.count().label("n"))
+        select(index.c.name, page.c.status, failed, func.count().label("n"))
         .select_from(snapshot_page)
         .join(page, page.c.id == snapshot_page.c.page_id)
         .join(index, index.c.id == snapshot_page.c.index_id)
         .where(snapshot_page.c.snapshot_id == snap.id)
-        .group_by(index.c.name, page.c.status, page.c.error.is_(None))
+        .group_by(index.c.name, page.c.status, failed)
     )
     for r in rows:
-        outcome = "failed" if r.error else ("found" if r.status == 200 else f"status {r.status}")
+        outcome = "failed" if r.failed else ("found" if r.status == 200 else f"status {r.status}")
         per_index[r.name][outcome] += r.n
     files = conn.execute(
         select(index.c.name, func.count().label("n"))

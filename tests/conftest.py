@@ -27,8 +27,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.fixtures.index_server import FixtureIndex, serve_in_thread
+from tests.fixtures.postgres_server import TEMPLATE, PostgresServer, running_server
 
-__all__ = ["Mirror", "Serve", "clean_environment"]
+__all__ = ["BOTH_ENGINES", "Mirror", "Serve", "clean_environment"]
 
 Serve = Callable[[FixtureIndex], str]
 """Serve a fixture index from a thread for the rest of the test; returns its base URL."""
@@ -73,12 +74,44 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "mirror.db"
 
 
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
+    """The database a test's `mirror` works on: the SQLite file ``db_path``, unless the test
+    is parametrized over :data:`BOTH_ENGINES` (then a fresh PostgreSQL database too)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return db_path
+    return str(request.getfixturevalue("pg_url"))
+
+
+#: ``pytestmark = BOTH_ENGINES``: every test of the module on SQLite and on PostgreSQL.
+BOTH_ENGINES = pytest.mark.parametrize(
+    "db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
+)
+
+
 @dataclass
 class Mirror:
-    """The `mirror` CLI on one database, through click's CliRunner."""
+    """The `mirror` CLI on one database (an SQLite file, or a PostgreSQL URL), through click's
+    CliRunner."""
 
-    db: Path
+    db: Path | str
     env: dict[str, str | None] = field(default_factory=dict)
+    # Where the test's other files go (the database's folder, for an SQLite file).
+    workdir: Path | None = None
+
+    @property
+    def folder(self) -> Path:
+        if self.workdir is not None:
+            return self.workdir
+        assert isinstance(self.db, Path)
+        return self.db.parent
+
+    @property
+    def url(self) -> str:
+        """The database as ``--db`` takes it, as a URL (for ``db.engine.open_engine``)."""
+        from db.paths import database_url
+
+        return database_url(str(self.db))
 
     def run(
         self, *args: str, code: int | None = 0, env: Mapping[str, str | None] | None = None
@@ -115,12 +148,25 @@ class Mirror:
         self.run("index", "add", name, url, *options, *([] if check else ["--no-check"]))
 
     def sql(self, query: str, params: tuple[object, ...] | Mapping[str, object] = ()) -> list[Any]:
-        """Rows of a read-only query on the database, as tuples."""
+        """Rows of a read-only query on the database, as tuples (SQLite's spelling: ``?``
+        parameters; db.read.connection runs it on PostgreSQL too)."""
+        if isinstance(self.db, str):
+            from db.read.connection import PostgresRead
+
+            server = PostgresRead(self.db)
+            try:
+                return server.execute(query, params).fetchall()
+            finally:
+                server.close()
         conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
         try:
             return conn.execute(query, params).fetchall()
         finally:
             conn.close()
+
+    @property
+    def engine(self) -> str:
+        return "postgresql" if isinstance(self.db, str) else "sqlite"
 
     def scalar(self, query: str, params: tuple[object, ...] | Mapping[str, object] = ()) -> Any:
         (row,) = self.sql(query, params)
@@ -128,8 +174,8 @@ class Mirror:
 
 
 @pytest.fixture
-def mirror(db_path: Path, clean_env: dict[str, str | None]) -> Mirror:
-    return Mirror(db_path, dict(clean_env))
+def mirror(db_url: Path | str, clean_env: dict[str, str | None], tmp_path: Path) -> Mirror:
+    return Mirror(db_url, dict(clean_env), tmp_path)
 
 
 @pytest.fixture
@@ -141,3 +187,27 @@ def serve() -> Iterator[Serve]:
             return stack.enter_context(serve_in_thread(index))
 
         yield start
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server per test process (tests/fixtures/postgres_server.py),
+    with a template database already at the schema's head."""
+    from db.engine import open_engine  # imported when used: most tests never need SQLAlchemy
+
+    with running_server() as server:
+        server.sql(f'CREATE DATABASE "{TEMPLATE}"')
+        open_engine(server.url(TEMPLATE)).dispose()
+        yield server
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer) -> str:
+    """The URL of a fresh PostgreSQL database at the schema's head, for this test alone."""
+    return postgres_server.url(postgres_server.fresh_database())
+
+
+@pytest.fixture
+def pg_empty_url(postgres_server: PostgresServer) -> str:
+    """The URL of a fresh PostgreSQL database with no tables at all."""
+    return postgres_server.url(postgres_server.fresh_database(template="template0"))

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, text
 
 from db.bundle.merge import BundleContents, RowMerger, plan_import
 from db.bundle.rows import TABLES, Section, export_sections
@@ -111,6 +111,11 @@ def copy_database(source: Engine, target: Engine) -> CopyResult:
                 merger.flush(table)
             merger.finish()
             result.history_copied = _copy_history(src, dst)
+    if target.dialect.name == "postgresql" and plan.snapshots:
+        # Fresh planner statistics for the rows just loaded: until autovacuum catches up the
+        # planner reads a copied mirror's pages by sequential scan (resolve measured 7x slower).
+        with target.begin() as conn:
+            conn.execute(text("ANALYZE"))
     result.copied = [s.name for s in plan.snapshots.values()]
     result.present = [s.existing for s in plan.skipped]
     result.indexes_created = merger.created_indexes

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Column, ColumnElement, Connection, Table, select, union
+from sqlalchemy import Column, ColumnElement, Connection, RowMapping, Table, select, union
 
 from db.blobs import get_blob
 from db.errors import SneakernetError
@@ -118,7 +118,13 @@ def _fetch(
     conn: Connection, table: Table, where: ColumnElement[bool] | None
 ) -> list[dict[str, object]]:
     query = select(table) if where is None else select(table).where(where)
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return [_plain(r._mapping) for r in conn.execute(query)]
+
+
+def _plain(row: RowMapping) -> dict[str, object]:
+    """A row's values as the bundle spells them on every engine: a boolean as 0 or 1 (what
+    SQLite stores), so PostgreSQL's true/false give the same bytes."""
+    return {k: int(v) if isinstance(v, bool) else v for k, v in row.items()}
 
 
 def _remap(table: Table, rows: list[dict[str, object]], maps: _IdMaps) -> None:
@@ -180,7 +186,7 @@ def _files(conn: Connection, page_ids: Mapping[int, int]) -> Iterator[Row]:
         query = select(file).where(file.c.page_id == local).order_by(file.c.position)
         for r in conn.execute(query):
             bundle_id += 1
-            row = {**r._mapping, "id": bundle_id, "page_id": mapped}
+            row = {**_plain(r._mapping), "id": bundle_id, "page_id": mapped}
             yield tuple(row[c] for c in columns)
 
 

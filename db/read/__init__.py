@@ -1,1 +1,1 @@
-"""Reading a snapshot for ``resolve`` and ``mirror serve``: stdlib ``sqlite3``, read-only."""
+"""Reading a snapshot for ``resolve`` and ``mirror serve``: read-only, SQLite or PostgreSQL."""

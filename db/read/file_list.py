@@ -5,13 +5,13 @@ included) when first used."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, overload
 
 from db.file_rows import stored_hashes
+from db.read.connection import ReadConnection
 from db.requirement_facts import SplitRequirement, load_split, split_requirements
 
 __all__ = ["BuildProvenance", "FileHead", "FileList", "FileLoader", "FileMetadata", "FileRecord"]
@@ -94,7 +94,7 @@ LEFT JOIN metadata AS m ON m.sha256 = sm.metadata_sha256
 _PAGE_FILES_QUERY = _FILE_COLUMNS + "WHERE f.page_id = ?"
 # The page's listing order, as db.read.snapshot_reader reads the heads.
 _PAGE_UPLOAD_TIMES_QUERY = """
-SELECT upload_time FROM file WHERE page_id = ? ORDER BY position, filename
+SELECT upload_time FROM file WHERE page_id = ? ORDER BY position, filename COLLATE BINARY
 """
 # Well under SQLite's smallest limit on query parameters (999).
 _IDS_PER_QUERY = 500
@@ -178,9 +178,7 @@ class FileLoader:
 
     __slots__ = ("_conn", "_index_id", "_page_id", "_snapshot_id")
 
-    def __init__(
-        self, conn: sqlite3.Connection, snapshot_id: int, index_id: int, page_id: int
-    ) -> None:
+    def __init__(self, conn: ReadConnection, snapshot_id: int, index_id: int, page_id: int) -> None:
         self._conn = conn
         self._snapshot_id = snapshot_id
         self._index_id = index_id

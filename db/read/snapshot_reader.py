@@ -1,9 +1,10 @@
-"""Reading one snapshot for ``resolve``: stdlib ``sqlite3`` only, read-only, fast to import.
+"""Reading one snapshot for ``resolve``: read-only, fast to import, SQLite or PostgreSQL.
 
 This is the one module through which the resolver sees a snapshot. It imports neither
 SQLAlchemy nor alembic (``import sqlalchemy`` alone costs a quarter of a second), never writes
 to the database, and returns plain frozen records whose order never depends on the order rows
-come back from SQL.
+come back from SQL. Its queries are written once and run on either engine through
+:mod:`db.read.connection`.
 """
 
 from __future__ import annotations
@@ -12,26 +13,17 @@ import hashlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from db.errors import DatabaseError, UnknownSnapshot
-from db.paths import (
-    HEAD_REVISION,
-    KNOWN_REVISIONS,
-    check_file,
-    connect_read_only,
-    database_path,
-    database_url,
-    revision_of,
-)
+from db.paths import HEAD_REVISION, KNOWN_REVISIONS, database_url
+from db.read.connection import ReadConnection, connect
 from db.read.file_list import FileHead, FileList, FileLoader, FileMetadata, FileRecord
 from db.records import IndexConfig, canonical_name, not_here_statuses
 from db.requirement_facts import SplitRequirement, split_one
 from db.rules.rows import rule_document as _rule_document
 from db.snapshot_names import given_name
 from db.snapshot_ref import resolve_snapshot
-from db.urls import redact_credentials
 
 __all__ = [
     "FileHead",
@@ -108,7 +100,7 @@ _PAGE_HEADS_QUERY = """
 SELECT version, version_valid, id
 FROM file
 WHERE page_id = ?
-ORDER BY position, filename
+ORDER BY position, filename COLLATE BINARY
 """
 
 _METADATA_BLOB_QUERY = """
@@ -129,13 +121,10 @@ class SnapshotReader:
     """A read-only view of one complete snapshot. Use :meth:`open`; close it when done (or
     use it as a context manager)."""
 
-    __slots__ = ("_conn", "_indexes", "_snapshot_id", "path", "snapshot")
+    __slots__ = ("_conn", "_indexes", "_snapshot_id", "snapshot")
 
-    def __init__(
-        self, conn: sqlite3.Connection, path: Path, snapshot_id: int, snapshot: SnapshotRef
-    ) -> None:
+    def __init__(self, conn: ReadConnection, snapshot_id: int, snapshot: SnapshotRef) -> None:
         self._conn = conn
-        self.path = path
         self._snapshot_id = snapshot_id
         self.snapshot = snapshot
         self._indexes: tuple[IndexConfig, ...] | None = None
@@ -152,7 +141,7 @@ class SnapshotReader:
         """A snapshot still being written, as far as it has been committed: for the sync's
         closure check, which resolves against the snapshot it is building."""
 
-        def find(conn: sqlite3.Connection) -> tuple[int, SnapshotRef]:
+        def find(conn: ReadConnection) -> tuple[int, SnapshotRef]:
             row = conn.execute("SELECT name FROM snapshot WHERE id = ?", (snapshot_id,)).fetchone()
             if row is None:
                 raise UnknownSnapshot(f"no snapshot with id {snapshot_id}")
@@ -164,25 +153,16 @@ class SnapshotReader:
     def _open(
         cls,
         path_or_url: str | None,
-        find: Callable[[sqlite3.Connection], tuple[int, SnapshotRef]],
+        find: Callable[[ReadConnection], tuple[int, SnapshotRef]],
     ) -> SnapshotReader:
-        url = database_url(path_or_url)
-        path = database_path(url)
-        if path is None:
-            raise DatabaseError(
-                f"cannot read snapshots from {redact_credentials(url)!r}: "
-                "not an SQLite database file",
-                hint="pass a file path, or an SQLite URL such as sqlite:///mirror.db, with --db",
-            )
-        check_file(path, create=False)
-        conn = connect_read_only(path)
+        conn = connect(database_url(path_or_url))
         try:
-            _check_revision(conn, path)
+            _check_revision(conn)
             snapshot_id, ref = find(conn)
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path, snapshot_id, ref)
+        return cls(conn, snapshot_id, ref)
 
     def close(self) -> None:
         self._conn.close()
@@ -285,8 +265,9 @@ class SnapshotReader:
         return data
 
 
-def _check_revision(conn: sqlite3.Connection, path: Path) -> None:
-    revision = revision_of(conn, path)
+def _check_revision(conn: ReadConnection) -> None:
+    revision = conn.revision()
+    path = conn.shown
     if revision == HEAD_REVISION:
         return
     if revision is None:
@@ -306,7 +287,7 @@ def _check_revision(conn: sqlite3.Connection, path: Path) -> None:
     )
 
 
-def _find_snapshot(conn: sqlite3.Connection, ref: str) -> tuple[int, SnapshotRef]:
+def _find_snapshot(conn: ReadConnection, ref: str) -> tuple[int, SnapshotRef]:
     """The complete snapshot ``ref`` means (:func:`db.snapshot_ref.resolve_snapshot`)."""
     try:
         snap_id, name, _state, digest = resolve_snapshot(

@@ -1,1 +1,1 @@
-"""Rule sets stored as versioned rows: read with stdlib ``sqlite3``, written with SQLAlchemy."""
+"""Rule sets stored as versioned rows: read without SQLAlchemy, written with SQLAlchemy."""

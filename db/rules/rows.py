@@ -1,4 +1,4 @@
-"""Rule sets as rows, and reading them with stdlib ``sqlite3`` (``resolve`` starts fast).
+"""Rule sets as rows, and reading them without SQLAlchemy (``resolve`` starts fast).
 
 A rule set travels as a plain *document*: the JSON-able dict of ``RuleSet.to_document()``
 (resolve/rules.py, SEMANTICS.md §1, §3, §5). This module maps a document to ``rule`` rows and
@@ -17,7 +17,8 @@ was stored, the current rules are implied by the active ``index`` rows, by prior
 other rule left at its default.
 
 The queries here are written once, with ``:name`` parameters, and run both through
-``sqlite3`` (:func:`rule_document`, :func:`rule_history`) and through SQLAlchemy
+a reader's connection (:func:`rule_document`, :func:`rule_history`, either engine,
+:mod:`db.read.connection`) and through SQLAlchemy
 (:mod:`db.rules.store`), through a :data:`Query` callable.
 """
 
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.errors import DatabaseError, SneakernetError
+from db.read.connection import ReadConnection
 from db.records import not_here_statuses
 
 __all__ = [
@@ -157,7 +159,7 @@ _BY_PREFIX = "SELECT id, digest FROM rule_set WHERE substr(digest, 1, :n) = :ref
 _ROWS = "SELECT kind, subject, value, marker FROM rule WHERE rule_set_id = :id ORDER BY position"
 _INDEXES = (
     'SELECT name, url, is_default, explicit, not_here, exclude_newer FROM "index" '
-    "WHERE removed = 0 ORDER BY priority, id"
+    "WHERE NOT removed ORDER BY priority, id"
 )
 _HISTORY = (
     "SELECT s.digest, c.created_at, c.summary FROM rule_change AS c "
@@ -205,7 +207,7 @@ def read_history(query: Query) -> list[RuleChange]:
     return [RuleChange(str(d), str(t), str(s)) for d, t, s in query(_HISTORY, {})]
 
 
-def _sqlite(conn: sqlite3.Connection) -> Query:
+def _reader(conn: ReadConnection) -> Query:
     def run(sql: str, params: Mapping[str, object]) -> list[Any]:
         try:
             return conn.execute(sql, dict(params)).fetchall()
@@ -218,11 +220,11 @@ def _sqlite(conn: sqlite3.Connection) -> Query:
     return run
 
 
-def rule_document(conn: sqlite3.Connection, digest: str | None = None) -> dict[str, Any]:
-    """:func:`read_document` on an ``sqlite3`` connection."""
-    return read_document(_sqlite(conn), digest)
+def rule_document(conn: ReadConnection, digest: str | None = None) -> dict[str, Any]:
+    """:func:`read_document` on a reader's connection."""
+    return read_document(_reader(conn), digest)
 
 
-def rule_history(conn: sqlite3.Connection) -> list[RuleChange]:
-    """:func:`read_history` on an ``sqlite3`` connection."""
-    return read_history(_sqlite(conn))
+def rule_history(conn: ReadConnection) -> list[RuleChange]:
+    """:func:`read_history` on a reader's connection."""
+    return read_history(_reader(conn))

@@ -3,8 +3,11 @@
 Building, caching and executing a SQLAlchemy statement costs tens of microseconds, more than
 SQLite takes to store a row; a sync issues three to five statements per page and per core
 metadata file. On SQLite these helpers hand plain SQL (built once per shape) straight to the
-driver connection inside the caller's transaction. Other databases take the portable
-SQLAlchemy path, so the callers stay portable.
+driver connection inside the caller's transaction. PostgreSQL takes the SQLAlchemy path.
+
+Content-addressed rows (payloads, parsed metadata, pages by digest) go in with
+``ON CONFLICT DO NOTHING`` on both engines, never check-then-insert: two syncers storing the same
+payload at once both succeed, and it is stored once.
 """
 
 from __future__ import annotations
@@ -15,9 +18,22 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.dml import Insert
 
-__all__ = ["insert_returning_id", "insert_rows", "select_one"]
+__all__ = ["insert_or_find_id", "insert_rows", "select_one", "upsert"]
+
+
+def upsert(conn: Connection, table: Table) -> sqlite.Insert:
+    """An INSERT on ``table`` that can take an ON CONFLICT clause, in ``conn``'s dialect (both
+    spell it the same way; SQLAlchemy builds it per dialect)."""
+    if conn.dialect.name == "postgresql":
+        # Imported here: SQLAlchemy's PostgreSQL dialects cost SQLite users ~50 ms at start.
+        from sqlalchemy.dialects import postgresql
+
+        found: Insert = postgresql.insert(table)
+        return found  # type: ignore[return-value]
+    return sqlite.insert(table)
 
 
 def _sqlite(conn: Connection) -> sqlite3.Connection | None:
@@ -73,7 +89,7 @@ def insert_rows(
         sql = _insert_sql(table, columns, _conflict_sql(conflict_keys, update))
         driver.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
         return
-    statement = insert(table)
+    statement = upsert(conn, table)
     if conflict_keys:
         statement = (
             statement.on_conflict_do_update(
@@ -86,17 +102,26 @@ def insert_rows(
     conn.execute(statement, [dict(r) for r in rows])
 
 
-def insert_returning_id(conn: Connection, table: Table, row: Mapping[str, object]) -> int:
-    """Insert one row into a table with an integer ``id`` key and return the new id."""
+def insert_or_find_id(
+    conn: Connection, table: Table, row: Mapping[str, object], keys: tuple[str, ...]
+) -> tuple[int, bool]:
+    """The ``id`` of the row of ``table`` whose ``keys`` columns equal ``row``'s, inserting
+    ``row`` when there is none; and whether it was inserted. An INSERT … ON CONFLICT DO NOTHING
+    first, then a read: another writer storing the same row at the same moment makes this one
+    wait for it and read its id, never fail on the unique key."""
     columns = tuple(row)
     driver = _sqlite(conn)
     if driver is not None:
-        cursor = driver.execute(_insert_sql(table, columns, ""), tuple(row[c] for c in columns))
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
-    key = conn.execute(table.insert().values(**row)).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+        sql = _insert_sql(table, columns, _conflict_sql(keys, ())) + ' RETURNING "id"'
+        inserted = driver.execute(sql, tuple(row[c] for c in columns)).fetchone()
+    else:
+        statement = upsert(conn, table).values(**row).on_conflict_do_nothing(index_elements=keys)
+        inserted = conn.execute(statement.returning(table.c.id)).first()
+    if inserted is not None:
+        return int(inserted[0]), True
+    found = select_one(conn, table, ("id",), {k: row[k] for k in keys})
+    assert found is not None
+    return int(found[0]), False
 
 
 def select_one(

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table, and_, func, literal, select
-from sqlalchemy.dialects.sqlite import insert
 
 from db.schema import file, index, snapshot, snapshot_metadata, snapshot_page
+from db.write.bulk import upsert
 
 __all__ = ["Carried", "carry_over"]
 
@@ -122,7 +122,9 @@ def carry_over(conn: Connection, snapshot_id: int, base_id: int) -> Carried:
 def _insert_from(conn: Connection, table: Table, rows: Select[Any], *, keep_existing: bool) -> int:
     """INSERT … SELECT ``rows`` into ``table`` (columns in table order); with
     ``keep_existing``, a row already there stays. Returns the number of rows inserted."""
-    statement = insert(table).from_select([c.name for c in table.columns], rows)
+    statement = upsert(conn, table).from_select([c.name for c in table.columns], rows)
     if keep_existing:
         statement = statement.on_conflict_do_nothing()
-    return int(conn.execute(statement).rowcount)
+    # Counted from RETURNING: psycopg reports no rowcount for an INSERT … SELECT.
+    key = next(iter(table.primary_key.columns))
+    return len(conn.execute(statement.returning(key)).all())

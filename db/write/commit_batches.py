@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.exc import OperationalError
 
 from db.write.bulk import insert_rows
 
@@ -37,6 +38,12 @@ class RowInsert(NamedTuple):
 # order they were recorded in, which keeps large and small payloads interleaved in the file
 # (grouping page payloads apart from metadata ones left 20% of the blob table's pages empty).
 _Shape = tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+# PostgreSQL's deadlock_detected: concurrent syncers waiting on each other's new pages; the
+# server rolls one transaction back, and the batch, whole, is simply committed again.
+_DEADLOCK = "40P01"
+_DEADLOCK_ATTEMPTS = 5
+_LAST = _DEADLOCK_ATTEMPTS - 1
 
 
 class BatchCommitter:
@@ -75,10 +82,23 @@ class BatchCommitter:
         self._started_at = time.monotonic()
         if not batch and not rows:
             return
+        for attempt in range(_DEADLOCK_ATTEMPTS):
+            try:
+                self._commit(batch, rows)
+                return
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != _DEADLOCK or attempt == _LAST:
+                    raise
+
+    def _commit(self, batch: list[Write], rows: dict[_Shape, list[Mapping[str, object]]]) -> None:
         with self.engine.begin() as conn:
+            server = conn.dialect.name == "postgresql"
             for (table, _columns, conflict_keys, update), group in sorted(
                 rows.items(), key=lambda item: _dependency_rank(item[0][0])
             ):
+                if server and conflict_keys:
+                    # Two syncers inserting the same payloads lock their keys in one order.
+                    group = sorted(group, key=lambda row: tuple(str(row[k]) for k in conflict_keys))
                 insert_rows(conn, table, group, conflict_keys=conflict_keys, update=update)
             for write in batch:
                 write(conn)

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from db.blobs import blob_row
 from db.digests import content_digest, now_utc, page_digest
+from db.engine import driver_rows
 from db.errors import SneakernetError, UnknownSnapshot
 from db.file_rows import file_row
 from db.records import CoreMetadata, FetchedPage, canonical_json
@@ -30,7 +31,7 @@ from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, s
 from db.snapshot_names import made_up_name
 from db.snapshot_ref import resolve_snapshot
 from db.write.building_snapshot import BuildingSnapshot
-from db.write.bulk import insert_returning_id, insert_rows, select_one
+from db.write.bulk import insert_or_find_id, insert_rows, select_one
 from db.write.carry import Carried, carry_over
 from db.write.commit_batches import BatchCommitter, RowInsert
 
@@ -44,6 +45,9 @@ class Completed(NamedTuple):
 
 # Tries at a free made-up name before giving up (each lost race moves one name on).
 _NAME_ATTEMPTS = 20
+
+# The PostgreSQL advisory lock key that orders snapshot completions (any fixed bigint).
+_COMPLETION_LOCK = 0x736E6B6E6574 + 1
 
 
 class SnapshotWriter(BuildingSnapshot):
@@ -155,7 +159,9 @@ class SnapshotWriter(BuildingSnapshot):
         digest: str,
     ) -> int:
         parsed = fetched.parsed
-        page_id = insert_returning_id(
+        # Content-addressed: a page another sync stores at the same moment is shared, and its
+        # files are that sync's to insert.
+        page_id, inserted = insert_or_find_id(
             conn,
             page,
             {
@@ -173,8 +179,9 @@ class SnapshotWriter(BuildingSnapshot):
                 "project_status_reason": parsed.project_status_reason if parsed else None,
                 "digest": digest,
             },
+            ("index_id", "project", "digest"),
         )
-        if parsed is not None and parsed.files:
+        if inserted and parsed is not None and parsed.files:
             insert_rows(
                 conn, file, [file_row(page_id, pos, dist) for pos, dist in enumerate(parsed.files)]
             )
@@ -314,9 +321,13 @@ class SnapshotWriter(BuildingSnapshot):
         (:mod:`db.write.carry`); otherwise it holds exactly what was recorded."""
         self.flush()
         with self.engine.begin() as conn:
-            # The completion time is written first: that takes the database's write lock, so
-            # no other sync completes between choosing the base and this snapshot becoming
-            # `latest` — two syncs finishing together each keep the other's projects.
+            # The completion time is written first: on SQLite that takes the database's write
+            # lock, so no other sync completes between choosing the base and this snapshot
+            # becoming `latest` — two syncs finishing together each keep the other's projects.
+            # PostgreSQL locks rows, not the database: an advisory lock held to the end of the
+            # transaction orders completions the same way.
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COMPLETION_LOCK})
             conn.execute(
                 update(snapshot)
                 .where(snapshot.c.id == self.snapshot_id)
@@ -352,9 +363,7 @@ def _name_in_use(name: str, state: str) -> SneakernetError:
 def _latest_complete(conn: Connection) -> int | None:
     """The newest complete snapshot's id (db/snapshot_ref.py's `latest`), None when none is."""
     try:
-        return resolve_snapshot(
-            lambda sql, params: conn.exec_driver_sql(sql, tuple(params)).all(), "latest"
-        )[0]
+        return resolve_snapshot(lambda sql, params: driver_rows(conn, sql, params), "latest")[0]
     except UnknownSnapshot:
         return None
 

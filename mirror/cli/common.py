@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 from db.engine import database_url, open_engine
 from db.errors import DatabaseError, SneakernetError
 from db.paths import shown_database
+from db.urls import redact_credentials
 from mirror.http.responses import ClientConfig
 from resolve.clikit import echo_json, fail, limit_option, warn
 from resolve.limits import Limits
@@ -111,11 +112,18 @@ json_option = click.option(
 def storage_error(exc: sa_exc.DBAPIError, url: str | None) -> DatabaseError | None:
     """SQLite's own failures (a damaged file, a lock held too long, a full disk) as a domain
     error naming the database; None for errors that are bugs in our SQL (constraint, syntax)."""
+    where = shown_database(url) if url else "the database"
+    # PostgreSQL's insufficient_privilege: a role that may read but not write (SQLSTATE 42501).
+    if getattr(exc.orig, "sqlstate", None) == "42501":
+        return DatabaseError(
+            f"cannot write to the database {where}: {redact_credentials(str(exc.orig)).strip()}",
+            hint="this command writes: connect as a role with INSERT, UPDATE and DELETE on the "
+            "tables (a role that may only SELECT is enough for `resolve` and `mirror serve`)",
+        )
     if isinstance(exc, sa_exc.IntegrityError | sa_exc.ProgrammingError | sa_exc.InterfaceError):
         return None
     if not isinstance(exc, sa_exc.OperationalError) and type(exc) is not sa_exc.DatabaseError:
         return None
-    where = shown_database(url) if url else "the database"
     reason = str(exc.orig) if exc.orig is not None else str(exc)
     lowered = reason.lower()
     if "malformed" in lowered or "not a database" in lowered:

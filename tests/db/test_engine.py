@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,12 +57,53 @@ def test_database_path(url: str, path: Path | None) -> None:
     assert database_path(url) == path
 
 
-@pytest.mark.parametrize("url", ["postgresql://u:secret@h/db", "foo://bar", "not a url://"])
-def test_non_sqlite_url_is_refused(url: str) -> None:
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://u:secret@h/db", "postgresql+psycopg2://u:secret@h/db", "foo://bar", "not a url://"],
+)
+def test_an_unsupported_url_is_refused(url: str) -> None:
     with pytest.raises(DatabaseError) as info:
         open_engine(url)
     assert "secret" not in info.value.message
     assert info.value.hint
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg"])
+def test_postgresql_urls_open_through_psycopg(pg_url: str, scheme: str) -> None:
+    engine = open_engine(pg_url.replace("postgresql", scheme, 1))
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+            HEAD_REVISION
+        )
+    engine.dispose()
+
+
+def test_an_unreachable_server_is_named_without_its_password(tmp_path: Path) -> None:
+    with pytest.raises(
+        DatabaseError, match="cannot connect to postgresql://u:\\*\\*\\*\\*@/db"
+    ) as info:
+        open_engine(f"postgresql://u:secret@/db?host={tmp_path}")
+    assert "secret" not in info.value.message
+    assert info.value.hint is not None and "PGPASSWORD" in info.value.hint
+
+
+def test_the_sqlite_path_never_imports_the_postgresql_driver(tmp_path: Path) -> None:
+    # psycopg is an optional extra; SQLite users neither need it nor pay for its import (nor
+    # for SQLAlchemy's PostgreSQL dialect, once the schema is at head and alembic stays out).
+    open_engine(f"sqlite:///{tmp_path / 'm.db'}").dispose()
+    program = (
+        "import sys; from db.engine import open_engine; "
+        "from db.read.snapshot_reader import SnapshotReader; import mirror.cli.main; "
+        f"open_engine('sqlite:///{tmp_path / 'm.db'}').dispose(); "
+        "loaded = sorted(m for m in sys.modules if 'psycopg' in m or 'postgresql' in m); "
+        "assert not loaded, loaded"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_sqlite_url_with_query_string_still_checks_the_file(tmp_path: Path) -> None:

@@ -156,8 +156,14 @@ def test_database_errors(tmp_path: Path, db_path: Path, monkeypatch: pytest.Monk
     conn.close()
     with pytest.raises(DatabaseError, match="not a sneakernet one"):
         SnapshotReader.open(str(foreign))
-    with pytest.raises(DatabaseError, match="not an SQLite database file"):
-        SnapshotReader.open("postgresql://u:p@h/db")
+    with pytest.raises(DatabaseError, match="not an SQLite database file or a PostgreSQL URL"):
+        SnapshotReader.open("mysql://u:p@h/db")
+    # A server that is not there: named, its password masked.
+    with pytest.raises(
+        DatabaseError, match=r"cannot connect to postgresql://u:\*\*\*\*@/db"
+    ) as info:
+        SnapshotReader.open(f"postgresql://u:secret@/db?host={tmp_path / 'no-server'}")
+    assert "secret" not in info.value.message
 
     conn = sqlite3.connect(db_path)
     conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")

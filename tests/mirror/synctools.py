@@ -135,10 +135,8 @@ def all_text(mirror: Mirror) -> list[tuple[str, str, str]]:
     """(table, column, value) of every stored value of every table, as text; blobs are
     decompressed first, so a page or metadata payload is searched as well."""
     out: list[tuple[str, str, str]] = []
-    tables = [r[0] for r in mirror.sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
     decompressor = zstandard.ZstdDecompressor()
-    for table in tables:
-        columns = [r[1] for r in mirror.sql(f'PRAGMA table_info("{table}")')]
+    for table, columns in _tables(mirror).items():
         for row in mirror.sql(f'SELECT * FROM "{table}"'):
             for column, value in zip(columns, row, strict=True):
                 if isinstance(value, bytes):
@@ -148,3 +146,18 @@ def all_text(mirror: Mirror) -> list[tuple[str, str, str]]:
                 if value is not None:
                     out.append((table, column, str(value)))
     return out
+
+
+def _tables(mirror: Mirror) -> dict[str, list[str]]:
+    """Every table of the database and its columns, in order, on either engine."""
+    if mirror.engine == "sqlite":
+        names = [r[0] for r in mirror.sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: [r[1] for r in mirror.sql(f'PRAGMA table_info("{t}")')] for t in names}
+    rows = mirror.sql(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"
+    )
+    tables: dict[str, list[str]] = {}
+    for table, column in rows:
+        tables.setdefault(table, []).append(column)
+    return tables

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import Mirror, Serve
 from tests.fixtures.index_server import FixtureIndex, make_project
+from tests.fixtures.postgres_server import PostgresServer
 from tests.mirror.test_bundle import digests, other_db
 from tests.resolve.endtoend import resolved
 
@@ -101,3 +102,28 @@ def test_the_source_itself_is_refused(source: Mirror) -> None:
     result = source.run("db", "copy", str(source.db), code=2)
     assert f"error: {source.db} is the database being copied" in result.stderr
     assert "hint: name another database as TARGET" in result.stderr
+
+
+@pytest.mark.postgresql
+def test_to_postgresql_and_back(
+    source: Mirror, postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    server = Mirror(postgres_server.url(postgres_server.fresh_database()), source.env, tmp_path)
+    assert source.json("db", "copy", str(server.db))["copied"] == ["s1", "s2"]
+    back = other_db(tmp_path, source, "back.db")
+    assert server.json("db", "copy", str(back.db))["copied"] == ["s1", "s2"]
+
+    (tmp_path / "req.in").write_text("foo\n")
+    args = ("-r", str(tmp_path / "req.in"), "--python-version", "3.12")
+    for copy in (server, back):
+        assert digests(copy) == digests(source)
+        assert copy.run("index", "list").stdout == source.run("index", "list").stdout
+        assert _history(copy) == _history(source)
+        assert resolved(copy, *args) == resolved(source, *args)
+    bundles = {}
+    for name, mirror in (("sqlite", source), ("postgresql", server)):
+        bundles[name] = tmp_path / f"{name}.sneakernet"
+        mirror.run("export", "s1", "s2", "-o", str(bundles[name]))
+    assert bundles["sqlite"].read_bytes() == bundles["postgresql"].read_bytes()
+    again = source.json("db", "copy", str(server.db))
+    assert again["copied"] == [] and again["added"] == {}

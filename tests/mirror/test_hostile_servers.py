@@ -61,7 +61,7 @@ def run_child(mirror: Mirror, *args: str) -> tuple[int, str, dict[str, object], 
     """``mirror --db DB ARGS`` as a child: exit code, stderr, its JSON output (or {}), its
     peak RSS in bytes and its wall time; killed if still running after the bound."""
     command = [*source_command("mirror"), "--db", str(mirror.db), *args]
-    out, err = mirror.db.parent / "stdout", mirror.db.parent / "stderr"
+    out, err = mirror.folder / "stdout", mirror.folder / "stderr"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         started = time.monotonic()
         child = subprocess.Popen(command, env=source_env(mirror), stdout=stdout, stderr=stderr)

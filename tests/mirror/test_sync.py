@@ -8,10 +8,12 @@ import json
 
 import pytest
 
-from tests.conftest import Mirror, Serve
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.synctools import files, metadata, page, pages
+
+pytestmark = BOTH_ENGINES
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Mirror, Serve
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.test_sync_resume import mirror_process
+
+pytestmark = BOTH_ENGINES
 
 # Both processes read the same clock second, whenever each of them starts, and each waits,
 # once it has picked a free name, until the other has too: both pick before either inserts.
@@ -45,7 +47,7 @@ def test_two_syncs_started_together_both_complete(
         make_project(index, name, ["1.0"])
     mirror.add_index("one", serve(index))
     runs = [
-        mirror_process(mirror.db, "sync", project, "--quiet", program=SAME_SECOND)
+        mirror_process(mirror, "sync", project, "--quiet", program=SAME_SECOND)
         for project in ("foo", "bar")
     ]
     for run in runs:
@@ -68,3 +70,33 @@ def test_two_syncs_started_together_both_complete(
         for name, _ in rows
     ]
     assert ["bar", "foo"] in held
+
+
+@pytest.mark.slow
+def test_two_syncs_of_the_same_projects_at_once_store_each_payload_once(
+    mirror: Mirror, serve: Serve
+) -> None:
+    # Both syncers fetch the same pages and metadata at the same time: every content-addressed
+    # row (payload, parsed metadata, page) is inserted by one and found by the other.
+    index = FixtureIndex()
+    projects = [f"p{n:02d}" for n in range(24)]
+    for name in projects:
+        make_project(index, name, ["1.0", "2.0"])
+    mirror.add_index("one", serve(index))
+    runs = [
+        mirror_process(mirror, "sync", *projects, "--versions", "all", "--name", name, "--quiet")
+        for name in ("left", "right")
+    ]
+    for run in runs:
+        _out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err.decode()
+    shown = {s["name"]: s for s in mirror.json("snapshot", "list")}
+    assert {shown[n]["state"] for n in ("left", "right")} == {"complete"}
+    assert shown["left"]["digest"] == shown["right"]["digest"]
+    assert shown["left"]["pages"] == len(projects)
+    assert mirror.scalar("SELECT count(*) FROM page") == len(projects)
+    assert mirror.scalar("SELECT count(*) FROM metadata") == 2 * len(projects)
+    assert mirror.scalar("SELECT count(DISTINCT sha256) FROM blob") == mirror.scalar(
+        "SELECT count(*) FROM blob"
+    )
+    assert "payloads verified" in mirror.run("db", "check").stderr

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Mirror, Serve
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.synctools import metadata, pages
 from tests.mirror.test_sync_resume import COMMIT_EACH_RECORD, mirror_process
 from tests.resolve.endtoend import resolved
+
+pytestmark = BOTH_ENGINES
 
 
 def projects(mirror: Mirror, snapshot: str | None = None) -> set[str]:
@@ -197,7 +199,7 @@ def test_an_interrupted_cumulative_sync_resumes_to_the_same_digest(
 
     # Killed when the third page is asked for: two projects are stored, nothing is carried.
     index.stall_pages_after = 2
-    process = mirror_process(mirror.db, *command, program=COMMIT_EACH_RECORD)
+    process = mirror_process(mirror, *command, program=COMMIT_EACH_RECORD)
     try:
         assert index.stalled.wait(timeout=60), "the sync never reached the third page"
     finally:
@@ -206,7 +208,7 @@ def test_an_interrupted_cumulative_sync_resumes_to_the_same_digest(
     assert projects(mirror, "after") == {"p0", "p1"}
     index.stall_pages_after = None
     index.unstall.set()
-    resumed = mirror_process(mirror.db, *command)
+    resumed = mirror_process(mirror, *command)
     _, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err.decode()
     after = mirror.json("snapshot", "show", "after")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Mirror, Serve
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, FixtureProject, make_project
 from tests.mirror.synctools import files, metadata, page, pages
+
+pytestmark = BOTH_ENGINES
 
 
 def setup(mirror: Mirror, serve: Serve, index: FixtureIndex) -> None:

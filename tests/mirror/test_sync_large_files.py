@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Mirror
+from tests.conftest import BOTH_ENGINES, Mirror
 from tests.fixtures.dists import build_metadata
 from tests.fixtures.raw_server import answer, from_file, serve_raw
 from tests.mirror.synctools import metadata
 from tests.mirror.test_hostile_servers import ROOT, run_child
+
+pytestmark = BOTH_ENGINES
 
 RSS_BOUND = 200 << 20  # bytes: below either file, and what a small sync needs, many times over
 MIB = 1 << 20

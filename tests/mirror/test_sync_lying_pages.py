@@ -7,16 +7,20 @@ left out with a warning; page-files bounds a page (MIRROR.md, "Sync behaviour").
 from __future__ import annotations
 
 import json
-import sqlite3
 from hashlib import sha256
 
 import pytest
+from sqlalchemy import text
 
-from tests.conftest import Mirror, Serve
+from db import schema
+from db.engine import open_engine
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.synctools import files, page
 from tests.resolve.endtoend import add_indexes, invoke
+
+pytestmark = BOTH_ENGINES
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 META = b'<meta name="pypi:repository-version" content="1.0">'
@@ -103,20 +107,23 @@ def test_another_projects_file_never_becomes_the_project(mirror: Mirror, serve: 
     assert "foo==1.0" in invoke(mirror, "foo").stdout
 
     # A snapshot from elsewhere that holds the file anyway: the resolver refuses it too.
-    with sqlite3.connect(mirror.db) as conn:
-        columns = [r[1] for r in conn.execute("PRAGMA table_info(file)") if r[1] != "id"]
-        copied = ", ".join(
-            {"filename": "?", "version": "'9.9'", "sha256": "?", "position": "position + 1"}.get(
-                c, c
-            )
-            for c in columns
+    columns = [c.name for c in schema.file.columns if c.name != "id"]
+    copied = ", ".join(
+        {"filename": ":name", "version": "'9.9'", "sha256": ":sha", "position": "position + 1"}.get(
+            c, c
         )
+        for c in columns
+    )
+    engine = open_engine(mirror.url)
+    with engine.begin() as conn:
         conn.execute(
-            f"INSERT INTO file ({', '.join(columns)}) SELECT {copied} FROM file "
-            "WHERE filename = 'foo-1.0-py3-none-any.whl'",
-            (bar.filename, bar.published_hashes()["sha256"]),
+            text(
+                f"INSERT INTO file ({', '.join(columns)}) SELECT {copied} FROM file "
+                "WHERE filename = 'foo-1.0-py3-none-any.whl'"
+            ),
+            {"name": bar.filename, "sha": bar.published_hashes()["sha256"]},
         )
-    conn.close()
+    engine.dispose()
     lock = invoke(mirror, "foo")
     assert lock.exit_code == 0, lock.output
     assert "foo==1.0" in lock.stdout and "9.9" not in lock.stdout

@@ -14,25 +14,26 @@ import subprocess
 import sys
 import termios
 import time
-from pathlib import Path
 
-from tests.conftest import Mirror, Serve
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.fixtures.index_pages import login_page
 from tests.fixtures.index_server import FixtureIndex, make_project
+
+pytestmark = BOTH_ENGINES
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def on_a_terminal(db: Path, *args: str) -> tuple[int, str]:
+def on_a_terminal(mirror: Mirror, *args: str) -> tuple[int, str]:
     """`mirror sync ARGS…` as a process whose stderr is a terminal (a pseudo-terminal 200
     columns wide), so that it shows its live progress; returns the exit code and what the
     terminal received, escape sequences removed."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))
     process = subprocess.Popen(
-        [sys.executable, "-m", "mirror", "--db", str(db), "sync", *args],
+        [sys.executable, "-m", "mirror", "--db", str(mirror.db), "sync", *args],
         env=dict(os.environ),  # the test's clean environment (see the clean_env fixture)
-        cwd=db.parent,
+        cwd=mirror.folder,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=slave,
@@ -65,7 +66,7 @@ def test_the_progress_bar_counts_every_project(mirror: Mirror, serve: Serve) -> 
         make_project(index, name)
     mirror.add_index("one", serve(index))
 
-    code, terminal = on_a_terminal(mirror.db, *names)
+    code, terminal = on_a_terminal(mirror, *names)
 
     assert code == 0, terminal
     counts = re.findall(r"projects\b[^\n\r]*?(\d+)/(\d+)", terminal)
@@ -143,7 +144,7 @@ def test_repeated_file_warnings_are_one_line_per_kind(mirror: Mirror, serve: Ser
     ).encode()
     url = serve(index)
     # Two databases: a second sync of one would get 304 Not Modified, and no page to warn of.
-    other = Mirror(mirror.db.with_name("other.db"), mirror.env)
+    other = Mirror(mirror.folder / "other.db", mirror.env)
     for each in (mirror, other):
         each.add_index("one", url)
 

@@ -8,10 +8,12 @@ import hashlib
 
 import pytest
 
-from tests.conftest import Mirror, Serve
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.fixtures.dists import build_metadata, build_sdist, build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.synctools import files, metadata
+
+pytestmark = BOTH_ENGINES
 
 WHEEL = "foo-1.0-py3-none-any.whl"
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from mirror.http.client import ClientConfig
-from tests.conftest import Mirror, Serve
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.synctools import files, page, pages
+
+pytestmark = BOTH_ENGINES
 
 PROJECTS = [f"p{n}" for n in range(6)]
 

@@ -18,9 +18,11 @@ from mirror.http.client import ClientConfig, IndexClient
 from mirror.sources.factory import open_sources
 from mirror.sync.selection import VersionPolicy
 from mirror.sync.syncer import Syncer, SyncStats
-from tests.conftest import Mirror
+from tests.conftest import BOTH_ENGINES, Mirror
 from tests.fixtures.index_server import FixtureIndex, make_project, serve_index
 from tests.mirror.synctools import files, metadata, page
+
+pytestmark = BOTH_ENGINES
 
 
 class Sleeps:
@@ -45,7 +47,7 @@ async def sync(
 async def sync_from(mirror: Mirror, url: str, projects: Sequence[str]) -> tuple[SyncStats, Sleeps]:
     """One complete sync of ``projects`` from the index at ``url``."""
     sleeps = Sleeps()
-    engine = open_engine(f"sqlite:///{mirror.db}")
+    engine = open_engine(mirror.url)
     with engine.begin() as conn:
         add_index(conn, name="one", url=url)
         indexes = ordered_for_lookup(list_indexes(conn))

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Mirror, Serve
+from tests.conftest import BOTH_ENGINES, Mirror, Serve
 from tests.db import assert_error
 from tests.fixtures.dists import build_sdist, build_wheel
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.synctools import all_text, files, metadata, page, pages
+
+pytestmark = BOTH_ENGINES
 
 USER, PASSWORD = "sync-user-4b1d", "pw-7c3e-secret"
 TOKEN = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()

@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import Mirror, clean_environment
 from tests.scenarios.harness import Case, Scenario, load_scenarios, prepare, run_resolve
 
-_PREPARED: dict[str, Mirror] = {}
+# One prepared database per scenario and engine, for the cases that follow.
+_PREPARED: dict[tuple[str, str], Mirror] = {}
 
 
 def _params() -> list[object]:
@@ -21,15 +22,21 @@ def _params() -> list[object]:
     ]
 
 
-@pytest.fixture
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> object:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def prepared(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> object:
+    engine: str = request.param
+
     def get(scenario: Scenario) -> Mirror:
-        mirror = _PREPARED.get(scenario.name)
+        mirror = _PREPARED.get((engine, scenario.name))
         if mirror is None:
             home = tmp_path_factory.mktemp(scenario.name)
-            mirror = Mirror(home / "mirror.db", clean_environment(home))
+            db: Path | str = home / "mirror.db"
+            if engine == "postgresql":
+                server = request.getfixturevalue("postgres_server")
+                db = server.url(server.fresh_database())
+            mirror = Mirror(db, clean_environment(home), home)
             prepare(scenario, mirror)
-            _PREPARED[scenario.name] = mirror
+            _PREPARED[engine, scenario.name] = mirror
         return mirror
 
     return get
