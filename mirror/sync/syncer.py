@@ -8,7 +8,7 @@ and the snapshot's content digest is computed from sorted content.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from db.indexes import IndexConfig
@@ -70,6 +70,10 @@ class Syncer:
         # metadata this snapshot has or will carry over from the previous one.
         self._metadata: dict[tuple[int, str], list[str] | None] = {}
         self._requeue_after: set[str] = set()
+        # Projects whose first pass (pages, selected metadata) is over, for ensure_project.
+        self._done: dict[str, asyncio.Event] = {}
+        # Core metadata reads under way, so that two askers share one.
+        self._reading: dict[tuple[int, str], asyncio.Task[None]] = {}
 
     # -- driving ----------------------------------------------------------------------------
 
@@ -83,7 +87,16 @@ class Syncer:
             self._queue.put_nowait(project)
             self.progress.project_queued(len(self._state.keys() | self._queued))
 
-    async def run(self, projects: Sequence[str]) -> SyncStats:
+    @property
+    def started(self) -> set[str]:
+        """The projects this run has fetched or is fetching."""
+        return set(self._state) | self._queued | self._in_progress
+
+    async def run(
+        self, projects: Sequence[str], during: Callable[[], Awaitable[object]] | None = None
+    ) -> SyncStats:
+        """Sync ``projects`` (and what they lead to); ``during``, when given, runs while the
+        workers do, and may ask for more (:meth:`ensure_project`, :meth:`ensure_metadata`)."""
         self._previous = self.writer.previous_pages()
         self._resumed = self.writer.resumed_pages
         self._metadata = self.writer.metadata_index(previous=True)
@@ -93,6 +106,8 @@ class Syncer:
         workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
         workers.append(asyncio.create_task(self._flusher()))
         try:
+            if during is not None:
+                await during()
             await self._queue.join()
             if self._stale:
                 await self._retry_stale()
@@ -110,12 +125,26 @@ class Syncer:
         ]
         return self.stats
 
-    async def fetch_more(self, projects: set[str], metadata: set[tuple[str, str]]) -> None:
-        """Another round for what a resolution found missing: new projects' pages, and the
-        core metadata of the given (project, version) pairs, as exact pins."""
-        for name, version in metadata:
-            self.pins.setdefault(name, set()).add(version)
-        await self.run(sorted(projects | {name for name, _ in metadata}))
+    async def ensure_project(self, project: str) -> bool:
+        """Wait until ``project``'s pages (and the metadata its selection wants) are
+        recorded; True when this call started it."""
+        new = project not in self.started
+        if new:
+            self.enqueue(project)
+        await self._done.setdefault(project, asyncio.Event()).wait()
+        return new
+
+    async def ensure_metadata(self, project: str, index: str, filename: str) -> str | None:
+        """Fetch ``filename``'s core metadata from index ``index`` unless this run knows it
+        already (fetched, carried over or tried); its version when it was fetched now."""
+        await self.ensure_project(project)
+        index_id = next((i.id for i in self.indexes if i.name == index), -1)
+        files = self._state[project].files.get(index_id, ())
+        dist = next((d for d in files if d.filename == filename), None)
+        if dist is None or (index_id, filename) in self._metadata:
+            return None
+        await self._read_metadata(index_id, dist)
+        return dist.version
 
     async def _flusher(self) -> None:
         """Commit buffered records on a clock too, so a stalled request never holds finished
@@ -133,6 +162,7 @@ class Syncer:
                 await self._sync_project(project)
             finally:
                 self._in_progress.discard(project)
+                self._done.setdefault(project, asyncio.Event()).set()
                 if project in self._requeue_after:
                     self._requeue_after.discard(project)
                     self.enqueue(project)
@@ -282,11 +312,20 @@ class Syncer:
     ) -> None:
         missing = [d for d in chosen if (index_id, d.filename) not in self._metadata]
         self.stats.metadata_known += len(chosen) - len(missing)
-        await asyncio.gather(*(self._fetch_metadata(index_id, d) for d in missing))
+        await asyncio.gather(*(self._read_metadata(index_id, d) for d in missing))
         for dist in chosen:
             requires = self._metadata.get((index_id, dist.filename))
             if requires is not None:
                 state.requires[(index_id, dist.filename)] = requires
+
+    async def _read_metadata(self, index_id: int, dist: DistFile) -> None:
+        """One read per file, however many ask for it at once."""
+        key = (index_id, dist.filename)
+        task = self._reading.get(key)
+        if task is None:
+            task = self._reading[key] = asyncio.ensure_future(self._fetch_metadata(index_id, dist))
+            task.add_done_callback(lambda _: self._reading.pop(key, None))
+        await asyncio.shield(task)
 
     async def _fetch_metadata(self, index_id: int, dist: DistFile) -> None:
         try:

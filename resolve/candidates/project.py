@@ -163,6 +163,13 @@ class Versions(Mapping[Version, Candidate]):
     def __len__(self) -> int:
         return len(self._offers)
 
+    def forget(self, version: Version) -> None:
+        """Judge ``version`` again, from its files read again, on next look-up (its core
+        metadata was added to the snapshot since)."""
+        self._judged.pop(version, None)
+        for offer in self._offers[version]:
+            offer.supply.files.forget(offer.positions)
+
     def rank(self, version: Version) -> int:
         """The lookup-order rank of the index that supplies ``version``; judges it only when
         ``unsafe-best-match`` must choose between indexes."""

@@ -1,0 +1,159 @@
+"""The closure a resolution needs, fetched while the resolver runs (MIRROR.md, "Sync
+behaviour": ``mirror sync --closure``).
+
+For every target the real resolver (:func:`resolve.pipeline.resolve_once`) runs on a thread of
+its own against the snapshot being built, with a :class:`resolve.candidates.fetching.Fetcher`
+that asks the sync's event loop for what the snapshot still lacks: a project's pages when the
+solver first names it, a version's core metadata when the solver first needs it; and, ahead of
+the solver, the pages of every dependency it has just seen and the metadata of the version it
+would choose for each (uv's look-ahead), so the network stays busy while the solver waits.
+
+One pass over the targets is the fixed point: every answer the provider gives that depends
+on a version's metadata (its dependencies, whether a stable release usable on the target
+exists) is given after that metadata was fetched, so what is fetched later — for another
+target, or ahead of the solver — never changes an answer given earlier, and an offline
+``resolve`` asks the finished snapshot the same questions and gets the same answers. Run again
+against an unchanged index, the sync refetches each page the solver names, finds the metadata
+of the files still listed carried over (:mod:`db.write.snapshot_writer`), and fetches no
+metadata: the digest does not change.
+
+The building snapshot holds only what this run fetched: the projects carried over from the
+base join it at completion (:mod:`db.write.carry`). So a project the resolution reaches is
+fetched again here, never taken unrefreshed from the base.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Awaitable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from db.read.snapshot_reader import SnapshotReader
+from mirror.sync.syncer import Syncer
+from resolve.candidates.project import Target
+from resolve.inputs.requirements import InputRequirement
+from resolve.pipeline import resolve_once, stored_rules
+from resolve.report.derivation import sentences
+
+__all__ = ["ClosureReport", "resolve_closure"]
+
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True)
+class ClosureReport:
+    rounds: int = 0
+    fetched_projects: set[str] = field(default_factory=set)
+    fetched_metadata: set[tuple[str, str]] = field(default_factory=set)
+    # Per target that does not resolve: the first line of the failure.
+    unresolved: dict[str, str] = field(default_factory=dict)
+    # What the last resolutions still lacked: the indexes do not have it (or failed to give it).
+    still_missing: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rounds": self.rounds,
+            "projects_added": sorted(self.fetched_projects),
+            "metadata_added": [f"{n}=={v}" for n, v in sorted(self.fetched_metadata)],
+            "unresolved": dict(sorted(self.unresolved.items())),
+            "still_missing": self.still_missing,
+        }
+
+
+class _LoopFetcher:
+    """The :class:`~resolve.candidates.fetching.Fetcher` the solver's thread calls: each call
+    becomes a coroutine on the sync's event loop; a blocking one commits what it fetched
+    before it returns, so the solver's reader sees it."""
+
+    def __init__(
+        self, syncer: Syncer, loop: asyncio.AbstractEventLoop, report: ClosureReport
+    ) -> None:
+        self._syncer = syncer
+        self._loop = loop
+        self._report = report
+        self._ahead: list[concurrent.futures.Future[bool]] = []
+        self._asked: set[str] = set()
+
+    def _submit(self, work: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
+        return asyncio.run_coroutine_threadsafe(work, self._loop)
+
+    async def _committed(self, work: Awaitable[bool]) -> bool:
+        new = await work
+        self._syncer.writer.flush()
+        return new
+
+    def project(self, name: str) -> None:
+        self._asked.add(name)
+        self._submit(self._committed(self._syncer.ensure_project(name))).result()
+
+    def prefetch_projects(self, names: Iterable[str]) -> None:
+        for name in names:
+            if name not in self._asked:
+                self._asked.add(name)
+                self._ahead.append(self._submit(self._syncer.ensure_project(name)))
+
+    def metadata(self, project: str, index: str, filename: str) -> None:
+        self._submit(self._committed(self._metadata(project, index, filename))).result()
+
+    def prefetch_metadata(self, project: str, index: str, filename: str) -> None:
+        self._ahead.append(self._submit(self._metadata(project, index, filename)))
+
+    async def _metadata(self, project: str, index: str, filename: str) -> bool:
+        version = await self._syncer.ensure_metadata(project, index, filename)
+        if version is None:
+            return False
+        self._report.fetched_metadata.add((project, version))
+        return True
+
+    def settle(self) -> None:
+        """Wait for the look-ahead still under way: the snapshot completes with it."""
+        for ahead in self._ahead:
+            ahead.result()
+        self._ahead = []
+
+
+async def resolve_closure(
+    syncer: Syncer,
+    database: str,
+    requirements: Sequence[InputRequirement],
+    targets: Sequence[Target],
+) -> ClosureReport:
+    """Resolve ``requirements`` for every target against the snapshot ``syncer`` is
+    building, fetching what the solver needs as it asks. The syncer's workers must be
+    running."""
+    report = ClosureReport()
+    fetcher = _LoopFetcher(syncer, asyncio.get_running_loop(), report)
+    started = set(syncer.started)
+    await asyncio.to_thread(
+        _resolve_all, fetcher, database, syncer.writer.snapshot_id, requirements, targets, report
+    )
+    report.fetched_projects = set(syncer.started) - started
+    return report
+
+
+def _resolve_all(
+    fetcher: _LoopFetcher,
+    database: str,
+    snapshot_id: int,
+    requirements: Sequence[InputRequirement],
+    targets: Sequence[Target],
+    report: ClosureReport,
+) -> None:
+    report.rounds = 1
+    missing: set[str] = set()
+    try:
+        with SnapshotReader.open_building(database, snapshot_id) as reader:
+            rules = stored_rules(reader, None)
+            for target in targets:
+                outcome = resolve_once(reader, rules, target, requirements, fetcher=fetcher)
+                missing |= outcome.missing_projects
+                missing |= {f"{n}=={v} (core metadata)" for n, v in outcome.missing_metadata}
+                if outcome.failure is not None:
+                    first = sentences(outcome.failure.no_solution)[0]
+                    report.unresolved[str(target.environment)] = first
+    finally:
+        fetcher.settle()
+    # What the resolutions lacked after asking for it: the indexes do not have it, or failed.
+    report.still_missing = sorted(missing)
