@@ -236,20 +236,16 @@ class SnapshotProvider:
         """The judged version; with a fetcher, its missing core metadata is fetched first (the
         file the judge lacks, one at a time, until it is usable or nothing new comes)."""
         versions = self.project(base).versions
-        candidate = versions[version]
-        asked: set[str] = set()
-        while self._fetcher is not None and (
-            candidate.unavailable is not None
-            and candidate.unavailable[0] is Reason.METADATA_MISSING
-        ):
-            wanted = metadata_wanted(base, candidate, self.target)
-            if wanted is None or wanted.filename in asked:
+        asked: set[tuple[str, str]] = set()
+        while self._fetcher is not None:
+            lacking = versions.lacking(version)
+            wanted = None if lacking is None else metadata_wanted(base, lacking, self.target)
+            if lacking is None or wanted is None or (lacking.index.name, wanted.filename) in asked:
                 break  # nothing to ask, or asked and still missing: the index failed to give it
-            asked.add(wanted.filename)
-            self._fetcher.metadata(base, candidate.index.name, wanted.filename)
+            asked.add((lacking.index.name, wanted.filename))
+            self._fetcher.metadata(base, lacking.index.name, wanted.filename)
             versions.forget(version)
-            candidate = versions[version]
-        return candidate
+        return versions[version]
 
     def _look_ahead(self, found: Mapping[str, SolverRequirement]) -> None:
         """Start fetching the core metadata of the version each new requirement would have
@@ -270,14 +266,10 @@ class SnapshotProvider:
             chosen = self.choose(base, allowed)
             if chosen is None:
                 continue
-            candidate = self.project(base).versions[chosen]
-            if candidate.unavailable is None or candidate.unavailable[0] is not (
-                Reason.METADATA_MISSING
-            ):
-                continue
-            wanted = metadata_wanted(base, candidate, self.target)
-            if wanted is not None:
-                self._fetcher.prefetch_metadata(base, candidate.index.name, wanted.filename)
+            lacking = self.project(base).versions.lacking(chosen)
+            wanted = None if lacking is None else metadata_wanted(base, lacking, self.target)
+            if lacking is not None and wanted is not None:
+                self._fetcher.prefetch_metadata(base, lacking.index.name, wanted.filename)
 
     def _yank_allowed(self, name: str, version: Version) -> bool:
         if self.request.preferences.get(name) == version:
