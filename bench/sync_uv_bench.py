@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,8 @@ from bench.uv_bench import compare, find_uv, pins
 from bench.wheel_index import RequestLog, Traffic, serving, wheel_index
 
 _PROXIES = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy")
+#: GNU time, for a command's own peak memory (0 is printed where it is not installed).
+_TIME = shutil.which("time", path="/usr/bin:/bin")
 
 
 def loopback_env(url: str, cache: Path | None = None) -> dict[str, str]:
@@ -74,21 +77,21 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, str, int]:
-    """:func:`run`, and the process's peak resident set in bytes (its own rusage, from
-    wait4, not the largest of every child so far)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """:func:`run`, and the process's peak resident set in bytes, as GNU time reports it:
+    the command runs under ``/usr/bin/time``, a small process, because a child forked from
+    this one (which holds the whole index in memory) starts with this one's resident set
+    and the kernel counts it in the child's maximum."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "rss"
+        timed = [_TIME, "-f", "%M", "-o", str(report), *command] if _TIME else command
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
+        done = subprocess.run(timed, env=env, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if process.returncode != 0:
+        text = report.read_text().split() if report.exists() else []
+    if done.returncode != 0:
         name = " ".join(command[:4])
-        raise SystemExit(f"{name} … failed ({process.returncode}):\n{stderr[-4000:]}")
-    return seconds, stdout, usage.ru_maxrss * 1024  # Linux counts kilobytes
+        raise SystemExit(f"{name} … failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return seconds, done.stdout, int(text[-1]) * 1024 if text else 0  # %M is in kilobytes
 
 
 def disk_bytes(path: Path) -> int:
