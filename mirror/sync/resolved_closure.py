@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Awaitable, Coroutine, Iterable, Sequence
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from db.read.snapshot_reader import SnapshotReader
@@ -73,45 +75,67 @@ class _LoopFetcher:
         self._syncer = syncer
         self._loop = loop
         self._report = report
-        self._ahead: list[concurrent.futures.Future[bool]] = []
         self._asked: set[str] = set()
+        # Every call under way on the loop, so that stop() can cancel them; the lock orders
+        # a submission against stop(), so none slips in after it.
+        self._lock = threading.Lock()
+        self._under_way: set[concurrent.futures.Future[Any]] = set()
+        self._stopped = False
 
-    def _submit(self, work: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
-        return asyncio.run_coroutine_threadsafe(work, self._loop)
+    def _submit(self, work: Callable[[], Coroutine[Any, Any, _T]]) -> concurrent.futures.Future[_T]:
+        """Run ``work()`` on the loop; made only here, so that a stopped fetcher makes none
+        (a coroutine never awaited)."""
+        with self._lock:
+            if self._stopped:
+                raise concurrent.futures.CancelledError
+            future = asyncio.run_coroutine_threadsafe(work(), self._loop)
+            self._under_way.add(future)
+        future.add_done_callback(self._finished)
+        return future
 
-    async def _committed(self, work: Awaitable[bool]) -> bool:
-        new = await work
+    def _finished(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            self._under_way.discard(future)
+
+    def stop(self) -> None:
+        """The sync is ending (interrupted, or failed): every call under way, and every
+        later one, raises CancelledError in the solver's thread, which then ends."""
+        with self._lock:
+            self._stopped = True
+            under_way, self._under_way = self._under_way, set()
+        for future in under_way:
+            future.cancel()
+
+    async def _committed(self, work: Awaitable[object]) -> None:
+        await work
         self._syncer.writer.flush()
-        return new
 
     def project(self, name: str) -> None:
         self._asked.add(name)
-        self._submit(self._committed(self._syncer.ensure_project(name))).result()
+        self._submit(lambda: self._committed(self._syncer.ensure_project(name))).result()
 
     def prefetch_projects(self, names: Iterable[str]) -> None:
         for name in names:
             if name not in self._asked:
                 self._asked.add(name)
-                self._ahead.append(self._submit(self._syncer.ensure_project(name)))
+                self._submit(partial(self._syncer.ensure_project, name))
 
     def metadata(self, project: str, index: str, filename: str) -> None:
-        self._submit(self._committed(self._metadata(project, index, filename))).result()
+        self._submit(lambda: self._committed(self._metadata(project, index, filename))).result()
 
     def prefetch_metadata(self, project: str, index: str, filename: str) -> None:
-        self._ahead.append(self._submit(self._metadata(project, index, filename)))
+        self._submit(partial(self._metadata, project, index, filename))
 
-    async def _metadata(self, project: str, index: str, filename: str) -> bool:
+    async def _metadata(self, project: str, index: str, filename: str) -> None:
         version = await self._syncer.ensure_metadata(project, index, filename)
-        if version is None:
-            return False
-        self._report.fetched_metadata.add((project, version))
-        return True
+        if version is not None:
+            self._report.fetched_metadata.add((project, version))
 
     def settle(self) -> None:
         """Wait for the look-ahead still under way: the snapshot completes with it."""
-        for ahead in self._ahead:
-            ahead.result()
-        self._ahead = []
+        with self._lock:
+            under_way = list(self._under_way)
+        concurrent.futures.wait(under_way)
 
 
 async def resolve_closure(
@@ -126,9 +150,14 @@ async def resolve_closure(
     report = ClosureReport()
     fetcher = _LoopFetcher(syncer, asyncio.get_running_loop(), report)
     started = set(syncer.started)
-    await asyncio.to_thread(
-        _resolve_all, fetcher, database, syncer.writer.snapshot_id, requirements, targets, report
-    )
+    try:
+        snapshot_id = syncer.writer.snapshot_id
+        await asyncio.to_thread(
+            _resolve_all, fetcher, database, snapshot_id, requirements, targets, report
+        )
+    except BaseException:  # cancelled (an interrupt), or failed: the thread must not wait on
+        fetcher.stop()  # a loop that stops, nor start work the sync will not finish
+        raise
     report.fetched_projects = set(syncer.started) - started
     return report
 
@@ -154,6 +183,6 @@ def _resolve_all(
                     first = sentences(outcome.failure.no_solution)[0]
                     report.unresolved[str(target.environment)] = first
     finally:
-        fetcher.settle()
+        fetcher.settle()  # (at once when stopped: every call was cancelled)
     # What the resolutions lacked after asking for it: the indexes do not have it, or failed.
     report.still_missing = sorted(missing)
