@@ -1,6 +1,7 @@
 """``mirror sync --closure`` against ``uv pip compile``, both reading a PyPI-shaped index.
 
     python -m bench.sync_uv_bench [--projects 40,150] [--rounds 3] [--latency-ms 0]
+    python -m bench.sync_uv_bench --projects 700 --max-wheel-kb 64   # an airflow[all]-sized set
 
 Both tools must learn the same dependency graph from the same index, with no PEP 658 files:
 for each graph size, :mod:`bench.wheel_index` serves the projects of
@@ -17,12 +18,13 @@ x86_64 manylinux_2_28, in alternation:
     directory. (uv's ``--no-cache`` would use a temporary cache and delete it; an empty cache
     is the same cold start and leaves something to weigh and to reuse.)
 
-Measured per command: whole-process wall seconds, the requests the server answered (HEAD,
-whole GETs, ranged GETs) and the body bytes it sent; then what each keeps: the database
-(with its WAL) against uv's cache directory. Then the no-change runs: the same sync again on
-the same database, and uv's compile again with the now warm cache. Printed: each round, then
-per size the best and median of each measure and the ratios mirror/uv. The pins are checked
-once per size: ``resolve`` on the synced database against uv's output ("pins OK"/"pins DIFF").
+Measured per command: whole-process wall seconds, peak resident memory, the requests the
+server answered (HEAD, whole GETs, ranged GETs) and the body bytes it sent; then what each
+keeps: the database (with its WAL) against uv's cache directory. Then the no-change runs:
+the same sync again on the same database, and uv's compile again with the now warm cache.
+Printed: each round, then per size the best and median of each measure and the ratios
+mirror/uv. The pins are checked once per size: ``resolve`` on the synced database against
+uv's output ("pins OK"/"pins DIFF").
 
 Nothing leaves loopback: pip's and uv's settings are ignored, their index variables point at
 the fixture, and proxies are unset.
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,6 +51,8 @@ from bench.uv_bench import compare, find_uv, pins
 from bench.wheel_index import RequestLog, Traffic, serving, wheel_index
 
 _PROXIES = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy")
+#: GNU time, for a command's own peak memory (0 is printed where it is not installed).
+_TIME = shutil.which("time", path="/usr/bin:/bin")
 
 
 def loopback_env(url: str, cache: Path | None = None) -> dict[str, str]:
@@ -67,13 +72,26 @@ def loopback_env(url: str, cache: Path | None = None) -> dict[str, str]:
 
 def run(command: list[str], env: dict[str, str]) -> tuple[float, str]:
     """Wall seconds of one whole process, and its stdout; stops the bench if it fails."""
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
+    seconds, out, _ = run_measured(command, env)
+    return seconds, out
+
+
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, str, int]:
+    """:func:`run`, and the process's peak resident set in bytes, as GNU time reports it:
+    the command runs under ``/usr/bin/time``, a small process, because a child forked from
+    this one (which holds the whole index in memory) starts with this one's resident set
+    and the kernel counts it in the child's maximum."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "rss"
+        timed = [_TIME, "-f", "%M", "-o", str(report), *command] if _TIME else command
+        started = time.perf_counter()
+        done = subprocess.run(timed, env=env, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        text = report.read_text().split() if report.exists() else []
     if done.returncode != 0:
         name = " ".join(command[:4])
         raise SystemExit(f"{name} … failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return seconds, done.stdout
+    return seconds, done.stdout, int(text[-1]) * 1024 if text else 0  # %M is in kilobytes
 
 
 def disk_bytes(path: Path) -> int:
@@ -92,6 +110,7 @@ class Cold:
     seconds: float
     traffic: Traffic
     kept: int
+    peak_rss: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +150,12 @@ def one_round(tools: Tools, url: str, log: RequestLog, number: int) -> Round:
     db, cache = tools.work / f"round{number}.db", tools.work / f"uv-cache-{number}"
     run(tools.mirror(db, "index", "add", "pypi", url, "--default"), loopback_env(url))
     log.take()
-    seconds, out = run(tools.sync(db), loopback_env(url))
-    mirror = Cold(seconds, log.take(), disk_bytes(db))
+    seconds, out, rss = run_measured(tools.sync(db), loopback_env(url))
+    mirror = Cold(seconds, log.take(), disk_bytes(db), rss)
     fetched = int(json.loads(out)["bytes_fetched"])
     cache.mkdir()
-    seconds, uv_out = run(tools.compile(url), loopback_env(url, cache))
-    uv = Cold(seconds, log.take(), disk_bytes(cache))
+    seconds, uv_out, rss = run_measured(tools.compile(url), loopback_env(url, cache))
+    uv = Cold(seconds, log.take(), disk_bytes(cache), rss)
     resync, _ = run(tools.sync(db), loopback_env(url))
     resync_traffic = log.take()
     uv_warm, _ = run(tools.compile(url), loopback_env(url, cache))
@@ -154,9 +173,10 @@ def _traffic(t: Traffic) -> str:
 def print_round(number: int, r: Round) -> None:
     print(
         f"  round {number}: mirror {r.mirror.seconds:.2f} s, {_traffic(r.mirror.traffic)} "
-        f"(sync counted {_mb(r.mirror_fetched)}), db {_mb(r.mirror.kept)}\n"
+        f"(sync counted {_mb(r.mirror_fetched)}), db {_mb(r.mirror.kept)}, "
+        f"peak RSS {_mb(r.mirror.peak_rss)}\n"
         f"           uv     {r.uv.seconds:.2f} s, {_traffic(r.uv.traffic)}, "
-        f"cache {_mb(r.uv.kept)}\n"
+        f"cache {_mb(r.uv.kept)}, peak RSS {_mb(r.uv.peak_rss)}\n"
         f"           no change: re-sync {r.resync:.2f} s, {_traffic(r.resync_traffic)}; "
         f"uv warm {r.uv_warm:.2f} s, {_traffic(r.uv_warm_traffic)}",
         flush=True,
@@ -189,6 +209,7 @@ def summary(rounds: list[Round]) -> None:
     print(_row("  GET (range)", *both(lambda c: c.traffic.ranged), ".0f"))
     print(_row("MB sent", *both(lambda c: c.traffic.bytes_sent / 1e6), ".2f"))
     print(_row("MB kept (db / cache)", *both(lambda c: c.kept / 1e6), ".2f"))
+    print(_row("MB peak RSS", *both(lambda c: c.peak_rss / 1e6), ".1f"))
     again = ([r.resync for r in rounds], [r.uv_warm for r in rounds])
     print(_row("no-change s (warm uv)", *again, ".2f"), flush=True)
 

@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from db.read.snapshot_reader import SnapshotReader
+from resolve.candidates.fetching import Fetcher
 from resolve.candidates.judge import Target
 from resolve.candidates.project import WARNED_STATUSES
 from resolve.candidates.provider import Request, ResolutionMode, SnapshotProvider
@@ -161,7 +162,10 @@ def resolve_once(
     command: str = "resolve",
     target_flags: Sequence[str] = (),
     reporter: Reporter | None = None,
+    fetcher: Fetcher | None = None,
 ) -> Outcome:
+    """One resolution against an open snapshot. ``fetcher``: the sync that is building the
+    snapshot fetches what the solver lacks as it asks (:mod:`resolve.candidates.fetching`)."""
     request = Request(
         requirements=tuple(r.requirement for r in requirements),
         constraints=tuple(r.requirement for r in constraints),
@@ -170,7 +174,9 @@ def resolve_once(
         resolution=resolution,
         no_deps=no_deps,
     )
-    provider = SnapshotProvider(partial(reader.project, lazy_files=True), rules, target, request)
+    provider = SnapshotProvider(
+        partial(reader.project, lazy_files=True), rules, target, request, fetcher
+    )
     try:
         result = solve(provider, ROOT, reporter=reporter)
     except NoSolution as failure:

@@ -52,14 +52,34 @@ def assert_one_line(stderr: str, line: str) -> None:
     ],
     ids=["SIGINT", "SIGTERM"],
 )
+# A closure sync's resolver waits on its own thread for a page that never comes: it ends too.
+@pytest.mark.parametrize(
+    "closure", [(), ("--closure", "--python-version", "3.12")], ids=["", "closure"]
+)
 def test_a_stalled_sync_interrupted_then_resumed(
-    mirror: Mirror, serve: Serve, loop: str, signum: int, word: str, code: int
+    mirror: Mirror,
+    serve: Serve,
+    loop: str,
+    signum: int,
+    word: str,
+    code: int,
+    closure: tuple[str, ...],
 ) -> None:
     index = FixtureIndex()
     for name in PROJECTS:
         make_project(index, name, ["1.0"])
     mirror.add_index("one", serve(index))
-    args = ["--db", str(mirror.db), "sync", *PROJECTS, "--concurrency", "1", "--name", "s"]
+    args = [
+        "--db",
+        str(mirror.db),
+        "sync",
+        *PROJECTS,
+        *closure,
+        "--concurrency",
+        "1",
+        "--name",
+        "s",
+    ]
     program = ["-m", "mirror"] if loop == "uvloop" else ["-c", WITHOUT_UVLOOP]
 
     # The index answers two pages, then holds every further request: the sync is mid-flight.
@@ -88,7 +108,7 @@ def test_a_stalled_sync_interrupted_then_resumed(
 
     index.stall_pages_after = None
     index.unstall.set()
-    summary = mirror.sync(*PROJECTS, "--concurrency", "1", "--name", "s")
+    summary = mirror.sync(*PROJECTS, *closure, "--concurrency", "1", "--name", "s")
     assert summary["snapshot"] == "s"
     assert summary["pages"]["resumed"] >= 1
     assert mirror.sql("SELECT state FROM snapshot WHERE name = 's'") == [("complete",)]

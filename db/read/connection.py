@@ -9,7 +9,10 @@ once per query text, so a new query needs no code for either engine. No SQLAlche
 
 A PostgreSQL reader runs in one read-only REPEATABLE READ transaction: every query of a
 resolution sees the same committed state, so a snapshot that completes meanwhile (in one
-transaction, :mod:`db.write.snapshot_writer`) is either wholly there or not at all.
+transaction, :mod:`db.write.snapshot_writer`) is either wholly there or not at all. A *live*
+reader (``connect(url, live=True)``) is the exception: the sync's resolver reads the snapshot
+it is building and must see each batch the sync commits, so every query reads the latest
+committed state, as an SQLite reader's does.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ class PostgresRead:
 
     __slots__ = ("_conn", "_errors", "shown")
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, live: bool = False) -> None:
         self.shown = redact_credentials(url)
         try:
             import psycopg  # imported here: the SQLite path never loads the driver
@@ -111,9 +114,10 @@ class PostgresRead:
         # suffix is not libpq's.
         conninfo = "postgresql://" + url.split("://", 1)[1]
         try:
-            self._conn = psycopg.connect(conninfo)
+            self._conn = psycopg.connect(conninfo, autocommit=live)
             self._conn.read_only = True
-            self._conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            if not live:
+                self._conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         except psycopg.Error as exc:
             raise DatabaseError(
                 f"cannot connect to {self.shown}: {redact_credentials(str(exc)).strip()}",
@@ -141,13 +145,14 @@ class PostgresRead:
         self._conn.close()
 
 
-def connect(url: str) -> ReadConnection:
-    """A read-only connection to the database ``url`` names (as ``--db`` does)."""
+def connect(url: str, *, live: bool = False) -> ReadConnection:
+    """A read-only connection to the database ``url`` names (as ``--db`` does); ``live``: each
+    query sees what was committed since the last (a snapshot being built)."""
     path = database_path(url)
     if path is not None:
         return SqliteRead(path)
     if url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg"):
-        return PostgresRead(url)
+        return PostgresRead(url, live=live)
     raise DatabaseError(
         f"cannot read snapshots from {redact_credentials(url)!r}: not an SQLite database file "
         "or a PostgreSQL URL",

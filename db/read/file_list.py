@@ -141,6 +141,13 @@ class FileList(Sequence[FileRecord]):
                 records[i] = read[heads[i][2]]
         return [records[i] for i in positions]  # type: ignore[misc]
 
+    def forget(self, positions: Sequence[int]) -> None:
+        """Read the records at ``positions`` again on next use: a sync resolving against the
+        snapshot it is building has added their core metadata since."""
+        if self._load is not None:
+            for i in positions:
+                self._records[i] = None
+
     def upload_times(self) -> list[str | None]:
         """Each file's upload time, in listing order (read in one go on first use)."""
         if self._upload_times is None:

@@ -147,15 +147,17 @@ class SnapshotReader:
                 raise UnknownSnapshot(f"no snapshot with id {snapshot_id}")
             return snapshot_id, SnapshotRef(name=row[0], digest="")
 
-        return cls._open(path_or_url, find)
+        return cls._open(path_or_url, find, live=True)
 
     @classmethod
     def _open(
         cls,
         path_or_url: str | None,
         find: Callable[[ReadConnection], tuple[int, SnapshotRef]],
+        *,
+        live: bool = False,
     ) -> SnapshotReader:
-        conn = connect(database_url(path_or_url))
+        conn = connect(database_url(path_or_url), live=live)
         try:
             _check_revision(conn)
             snapshot_id, ref = find(conn)

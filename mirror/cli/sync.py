@@ -209,9 +209,9 @@ def _resolve_targets(
 @click.option(
     "--versions",
     "versions_text",
-    default="latest:5",
-    show_default=True,
-    help="Which versions get core metadata: 'all' or 'latest:N' (plus exact pins).",
+    default=None,
+    help="Which versions get core metadata besides what a --closure resolution needs: "
+    "'all' or 'latest:N' (plus exact pins). Default: latest:1 with --closure, else latest:5.",
 )
 @click.option("--name", help="Name of the new snapshot (default: a UTC timestamp).")
 @click.option(
@@ -253,7 +253,7 @@ def sync_command(
     python_versions: tuple[str, ...],
     python_platforms: tuple[str, ...],
     pythons: tuple[str, ...],
-    versions_text: str,
+    versions_text: str | None,
     name: str | None,
     fresh: bool,
     no_build: bool,
@@ -286,6 +286,8 @@ def sync_command(
       mirror sync -r requirements.in --closure --python-version 3.12 --python-platform linux
       mirror sync torch --timeout 600 --limit page-bytes=256MiB   # a slow, very large index
     """
+    if versions_text is None:
+        versions_text = "latest:1" if closure else "latest:5"
     try:
         policy = parse_version_policy(versions_text)
     except ValueError as exc:
@@ -299,6 +301,10 @@ def sync_command(
         )
     interpreters = [interpreter_target(python) for python in pythons]
     envs = _target_environments(python_versions, python_platforms, interpreters)
+    # With targets, the resolution for each is the closure. With none, `resolve`'s default
+    # target is resolved, and Requires-Dist is followed besides under every representative
+    # environment, so that the snapshot serves any machine.
+    crawl = closure and not (python_versions or python_platforms or pythons)
     engine = app.engine()
     indexes = _indexes_or_pip(engine)
     state = ClosureState(envs=envs)
@@ -335,36 +341,33 @@ def sync_command(
                     indexes,
                     sources,
                     policy=policy,
-                    closure=state if closure else None,
+                    closure=state if crawl else None,
                     pins=state.pins,
                     concurrency=concurrency,
                     progress=progress,
                 )
                 if not no_build:
-                    needs = BuildRequirements(
-                        app.url,
-                        writer.snapshot_id,
-                        syncer.fetch_more,
-                        writer.flush,
-                        indexes,
-                        client,
-                    )
+                    needs = BuildRequirements(app.url, syncer, indexes, client)
                     settings = BuildSettings(build_timeout, limits.metadata_bytes)
                     syncer.builds = Builds(sources, needs, settings, build_jobs)
-                stats = await syncer.run(sorted(state.extras))
-                await syncer.build_pending()
-                if closure:
+                if not closure:
+                    stats = await syncer.run(sorted(state.extras))
+                else:
                     # Only a closure sync runs the resolver; others need not load it.
-                    from mirror.sync.closure_check import complete_closure
+                    from mirror.sync.resolved_closure import ClosureReport, resolve_closure
 
-                    report = await complete_closure(
-                        app.url,
-                        writer.snapshot_id,
-                        [InputRequirement(r, COMMAND_LINE) for r in _resolved(requirements)],
-                        _resolve_targets(python_versions, python_platforms, interpreters),
-                        syncer.fetch_more_and_build,
-                        writer.flush,
-                    )
+                    report = ClosureReport()
+
+                    async def resolving() -> None:
+                        nonlocal report
+                        report = await resolve_closure(
+                            syncer,
+                            app.url,
+                            [InputRequirement(r, COMMAND_LINE) for r in _resolved(requirements)],
+                            _resolve_targets(python_versions, python_platforms, interpreters),
+                        )
+
+                    stats = await syncer.run(sorted(state.extras), during=resolving)
                     stats.closure = report.as_json()
                 stats.traffic = client.traffic.as_json()
                 return stats

@@ -3,10 +3,11 @@ offline: synced into the snapshot being built, resolved there by the project's o
 the interpreter that runs the build, and their wheels fetched from the configured indexes into
 a wheelhouse the isolated build installs from (:mod:`mirror.metadata.build`).
 
-The resolution is the closure check's (:func:`mirror.sync.closure_check.complete_closure`):
-resolve, fetch what the snapshot lacked, again — under the stored rules, so a build
-requirement comes from the index the rules give it. Wheels only (``--only-binary :all:``): a
-build requirement that is itself an sdist would need a build of its own.
+The resolution is a closure sync's (:func:`mirror.sync.resolved_closure.resolve_closure`): the
+resolver runs against the building snapshot and the sync fetches what it asks for, under the
+stored rules, so a build requirement comes from the index the rules give it. Wheels only
+(``--only-binary :all:``): a build requirement that is itself an sdist would need a build of
+its own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,12 +26,12 @@ from mirror.download.target_files import target_files
 from mirror.http.client import IndexClient
 from mirror.index_api.urls import path_from_file_url
 from mirror.metadata.build import BuildFailed
+from mirror.sync.syncer import Syncer
 from resolve.candidates.judge import BinaryPolicy, Target
 from resolve.inputs.requirements import InputError, parse_requirement
 from resolve.targets.environment import TargetEnvironment
 
 if TYPE_CHECKING:
-    from mirror.sync.closure_check import Fetch
     from resolve.lock.writers import Lock
 
 __all__ = ["BuildRequirements"]
@@ -42,16 +43,12 @@ class BuildRequirements:
     def __init__(
         self,
         database: str,
-        snapshot_id: int,
-        fetch: Fetch,
-        flush: Callable[[], None],
+        syncer: Syncer,
         indexes: Sequence[IndexConfig],
         client: IndexClient | None,
     ) -> None:
         self.database = database
-        self.snapshot_id = snapshot_id
-        self.fetch = fetch
-        self.flush = flush
+        self.syncer = syncer
         self.indexes = {i.name: i for i in indexes}
         self.client = client
         # One resolution at a time: each may sync more into the snapshot.
@@ -66,12 +63,10 @@ class BuildRequirements:
         except InputError as exc:
             raise BuildFailed(f"build requirement: {exc.render()}") from None
         # Imported here for start-up time: the resolver loads when a build has requirements.
-        from mirror.sync.closure_check import complete_closure
+        from mirror.sync.resolved_closure import resolve_closure
 
         async with self._lock:
-            report = await complete_closure(
-                self.database, self.snapshot_id, inputs, [self.target], self.fetch, self.flush
-            )
+            report = await resolve_closure(self.syncer, self.database, inputs, [self.target])
         lock = report.locks.get(str(self.target.environment))
         if lock is None:
             why = report.still_missing or list(report.unresolved.values())

@@ -37,7 +37,7 @@ DEFAULT_JOBS = 2
 
 
 class Builds:
-    """The sync's pending builds; :meth:`run` works them off."""
+    """The sync's metadata builds (a :class:`mirror.sync.syncer.MetadataBuilder`)."""
 
     def __init__(
         self,
@@ -50,26 +50,10 @@ class Builds:
         self.requirements = requirements
         self.settings = settings
         self._jobs = asyncio.Semaphore(max(1, jobs))
-        self._pending: list[tuple[int, DistFile]] = []
-        self._wanted: set[tuple[int, str]] = set()
 
-    def want(self, index_id: int, dist: DistFile) -> None:
-        """Queue ``dist`` (an sdist found to need a build) for :meth:`run`, once a run."""
-        if (index_id, dist.filename) not in self._wanted:
-            self._wanted.add((index_id, dist.filename))
-            self._pending.append((index_id, dist))
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._pending)
-
-    async def run(self) -> list[tuple[int, DistFile, MetadataOutcome]]:
-        """Build every queued file; each one's outcome (built, or needs-build with why)."""
-        batch, self._pending = self._pending, []
-        outcomes = await asyncio.gather(*(self._one(index_id, dist) for index_id, dist in batch))
-        return [(i, d, o) for (i, d), o in zip(batch, outcomes, strict=True)]
-
-    async def _one(self, index_id: int, dist: DistFile) -> MetadataOutcome:
+    async def build(self, index_id: int, dist: DistFile) -> MetadataOutcome:
+        """Build ``dist``'s metadata (``jobs`` builds at once): ``built`` with its provenance,
+        or ``needs-build`` with why the build failed."""
         async with self._jobs:
             with tempfile.TemporaryDirectory(prefix="sneakernet-build-") as scratch:
                 try:

@@ -59,7 +59,8 @@ class SyncStats:
     forbidden: dict[str, int] = field(default_factory=dict)
     # Projects every index said it does not have (404 or its policy's other statuses).
     not_found: list[str] = field(default_factory=list)
-    # What the closure check added and whether each target resolves (mirror.sync.closure_check).
+    # What the closure resolution added, and whether each target resolves
+    # (mirror.sync.resolved_closure).
     closure: dict[str, object] | None = None
     # Per index name: the page outcomes, and the requests and body bytes the HTTP client
     # sent and received on its behalf (mirror.http.traffic; none for a local index).

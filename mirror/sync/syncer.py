@@ -8,9 +8,9 @@ and the snapshot's content digest is computed from sorted content.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from db.indexes import IndexConfig
 from db.records import DistFile, FetchedPage, PreviousPage, canonical_name
@@ -22,10 +22,15 @@ from mirror.sync.closure import ClosureState
 from mirror.sync.selection import VersionPolicy, choose_metadata_files
 from mirror.sync.stats import Progress, SyncStats
 
-if TYPE_CHECKING:
-    from mirror.sync.builds import Builds
+__all__ = ["MetadataBuilder", "Progress", "SyncStats", "Syncer"]
 
-__all__ = ["Progress", "SyncStats", "Syncer"]
+
+class MetadataBuilder(Protocol):
+    """Builds an sdist's metadata (:class:`mirror.sync.builds.Builds`)."""
+
+    async def build(self, index_id: int, dist: DistFile) -> MetadataOutcome:
+        """``built`` with its provenance, or ``needs-build`` saying why the build failed."""
+        ...
 
 
 @dataclass(slots=True)
@@ -53,7 +58,7 @@ class Syncer:
         pins: Mapping[str, set[str]] | None = None,
         concurrency: int = 8,
         progress: Progress | None = None,
-        builds: Builds | None = None,
+        builds: MetadataBuilder | None = None,
     ) -> None:
         self.writer = writer
         self.indexes = list(indexes)
@@ -77,6 +82,12 @@ class Syncer:
         # metadata this snapshot has or will carry over from the previous one.
         self._metadata: dict[tuple[int, str], list[str] | None] = {}
         self._requeue_after: set[str] = set()
+        # Projects whose first pass (pages, selected metadata) is over, for ensure_project.
+        self._done: dict[str, asyncio.Event] = {}
+        # Core metadata reads under way, so that two askers share one; and builds, which run
+        # apart from the workers (a build's requirements are synced by them).
+        self._reading: dict[tuple[int, str], asyncio.Task[None]] = {}
+        self._building: dict[tuple[int, str], asyncio.Task[None]] = {}
 
     # -- driving ----------------------------------------------------------------------------
 
@@ -90,7 +101,16 @@ class Syncer:
             self._queue.put_nowait(project)
             self.progress.project_queued(len(self._state.keys() | self._queued))
 
-    async def run(self, projects: Sequence[str]) -> SyncStats:
+    @property
+    def started(self) -> set[str]:
+        """The projects this run has fetched or is fetching."""
+        return set(self._state) | self._queued | self._in_progress
+
+    async def run(
+        self, projects: Sequence[str], during: Callable[[], Awaitable[object]] | None = None
+    ) -> SyncStats:
+        """Sync ``projects`` (and what they lead to); ``during``, when given, runs while the
+        workers do, and may ask for more (:meth:`ensure_project`, :meth:`ensure_metadata`)."""
         self._previous = self.writer.previous_pages()
         self._resumed = self.writer.resumed_pages
         self._metadata = self.writer.metadata_index(previous=True)
@@ -100,12 +120,17 @@ class Syncer:
         workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
         workers.append(asyncio.create_task(self._flusher()))
         try:
+            if during is not None:
+                await during()
             await self._queue.join()
             if self._stale:
                 await self._retry_stale()
                 await self._queue.join()  # projects whose page caught up: metadata, closure
+            while self._building:  # what was built may lead further (its Requires-Dist)
+                await asyncio.gather(*list(self._building.values()))
+                await self._queue.join()
         finally:
-            for task in workers:
+            for task in [*workers, *self._building.values()]:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             # Whatever was recorded is committed even when the run is interrupted, so that a
@@ -117,40 +142,31 @@ class Syncer:
         ]
         return self.stats
 
-    async def fetch_more(self, projects: set[str], metadata: set[tuple[str, str]]) -> None:
-        """Another round for what a resolution found missing: new projects' pages, and the
-        core metadata of the given (project, version) pairs, as exact pins. Files that need
-        a build are left queued (a build's own requirements are fetched through this)."""
-        for name, version in metadata:
-            self.pins.setdefault(name, set()).add(version)
-        await self.run(sorted(projects | {name for name, _ in metadata}))
+    async def ensure_project(self, project: str) -> bool:
+        """Wait until ``project``'s pages (and the metadata its selection wants) are
+        recorded; True when this call started it."""
+        new = project not in self.started
+        if new:
+            self.enqueue(project)
+        await self._done.setdefault(project, asyncio.Event()).wait()
+        return new
 
-    async def fetch_more_and_build(
-        self, projects: set[str], metadata: set[tuple[str, str]]
-    ) -> None:
-        """:meth:`fetch_more`, then every build it queued (the closure check's fetch)."""
-        await self.fetch_more(projects, metadata)
-        await self.build_pending()
-
-    async def build_pending(self) -> None:
-        """Build the queued sdists' metadata, record each outcome, follow what was built
-        (whose builds may queue more), until nothing is queued."""
-        while self.builds is not None and self.builds.pending:
-            for index_id, dist, outcome in await self.builds.run():
-                self._record(index_id, dist, outcome)
-                if outcome.source != "built":
-                    index = next(i.name for i in self.indexes if i.id == index_id)
-                    failure = f"{dist.filename} on {index}: {outcome.error}"
-                    self.stats.build_failures.append(failure)
-                requires = self._metadata[(index_id, dist.filename)]
-                project = canonical_name(dist.project)
-                state = self._state.get(project)
-                if requires is not None and state is not None:
-                    state.requires[(index_id, dist.filename)] = requires
-                    if self.closure is not None:
-                        self._follow(project, state, self.closure)
-            self.writer.flush()
-            await self.run([])
+    async def ensure_metadata(self, project: str, index: str, filename: str) -> str | None:
+        """Fetch ``filename``'s core metadata from index ``index`` unless this run knows it
+        already (fetched, carried over or tried); its version when it was fetched now."""
+        await self.ensure_project(project)
+        index_id = next((i.id for i in self.indexes if i.name == index), -1)
+        files = self._state[project].files.get(index_id, ())
+        dist = next((d for d in files if d.filename == filename), None)
+        key = (index_id, filename)
+        if dist is None or key in self._metadata:
+            return None
+        if key not in self._building:
+            await self._read_metadata(index_id, dist)
+        building = self._building.get(key)  # it needs a build: the answer is the build's
+        if building is not None:
+            await asyncio.shield(building)
+        return dist.version
 
     async def _flusher(self) -> None:
         """Commit buffered records on a clock too, so a stalled request never holds finished
@@ -168,6 +184,7 @@ class Syncer:
                 await self._sync_project(project)
             finally:
                 self._in_progress.discard(project)
+                self._done.setdefault(project, asyncio.Event()).set()
                 if project in self._requeue_after:
                     self._requeue_after.discard(project)
                     self.enqueue(project)
@@ -317,11 +334,20 @@ class Syncer:
     ) -> None:
         missing = [d for d in chosen if (index_id, d.filename) not in self._metadata]
         self.stats.metadata_known += len(chosen) - len(missing)
-        await asyncio.gather(*(self._fetch_metadata(index_id, d) for d in missing))
+        await asyncio.gather(*(self._read_metadata(index_id, d) for d in missing))
         for dist in chosen:
             requires = self._metadata.get((index_id, dist.filename))
             if requires is not None:
                 state.requires[(index_id, dist.filename)] = requires
+
+    async def _read_metadata(self, index_id: int, dist: DistFile) -> None:
+        """One read per file, however many ask for it at once."""
+        key = (index_id, dist.filename)
+        task = self._reading.get(key)
+        if task is None:
+            task = self._reading[key] = asyncio.ensure_future(self._fetch_metadata(index_id, dist))
+            task.add_done_callback(lambda _: self._reading.pop(key, None))
+        await asyncio.shield(task)
 
     async def _fetch_metadata(self, index_id: int, dist: DistFile) -> None:
         try:
@@ -331,9 +357,29 @@ class Syncer:
             # of the metadata; `resolve` must not resolve past it as if the version were bad.
             outcome = MetadataOutcome("failed", error=f"{type(exc).__name__}: {exc}")
         if outcome.source == "needs-build" and self.builds is not None:
-            self.builds.want(index_id, dist)  # recorded once its build has ended
+            key = (index_id, dist.filename)
+            if key not in self._building:  # recorded once its build has ended
+                task = self._building[key] = asyncio.create_task(self._build(index_id, dist))
+                task.add_done_callback(lambda _: self._building.pop(key, None))
             return
         self._record(index_id, dist, outcome)
+
+    async def _build(self, index_id: int, dist: DistFile) -> None:
+        """Build ``dist``'s metadata, record the outcome and follow what was built."""
+        assert self.builds is not None
+        outcome = await self.builds.build(index_id, dist)
+        self._record(index_id, dist, outcome)
+        if outcome.source != "built":
+            index = next(i.name for i in self.indexes if i.id == index_id)
+            self.stats.build_failures.append(f"{dist.filename} on {index}: {outcome.error}")
+        requires = self._metadata[(index_id, dist.filename)]
+        project = canonical_name(dist.project)
+        state = self._state.get(project)
+        if requires is not None and state is not None:
+            state.requires[(index_id, dist.filename)] = requires
+            if self.closure is not None:
+                self._follow(project, state, self.closure)
+        self.writer.flush()
 
     def _record(self, index_id: int, dist: DistFile, outcome: MetadataOutcome) -> None:
         self.writer.record_metadata(

@@ -25,6 +25,7 @@ __all__ = [
     "Reason",
     "Target",
     "judge_version",
+    "metadata_wanted",
     "shown",
 ]
 
@@ -254,3 +255,19 @@ def _names_project(f: FileRecord, project: str) -> bool:
         end = f.filename.rfind(f"-{f.version}.")
         name = f.filename[:end] if end > 0 else ""
     return canonical_name(name) == project
+
+
+def metadata_wanted(project: str, candidate: Candidate, target: Target) -> FileRecord | None:
+    """For a candidate unavailable for want of core metadata: the file whose metadata would
+    make it usable if any would — the target's best file (not yanked first) that fits in every
+    other way. One wheel's metadata stands for all of a release's wheels (see judge_version)."""
+    wanted: tuple[bool, int, str, FileRecord] | None = None
+    for f in candidate.files:
+        fit = _fit(project, f, target, None)
+        if not isinstance(fit, tuple) or fit[0] is not Reason.METADATA_MISSING:
+            continue
+        rank = target.environment.tag_rank(f.tags) if f.is_wheel else _SDIST_RANK
+        key = (f.yanked, rank if rank is not None else _SDIST_RANK, f.filename, f)
+        if wanted is None or key[:3] < wanted[:3]:
+            wanted = key
+    return None if wanted is None else wanted[3]

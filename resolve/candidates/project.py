@@ -132,7 +132,7 @@ class Versions(Mapping[Version, Candidate]):
     every version.
     """
 
-    __slots__ = ("_best_match", "_judged", "_offers", "_project", "_target")
+    __slots__ = ("_best_match", "_judged", "_lacking", "_offers", "_project", "_target")
 
     def __init__(
         self,
@@ -146,6 +146,9 @@ class Versions(Mapping[Version, Candidate]):
         self._target = target
         self._best_match = best_match
         self._judged: dict[Version, Candidate] = {}
+        # Under unsafe-best-match: a version's candidate on an index before the one chosen,
+        # passed over only for want of core metadata.
+        self._lacking: dict[Version, Candidate] = {}
 
     def __getitem__(self, version: Version) -> Candidate:
         found = self._judged.get(version)
@@ -163,6 +166,23 @@ class Versions(Mapping[Version, Candidate]):
     def __len__(self) -> int:
         return len(self._offers)
 
+    def lacking(self, version: Version) -> Candidate | None:
+        """The candidate of ``version`` that lacks core metadata and whose metadata could
+        change the judgement: the one chosen, or under ``unsafe-best-match`` one passed over
+        on an index before it."""
+        held = self[version]
+        if held.unavailable is not None and held.unavailable[0] is Reason.METADATA_MISSING:
+            return held
+        return self._lacking.get(version)
+
+    def forget(self, version: Version) -> None:
+        """Judge ``version`` again, from its files read again, on next look-up (its core
+        metadata was added to the snapshot since)."""
+        self._judged.pop(version, None)
+        self._lacking.pop(version, None)
+        for offer in self._offers[version]:
+            offer.supply.files.forget(offer.positions)
+
     def rank(self, version: Version) -> int:
         """The lookup-order rank of the index that supplies ``version``; judges it only when
         ``unsafe-best-match`` must choose between indexes."""
@@ -178,6 +198,13 @@ class Versions(Mapping[Version, Candidate]):
                 self._project, offer.version, offer.positions, self._target, []
             )
             assert candidate is not None  # offers hold only versions the cutoff leaves shown
+            if (
+                held is not None
+                and held.unavailable is not None
+                and held.unavailable[0] is Reason.METADATA_MISSING
+                and candidate.unavailable is None
+            ):
+                self._lacking.setdefault(candidate.version, held)
             if held is None or (held.unavailable is not None and candidate.unavailable is None):
                 # The first index, or under unsafe-best-match the first whose files fit the
                 # target (A17).

@@ -25,6 +25,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from db.read.snapshot_reader import ProjectRecord, SplitRequirement, split_one
+from resolve.candidates.fetching import Fetcher
+from resolve.candidates.judge import Candidate, metadata_wanted
 from resolve.candidates.project import (
     INCOMPLETE,
     ProjectCandidates,
@@ -41,7 +43,7 @@ from resolve.policy.prerelease import (
 from resolve.rules.model import IndexStrategy, RuleSet
 from resolve.solver.names import ROOT, pin_base, split_extra, virtual
 from resolve.solver.pep440 import contains
-from resolve.solver.provider import Dependencies, Unavailable
+from resolve.solver.provider import Dependencies, Narrowed, Unavailable
 from resolve.solver.provider import Requirement as SolverRequirement
 from resolve.solver.versionset import Universe, VersionSet
 
@@ -73,8 +75,10 @@ class SnapshotProvider:
         rules: RuleSet,
         target: Target,
         request: Request,
+        fetcher: Fetcher | None = None,
     ) -> None:
         self._load = load
+        self._fetcher = fetcher
         self.rules = rules
         self.target = target
         self.request = request
@@ -131,6 +135,8 @@ class SnapshotProvider:
     def project(self, name: str) -> ProjectCandidates:
         found = self.projects.get(name)
         if found is None:
+            if self._fetcher is not None:
+                self._fetcher.project(name)
             record = self._load(name)
             found = build_candidates(record, self.rules, self.target, self.markers)
             if any(problem.kind in INCOMPLETE for problem in found.problems):
@@ -154,7 +160,7 @@ class SnapshotProvider:
         if package == ROOT:
             return self._requirements(self._roots, extra=None, root=True)
         base, extra = split_extra(package)
-        candidate = self.project(base).versions[version]
+        candidate = self._candidate(base, version)
         if candidate.unavailable is not None:
             reason, detail = candidate.unavailable
             if reason is Reason.METADATA_MISSING:
@@ -226,6 +232,45 @@ class SnapshotProvider:
 
     # -- helpers ------------------------------------------------------------------------
 
+    def _candidate(self, base: str, version: Version) -> Candidate:
+        """The judged version; with a fetcher, its missing core metadata is fetched first (the
+        file the judge lacks, one at a time, until it is usable or nothing new comes)."""
+        versions = self.project(base).versions
+        asked: set[tuple[str, str]] = set()
+        while self._fetcher is not None:
+            lacking = versions.lacking(version)
+            wanted = None if lacking is None else metadata_wanted(base, lacking, self.target)
+            if lacking is None or wanted is None or (lacking.index.name, wanted.filename) in asked:
+                break  # nothing to ask, or asked and still missing: the index failed to give it
+            asked.add((lacking.index.name, wanted.filename))
+            self._fetcher.metadata(base, lacking.index.name, wanted.filename)
+            versions.forget(version)
+        return versions[version]
+
+    def _look_ahead(self, found: Mapping[str, SolverRequirement]) -> None:
+        """Start fetching the core metadata of the version each new requirement would have
+        the solver choose, unless the snapshot has it (uv's prefetch of a package's best
+        candidate when it is first seen)."""
+        assert self._fetcher is not None
+        for package, requirement in found.items():
+            base, _ = split_extra(package)
+            universe = self.versions(base)
+            if isinstance(requirement, Narrowed):
+                allowed = requirement.versions
+            elif isinstance(requirement, str | SpecifierSet):
+                allowed = VersionSet(universe, universe.mask(str(requirement)))
+            else:
+                continue
+            if not allowed.mask:
+                continue
+            chosen = self.choose(base, allowed)
+            if chosen is None:
+                continue
+            lacking = self.project(base).versions.lacking(chosen)
+            wanted = None if lacking is None else metadata_wanted(base, lacking, self.target)
+            if lacking is not None and wanted is not None:
+                self._fetcher.prefetch_metadata(base, lacking.index.name, wanted.filename)
+
     def _yank_allowed(self, name: str, version: Version) -> bool:
         if self.request.preferences.get(name) == version:
             return True
@@ -273,6 +318,10 @@ class SnapshotProvider:
                     held = specs.get(package)
                     # The first requirement's own set is used as it is, not copied.
                     specs[package] = specifier if held is None else held & specifier
+        if self._fetcher is not None:  # every new page at once, not one per look-up
+            self._fetcher.prefetch_projects(
+                b for b in {split_extra(p)[0] for p in specs} if b not in self.projects
+            )
         found: dict[str, SolverRequirement] = {}
         for package in sorted(specs):
             base, _ = split_extra(package)
@@ -284,6 +333,8 @@ class SnapshotProvider:
             if self.policy.mode(base) is PrereleaseMode.PEP440 and names_prerelease(spec):
                 self._named.add(base)  # pip merges every specifier it has seen on a package
             found[package] = self._policy_set(base, str(spec))
+        if self._fetcher is not None:
+            self._look_ahead(found)
         return found
 
     def _policy_set(self, base: str, spec: str) -> SolverRequirement:
@@ -305,9 +356,8 @@ class SnapshotProvider:
         yanked (unless pinned). A version whose metadata the snapshot lacks counts: it would
         be usable online, and resolving on past it is what SEMANTICS §7 forbids."""
         universe = self.versions(base)
-        versions = self.project(base).versions
         for version in VersionSet(universe, mask).descending():
-            candidate = versions[version]
+            candidate = self._candidate(base, version)
             unavailable = candidate.unavailable
             if unavailable is not None and unavailable[0] is not Reason.METADATA_MISSING:
                 continue

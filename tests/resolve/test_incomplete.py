@@ -45,7 +45,8 @@ def httpx_index() -> FixtureIndex:
 
 def test_a_dependency_only_the_target_needs(mirror: Mirror, serve: Serve) -> None:
     add_indexes(mirror, serve, pypi=httpx_index())
-    mirror.sync("httpx", "--closure", "--python-version", "3.12", "--quiet")
+    # Every release's metadata: what the other target lacks is the project alone.
+    mirror.sync("httpx", "--closure", "--python-version", "3.12", "--versions", "all", "--quiet")
     assert pins(resolved(mirror, "httpx", "--python-version", "3.12")) == {
         "anyio": "4.0",
         "httpx": "0.29.0",
@@ -88,7 +89,7 @@ def test_lowest_direct_needs_the_metadata_of_old_versions(mirror: Mirror, serve:
 
 def test_allow_incomplete_says_so_in_the_warning_and_the_lock(mirror: Mirror, serve: Serve) -> None:
     add_indexes(mirror, serve, pypi=httpx_index())
-    mirror.sync("httpx", "--closure", "--python-version", "3.12", "--quiet")
+    mirror.sync("httpx", "--closure", "--python-version", "3.12", "--versions", "all", "--quiet")
     missing = "exceptiongroup (not in the snapshot)"
 
     result = invoke(mirror, "httpx", "--allow-incomplete", *WINDOWS_310)
