@@ -77,9 +77,9 @@ def connected_side(env: dict[str, str]) -> None:
 
 def offline(env: dict[str, str]) -> None:
     _say(
-        "Offline from here on. The nightly index answered 403 for ruff: a wrong password, or "
-        "its way of saying 'not here'? sneakernet does not guess; resolve's hint says what "
-        "to do."
+        "resolve reads only the snapshot, never the network. The nightly index answered 403 "
+        "for ruff: a wrong password, or its way of saying 'not here'? sneakernet does not "
+        "guess; resolve's hint says what to do."
     )
     _run(f"resolve -r demo/requirements.in {TARGET}", env, code=1)
     _say("The index says 403 for what it lacks: record that as a rule (a versioned row).")
@@ -93,6 +93,17 @@ def offline(env: dict[str, str]) -> None:
     _run("mirror rules pin 'torch*' nightly", env)
     _run("mirror rules pin pytorch-triton nightly", env)
     _run("mirror rules set prerelease.torch allow", env)
+    _say(
+        "Under these rules the resolution needs what the sync, resolving under the old ones, "
+        "never reached: resolve never guesses, it names what to sync and exits 4."
+    )
+    _run(f"resolve -r demo/requirements.in {TARGET} -o demo/requirements.txt", env, code=4)
+    _say("Back on the connected side, sync what the hint names; the rest is carried over.")
+    _run(
+        "mirror sync -r demo/requirements.in pytorch-triton 'torch==2.3.0.dev20240218+cu121' "
+        f"--closure {TARGET} --name tuesday --quiet",
+        env,
+    )
     _run(f"resolve -r demo/requirements.in {TARGET} -o demo/requirements.txt", env)
     _say("Every decision is explained: each version on each index, and why it is (not) used.")
     _run(f"resolve --explain torch {TARGET}", env)

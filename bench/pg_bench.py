@@ -29,47 +29,48 @@ from tests.fixtures.postgres_server import PostgresServer, running_server
 MIRROR = [sys.executable, "-m", "mirror"]
 
 
-def _run(command: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_checked(command: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(command, env=bench_env(), cwd=cwd, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
     return done
 
 
-def time_resolve(
-    resolve: Path, db: str, reqs: Path, out: Path, repeat: int
-) -> tuple[list[float], bytes]:
-    """Wall seconds of ``repeat`` runs after a warm-up, and the lock (the same every time)."""
-    seconds: list[float] = []
-    locks = set()
-    for _ in range(repeat + 1):
-        out.unlink(missing_ok=True)
-        started = time.perf_counter()
-        _run([str(resolve), "--db", db, "-r", str(reqs), *TARGET, "-o", str(out)], out.parent)
-        seconds.append(time.perf_counter() - started)
-        locks.add(out.read_bytes())
-    if len(locks) != 1:
-        raise SystemExit(f"resolve on {db} wrote different locks")
-    return seconds[1:], locks.pop()
+def _resolve_once(resolve: Path, db: str, reqs: Path, out: Path) -> tuple[float, bytes]:
+    out.unlink(missing_ok=True)
+    started = time.perf_counter()
+    run_checked([str(resolve), "--db", db, "-r", str(reqs), *TARGET, "-o", str(out)], out.parent)
+    return time.perf_counter() - started, out.read_bytes()
 
 
 def bench_resolve(
     server: PostgresServer, sizes: Sequence[int], repeat: int, cache: Path, resolve: Path
 ) -> None:
-    print(f"{'size':>6} {'engine':>10} {'best s':>8} {'median s':>9}  lock")
+    """Per size: the two engines alternated, ``repeat`` rounds after a warm-up of each, so a
+    slow spell of the machine hits both; best and median seconds, and the median of the
+    per-round ratios."""
+    print(f"{'size':>6} {'engine':>10} {'best s':>8} {'median s':>9} {'ratio':>6}  lock")
     for size in sizes:
         _graph, db, reqs = snapshot_for(str(size), 0, cache)
         url = server.url(server.fresh_database())
-        _run([*MIRROR, "--db", str(db), "db", "copy", url], cache)
+        run_checked([*MIRROR, "--db", str(db), "db", "copy", url], cache)
         # One lock path for both: the lock's header names it.
         out = cache / "pg-bench-lock.txt"
-        sqlite_s, sqlite_lock = time_resolve(resolve, str(db), reqs, out, repeat)
-        pg_s, pg_lock = time_resolve(resolve, url, reqs, out, repeat)
-        same = "identical" if pg_lock == sqlite_lock else "DIFFERENT"
-        for engine, seconds in (("sqlite", sqlite_s), ("postgresql", pg_s)):
+        seconds: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
+        locks = set()
+        for round_ in range(repeat + 1):
+            for engine, where in (("sqlite", str(db)), ("postgresql", url)):
+                elapsed, lock = _resolve_once(resolve, where, reqs, out)
+                locks.add(lock)
+                if round_:
+                    seconds[engine].append(elapsed)
+        same = "identical" if len(locks) == 1 else "DIFFERENT"
+        ratios = [p / s for p, s in zip(seconds["postgresql"], seconds["sqlite"], strict=True)]
+        for engine, times in seconds.items():
+            ratio = f"{statistics.median(ratios):>6.2f}" if engine == "postgresql" else " " * 6
             print(
-                f"{size:>6} {engine:>10} {min(seconds):>8.3f} "
-                f"{statistics.median(seconds):>9.3f}  {same}",
+                f"{size:>6} {engine:>10} {min(times):>8.3f} "
+                f"{statistics.median(times):>9.3f} {ratio}  {same}",
                 flush=True,
             )
 
@@ -113,7 +114,7 @@ def bench_sync(server: PostgresServer, count: int, work: Path) -> None:
                 if engine == "sqlite"
                 else server.url(server.fresh_database(template="template0"))
             )
-            _run([*MIRROR, "--db", db, "index", "add", "one", url, "--default"], work)
+            run_checked([*MIRROR, "--db", db, "index", "add", "one", url, "--default"], work)
             halves = [projects[n::syncers] for n in range(syncers)]
             seconds = _sync([db] * syncers, halves, work)
             cases.append((label, seconds))
@@ -133,7 +134,7 @@ def main() -> None:
     use_bytecode_cache(args.cache)
     with running_server() as server:
         server.sql(f'CREATE DATABASE "{_TEMPLATE}"')
-        _run([*MIRROR, "--db", server.url(_TEMPLATE), "db", "upgrade"], args.cache)
+        run_checked([*MIRROR, "--db", server.url(_TEMPLATE), "db", "upgrade"], args.cache)
         bench_resolve(server, sizes, max(1, args.repeat), args.cache.resolve(), args.resolve)
         bench_sync(server, args.projects, args.cache.resolve())
 

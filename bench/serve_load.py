@@ -1,16 +1,17 @@
 """``mirror serve`` under load: requests per second and errors, by worker count.
 
     python -m bench.serve_load [--size 700] [--workers 1,2,4] [--clients 20] [--seconds 20]
-                               [--db URL]
+                               [--engines sqlite,postgresql]
 
-The snapshot is :mod:`bench.uv_bench`'s for ``--size`` (built and cached if absent), or the
-database ``--db`` names (a path or URL holding the same content, e.g. a PostgreSQL copy).
-For each worker count, ``mirror serve --workers N`` runs on a free loopback port and this
-process, as the load, keeps ``--clients`` connections busy for ``--seconds``: each client
-loops over the requests pip and uv make while resolving (a project page as PEP 691 JSON or
-PEP 503 HTML, then one PEP 658 metadata file of that page), over the graph's projects in a
-fixed shuffled order. Printed per worker count: requests, requests per second, errors (any
-status but 200, or a failed connection), and the median and 99th-percentile latency.
+The snapshot is :mod:`bench.uv_bench`'s for ``--size`` (built and cached if absent), served
+from its SQLite file and from a throwaway PostgreSQL server it is copied to with ``mirror db
+copy`` (tests/fixtures/postgres_server.py starts it). For each engine and worker count,
+``mirror serve --workers N`` runs on a free loopback port and this process, as the load, keeps
+``--clients`` connections busy for ``--seconds``: each client loops over the requests pip and
+uv make while resolving (a project page as PEP 691 JSON or PEP 503 HTML, then one PEP 658
+metadata file of that page), over the graph's projects in a fixed shuffled order. Printed per
+engine and worker count: requests, requests per second, errors (any status but 200, or a
+failed connection), and the median and 99th-percentile latency.
 Both sides share the machine's cores, so the figures are for comparing worker counts and
 engines on one machine, not a capacity planning number.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import statistics
@@ -30,9 +32,10 @@ from urllib.parse import urljoin
 
 import aiohttp
 
+from bench.pg_bench import MIRROR, run_checked
 from bench.resolve_bench import snapshot_for, use_bytecode_cache
 from bench.uv_bench import served_snapshot, serving
-from db.urls import redact_credentials
+from tests.fixtures.postgres_server import running_server
 
 JSON = "application/vnd.pypi.simple.v1+json"
 HTML = "text/html"
@@ -95,32 +98,58 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--db", help="serve this database (path or URL) instead")
+    parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--cache", type=Path, default=Path(".bench-cache"))
     args = parser.parse_args()
     use_bytecode_cache(args.cache)
-    mirror = Path(sys.executable).with_name("mirror")
     graph, plain, _ = snapshot_for(args.size, args.seed, args.cache)
     db, files = served_snapshot(graph, plain)
-    served = args.db or db
     projects = sorted(project.canonical for project in graph.projects)
     print(
-        f"serving {redact_credentials(str(served))}: {len(projects)} projects, "
-        f"{args.clients} clients for {args.seconds:.0f} s per worker count"
+        f"{args.size}-package snapshot: {len(projects)} projects, {args.clients} clients for "
+        f"{args.seconds:.0f} s per engine and worker count"
     )
-    print(f"{'workers':>7} {'requests':>9} {'req/s':>8} {'errors':>7} {'p50 ms':>7} {'p99 ms':>7}")
-    for workers in [int(w) for w in args.workers.split(",")]:
-        with serving(mirror, served, files, "--workers", str(workers)) as url:
-            started = time.monotonic()
-            load = asyncio.run(_load(url, projects, args.clients, args.seconds))
-            elapsed = time.monotonic() - started
-        done = len(load.latencies)
-        errors = sum(load.errors.values())
-        p50 = statistics.median(load.latencies) * 1000 if done else 0.0
-        p99 = statistics.quantiles(load.latencies, n=100)[98] * 1000 if done > 100 else 0.0
-        print(f"{workers:>7} {done:>9} {done / elapsed:>8.0f} {errors:>7} {p50:>7.1f} {p99:>7.1f}")
-        for what, count in sorted(load.errors.items()):
-            print(f"        {count} × {what}")
+    print(
+        f"{'engine':>10} {'workers':>7} {'requests':>9} {'req/s':>8} {'errors':>7} "
+        f"{'p50 ms':>7} {'p99 ms':>7}"
+    )
+    engines = args.engines.split(",")
+    with contextlib.ExitStack() as stack:
+        databases = {"sqlite": str(db)}
+        if "postgresql" in engines:
+            server = stack.enter_context(running_server())
+            url = server.url(server.fresh_database(template="template0"))
+            run_checked([*MIRROR, "--db", str(db), "db", "copy", url], args.cache)
+            databases["postgresql"] = url
+        for engine in engines:
+            for workers in [int(w) for w in args.workers.split(",")]:
+                _measure(engine, databases[engine], files, workers, projects, args)
+
+
+def _measure(
+    engine: str,
+    db: str,
+    files: Path,
+    workers: int,
+    projects: list[str],
+    args: argparse.Namespace,
+) -> None:
+    mirror = Path(sys.executable).with_name("mirror")
+    with serving(mirror, db, files, "--workers", str(workers)) as url:
+        started = time.monotonic()
+        load = asyncio.run(_load(url, projects, args.clients, args.seconds))
+        elapsed = time.monotonic() - started
+    done = len(load.latencies)
+    errors = sum(load.errors.values())
+    p50 = statistics.median(load.latencies) * 1000 if done else 0.0
+    p99 = statistics.quantiles(load.latencies, n=100)[98] * 1000 if done > 100 else 0.0
+    print(
+        f"{engine:>10} {workers:>7} {done:>9} {done / elapsed:>8.0f} {errors:>7} "
+        f"{p50:>7.1f} {p99:>7.1f}",
+        flush=True,
+    )
+    for what, count in sorted(load.errors.items()):
+        print(f"{'':>18} {count} x {what}")
 
 
 if __name__ == "__main__":
