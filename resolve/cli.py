@@ -49,6 +49,7 @@ from resolve.report.explain_versions import Explanation, explain_project
 from resolve.rule_flags import rule_options, rule_overrides_of
 from resolve.rules.model import RuleError
 from resolve.solver.reporter import BaseReporter
+from resolve.universal.environment import universal_of
 
 __all__ = ["main"]
 
@@ -120,6 +121,23 @@ __all__ = ["main"]
     "--python-platform",
     metavar="PLATFORM",
     help="Target platform, e.g. x86_64-manylinux_2_28, aarch64-apple-darwin, windows.",
+)
+@click.option(
+    "--universal",
+    is_flag=True,
+    help="One lock for every platform and Python of the project's range, with markers.",
+)
+@click.option(
+    "--environment",
+    multiple=True,
+    metavar="MARKER",
+    help="With --universal: lock only for environments matching one of these markers.",
+)
+@click.option(
+    "--required-environment",
+    multiple=True,
+    metavar="MARKER",
+    help="With --universal: every pinned version must have a wheel or usable sdist here.",
 )
 @rule_options
 @click.option("--only-binary", multiple=True, metavar="X", help=":all:, :none: or names.")
@@ -220,7 +238,18 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         options["no_binary"],
         options["python"],
     )
-    check_requires_python(inputs, target, options["python_version"], options["python"])
+    universal = universal_of(
+        options["universal"],
+        options["environment"],
+        options["required_environment"],
+        python_platform=options["python_platform"],
+        python_version=target.environment.python_version
+        if options["python_version"] or options["python"]
+        else None,
+        requires_python=[declared.text for declared in inputs.requires_python],
+    )
+    if universal is None:
+        check_requires_python(inputs, target, options["python_version"], options["python"])
     overrides = collect_inputs((), options["override_files"], limits=options["limits"])
     output: Path | None = options["output_file"]
     preferences: dict[str, Version] = {}
@@ -246,6 +275,7 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         allow_incomplete=options["allow_incomplete"],
         no_deps=options["no_deps"],
         style=lock_style(options),
+        universal=universal,
     )
 
 
@@ -302,15 +332,17 @@ def _run(options: dict[str, Any]) -> int:
         warn(f"{incomplete.message()}; resolved as if it did not exist (--allow-incomplete)")
     if outcome.failure is not None:
         report = render(outcome.failure.no_solution, hints=outcome.failure.hints)
+        where = str(request.target.environment)
+        if outcome.failure.environment is not None:
+            where = outcome.failure.environment or "every environment"
         click.echo(
-            f"error: no solution for {request.target.environment} "
-            f"(snapshot {snapshot.name})\n\n{report}",
+            f"error: no solution for {where} (snapshot {snapshot.name})\n\n{report}",
             err=True,
         )
         if request.format == "json":
             document = {
                 "error": "no solution",
-                "target": str(request.target.environment),
+                "target": where,
                 "snapshot": {"name": snapshot.name, "digest": snapshot.digest},
                 "rules": session.rules.digest,
                 "report": sentences(outcome.failure.no_solution),

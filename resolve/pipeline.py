@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from db.read.snapshot_reader import SnapshotReader
-from resolve.candidates.judge import Target
+from resolve.candidates.judge import BinaryPolicy, Target
 from resolve.candidates.project import WARNED_STATUSES
 from resolve.candidates.provider import Request, ResolutionMode, SnapshotProvider
 from resolve.inputs.requirements import InputRequirement, ParsedInputs
@@ -35,6 +35,9 @@ from resolve.solver.names import ROOT, split_extra
 from resolve.solver.pep440 import SEMANTICS
 from resolve.solver.reporter import Reporter
 from resolve.solver.solve import Resolution, solve
+from resolve.universal.environment import Universal
+from resolve.universal.forks import ForkFailure, solve_forks
+from resolve.universal.merge import merge_packages, pin_markers
 
 __all__ = [
     "Failure",
@@ -42,6 +45,7 @@ __all__ = [
     "Outcome",
     "Session",
     "resolve_once",
+    "resolve_universal",
     "source_label",
     "stored_rules",
 ]
@@ -53,6 +57,8 @@ class Failure:
 
     no_solution: NoSolution
     hints: tuple[str, ...] = ()
+    #: A universal resolution's fork without a solution, as a marker (None: the target).
+    environment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +127,22 @@ class Session:
         """Resolve the request's inputs (or ``inputs``) against the open snapshot."""
         request = self.request
         inputs = request.inputs if inputs is None else inputs
+        if request.universal is not None:
+            return resolve_universal(
+                self.reader,
+                self.rules,
+                request.target.binary,
+                request.universal,
+                inputs.requirements,
+                constraints=inputs.constraints,
+                overrides=request.overrides.requirements,
+                preferences=request.preferences,
+                resolution=request.resolution,
+                no_deps=request.no_deps,
+                command=request.command,
+                target_flags=request.target_flags,
+                reporter=reporter,
+            )
         return resolve_once(
             self.reader,
             self.rules,
@@ -174,28 +196,7 @@ def resolve_once(
     try:
         result = solve(provider, ROOT, reporter=reporter)
     except NoSolution as failure:
-        incomplete = _incomplete(provider, requirements, target_flags)
-        involved = involved_packages(failure.incompatibility)
-        modes = {name: provider.policy.effective(name) for name in involved}
-        hints = failure_hints(
-            involved,
-            provider.projects,
-            rules,
-            modes,
-            needed_metadata=provider.missing_metadata,
-            roots=requirements,
-            constraints=constraints,
-            target_flags=target_flags,
-            markers=provider.markers,
-        )
-        return Outcome(
-            lock=None,
-            failure=Failure(failure, tuple(hints)),
-            incomplete=incomplete,
-            missing_projects=frozenset(provider.missing_projects),
-            missing_metadata=frozenset(provider.missing_metadata),
-            provider=provider,
-        )
+        return _failed(provider, failure, rules, requirements, constraints, target_flags)
     incomplete = _incomplete(provider, requirements, target_flags)
     lock, warnings = _lock(reader, rules, target, provider, result, requirements, command)
     warnings += unkept_pins(
@@ -211,6 +212,105 @@ def resolve_once(
         missing_projects=frozenset(provider.missing_projects),
         missing_metadata=frozenset(provider.missing_metadata),
         provider=provider,
+    )
+
+
+def _failed(
+    provider: SnapshotProvider,
+    failure: NoSolution,
+    rules: RuleSet,
+    requirements: Sequence[InputRequirement],
+    constraints: Sequence[InputRequirement],
+    target_flags: Sequence[str],
+) -> Outcome:
+    incomplete = _incomplete(provider, requirements, target_flags)
+    involved = involved_packages(failure.incompatibility)
+    modes = {name: provider.policy.effective(name) for name in involved}
+    hints = failure_hints(
+        involved,
+        provider.projects,
+        rules,
+        modes,
+        needed_metadata=provider.missing_metadata,
+        roots=requirements,
+        constraints=constraints,
+        target_flags=target_flags,
+        markers=provider.markers,
+    )
+    return Outcome(
+        lock=None,
+        failure=Failure(failure, tuple(hints)),
+        incomplete=incomplete,
+        missing_projects=frozenset(provider.missing_projects),
+        missing_metadata=frozenset(provider.missing_metadata),
+        provider=provider,
+    )
+
+
+def resolve_universal(
+    reader: SnapshotReader,
+    rules: RuleSet,
+    binary: BinaryPolicy,
+    universal: Universal,
+    requirements: Sequence[InputRequirement],
+    *,
+    constraints: Sequence[InputRequirement] = (),
+    overrides: Sequence[InputRequirement] = (),
+    preferences: Mapping[str, Version] | None = None,
+    resolution: ResolutionMode = "highest",
+    no_deps: bool = False,
+    command: str = "resolve",
+    target_flags: Sequence[str] = (),
+    reporter: Reporter | None = None,
+) -> Outcome:
+    """One lock for every environment of ``universal`` (:mod:`resolve.universal`)."""
+    request = Request(
+        requirements=tuple(r.requirement for r in requirements),
+        constraints=tuple(r.requirement for r in constraints),
+        overrides=tuple(r.requirement for r in overrides),
+        preferences=dict(preferences or {}),
+        resolution=resolution,
+        no_deps=no_deps,
+    )
+    load = partial(reader.project, lazy_files=True)
+    environment = universal.environment
+    forks = solve_forks(load, rules, binary, environment, universal.required, request, reporter)
+    if isinstance(forks, ForkFailure):
+        outcome = _failed(
+            forks.provider, forks.failure, rules, requirements, constraints, target_flags
+        )
+        assert outcome.failure is not None
+        named = replace(outcome.failure, environment=forks.fork.simplified(environment).text())
+        return replace(outcome, failure=named)
+    parts = []
+    warnings: list[str] = []
+    for fork in forks:
+        lock, found = _lock(
+            reader, rules, fork.provider.target, fork.provider, fork.result, requirements, command
+        )
+        warnings += (w for w in found if w not in warnings)
+        parts.append((lock.packages, pin_markers(fork.provider, fork.result)))
+    lock = replace(
+        lock,
+        packages=merge_packages(parts, environment),
+        target=f"universal: {environment.text() or 'every environment'}",
+    )
+    providers = [fork.provider for fork in forks]
+    missing_projects = frozenset().union(*(p.missing_projects for p in providers))
+    missing_metadata = frozenset().union(*(p.missing_metadata for p in providers))
+    incomplete = next(
+        (i for p in providers if (i := _incomplete(p, requirements, target_flags))), None
+    )
+    if incomplete is not None:
+        lock = replace(lock, incomplete=incomplete.missing)
+    return Outcome(
+        lock=lock,
+        failure=None,
+        warnings=tuple(warnings),
+        incomplete=incomplete,
+        missing_projects=missing_projects,
+        missing_metadata=missing_metadata,
+        provider=providers[0],
     )
 
 

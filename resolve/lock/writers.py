@@ -64,6 +64,9 @@ class LockedPackage:
     yanked: str | None = None
     #: The extras the resolution asked for, that this version provides.
     extras: tuple[str, ...] = ()
+    #: A universal lock's PEP 508 marker: the environments that install this version (None:
+    #: every environment of the lock).
+    marker: str | None = None
 
     @property
     def sha256s(self) -> list[str]:
@@ -138,6 +141,8 @@ def _requirements(lock: Lock, style: LockStyle) -> str:
             f"[{','.join(package.extras)}]" if package.extras and not style.strip_extras else ""
         )
         pin = f"{package.name}{extras}=={package.version}"
+        if package.marker:
+            pin += f" ; {package.marker}"  # uv's layout for a universal lock
         via = _via(package.via, style) if style.annotate else []
         if hashes:
             out.append(pin + " \\")
@@ -253,6 +258,7 @@ def _json(lock: Lock) -> Mapping[str, Any]:
                 "index": {"name": p.index_name, "url": p.index_url},
                 "via": list(p.via),
                 "yanked": p.yanked,
+                **({"marker": p.marker} if p.marker else {}),
                 "files": [
                     {
                         "filename": f.filename,

@@ -1,0 +1,145 @@
+"""The environments a universal resolution serves, as one marker, and each fork's target.
+
+The Python range comes from the project's ``requires-python`` (PEP 621), or from
+``--python-version`` as its lower bound (uv's rule), or else from the running Python's minor
+series; ``--environment MARKER`` (repeatable, uv's ``environments``) restricts it to the union
+of the markers given. A fork is judged as a :class:`UniversalEnvironment`: files are checked
+against the fork's lowest Python (uv checks a version's ``requires-python`` against the lower
+bound of the range), and every well-formed wheel counts, since some environment of the fork may
+install it; wheel coverage of required environments is the provider's check.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import parse_tag
+
+from resolve.inputs.requirements import InputError
+from resolve.targets.environment import TargetEnvironment, TargetPlatform
+from resolve.universal.marker_algebra import FALSE, TRUE, Expr
+from resolve.universal.marker_parse import parse, parse_text, python_range
+
+__all__ = [
+    "Universal",
+    "UniversalEnvironment",
+    "environment_marker",
+    "parse_markers",
+    "universal_of",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Universal:
+    """A universal resolution's environments, and those that need a usable file of every
+    pinned version (``--required-environment``, uv's ``required-environments``)."""
+
+    environment: Expr
+    required: tuple[Expr, ...] = ()
+
+
+_ANY_PLATFORM = TargetPlatform(
+    name="any platform",
+    sys_platform="",
+    platform_system="",
+    platform_machine="",
+    os_name="",
+    platform_tags=(),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UniversalEnvironment(TargetEnvironment):
+    """One fork as a target: its lowest Python, any platform, named by its marker."""
+
+    label: str = ""
+
+    @classmethod
+    def of(cls, fork: Expr) -> UniversalEnvironment:
+        lowest = fork.python().lowest()
+        assert lowest is not None  # the environment always has a lower bound
+        return cls(lowest, _ANY_PLATFORM, label=fork.text() or "every environment")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def tag_rank(self, filename_tags: str) -> int | None:
+        try:
+            parse_tag(filename_tags)
+        except ValueError:
+            return None
+        return 0
+
+
+def parse_markers(values: Sequence[str], option: str) -> tuple[Expr, ...]:
+    """``--environment`` / ``--required-environment`` values, each a PEP 508 marker."""
+    found = []
+    for value in values:
+        try:
+            found.append(parse(Marker(value)))
+        except InvalidMarker as exc:
+            raise InputError(f"{option} {value!r}: not a valid marker ({exc})") from exc
+    return tuple(found)
+
+
+def environment_marker(
+    requires_python: Sequence[str],
+    python_version: tuple[int, int, int] | None,
+    environments: Sequence[Expr],
+) -> Expr:
+    """The marker of every environment the lock serves."""
+    marker = TRUE
+    for text in requires_python:
+        try:
+            spec = SpecifierSet(text)
+        except InvalidSpecifier:
+            continue  # checked when the project was read
+        for one in spec:
+            marker &= parse_text(f"python_full_version {one.operator} '{one.version}'")
+    if python_version is not None:
+        marker &= python_range(python_version)
+    elif not requires_python:
+        marker &= python_range((sys.version_info.major, sys.version_info.minor, 0))
+    if marker.python().lowest() is None:  # requires-python with no lower bound
+        marker &= python_range((3, 0, 0))
+    if environments:
+        union = FALSE
+        for environment in environments:
+            union |= environment
+        marker &= union
+    if marker.is_empty():
+        raise InputError(
+            "the environments given do not meet the project's Python range",
+            hint="check --environment against requires-python and --python-version",
+        )
+    return marker
+
+
+def universal_of(
+    universal: bool,
+    environments: Sequence[str],
+    required: Sequence[str],
+    *,
+    python_platform: str | None,
+    python_version: tuple[int, int, int] | None,
+    requires_python: Sequence[str],
+) -> Universal | None:
+    """``--universal`` and its environments, or None; the environment flags without it, or
+    it with a platform target, are a usage error."""
+    if not universal:
+        if environments or required:
+            raise InputError("--environment and --required-environment need --universal")
+        return None
+    if python_platform:
+        raise InputError(
+            "--python-platform and --universal cannot be combined",
+            hint="restrict a universal lock's platforms with --environment MARKER",
+        )
+    environment = environment_marker(
+        requires_python, python_version, parse_markers(environments, "--environment")
+    )
+    return Universal(environment, parse_markers(required, "--required-environment"))

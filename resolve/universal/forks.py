@@ -1,0 +1,86 @@
+"""Solving a universal resolution fork by fork, with the existing PubGrub solver.
+
+The first fork is the whole environment. When a fork's provider finds requirements that one
+assignment cannot serve (:class:`resolve.universal.provider.ForkNeeded`), the fork is split
+into the non-empty pieces the markers cut it into (each piece inside or outside every marker)
+and each piece is solved from the start. Forks are taken in a fixed order (lowest Python
+first, then marker text), so the outcome never depends on hash seeds or the order rows come
+in. The first fork without a solution ends the resolution: the lock must serve every
+environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from db.read.snapshot_reader import ProjectRecord
+from resolve.candidates.judge import BinaryPolicy, Target
+from resolve.candidates.provider import Request
+from resolve.rules.model import RuleSet
+from resolve.solver.incompatibility import NoSolution
+from resolve.solver.names import ROOT
+from resolve.solver.reporter import Reporter
+from resolve.solver.solve import Resolution, solve
+from resolve.universal.environment import UniversalEnvironment
+from resolve.universal.marker_algebra import Expr
+from resolve.universal.provider import ForkNeeded, UniversalProvider
+
+__all__ = ["ForkFailure", "Solved", "fork_key", "solve_forks", "split"]
+
+
+@dataclass(frozen=True, slots=True)
+class Solved:
+    fork: Expr
+    provider: UniversalProvider
+    result: Resolution
+
+
+@dataclass(frozen=True, slots=True)
+class ForkFailure:
+    fork: Expr
+    provider: UniversalProvider
+    failure: NoSolution
+
+
+def fork_key(fork: Expr) -> tuple[tuple[int, int, int], str]:
+    return (fork.python().lowest() or (0, 0, 0), fork.text())
+
+
+def split(fork: Expr, markers: Sequence[Expr]) -> list[Expr]:
+    """The non-empty pieces of ``fork`` that lie inside or outside each of ``markers``."""
+    pieces = [fork]
+    for marker in markers:
+        pieces = [
+            piece
+            for whole in pieces
+            for piece in (whole & marker, whole & ~marker)
+            if not piece.is_empty()
+        ]
+    return sorted(pieces, key=fork_key)
+
+
+def solve_forks(
+    load: Callable[[str], ProjectRecord],
+    rules: RuleSet,
+    binary: BinaryPolicy,
+    environment: Expr,
+    required: tuple[Expr, ...],
+    request: Request,
+    reporter: Reporter | None = None,
+) -> list[Solved] | ForkFailure:
+    pending = [environment]
+    solved: list[Solved] = []
+    while pending:
+        fork = pending.pop(0)
+        target = Target(UniversalEnvironment.of(fork), binary)
+        provider = UniversalProvider(load, rules, target, request, fork=fork, required=required)
+        try:
+            result = solve(provider, ROOT, reporter=reporter)
+        except ForkNeeded as needed:
+            pending = sorted([*pending, *split(fork, needed.markers)], key=fork_key)
+            continue
+        except NoSolution as failure:
+            return ForkFailure(fork, provider, failure)
+        solved.append(Solved(fork, provider, result))
+    return solved
