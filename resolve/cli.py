@@ -334,7 +334,7 @@ def _run(options: dict[str, Any]) -> int:
         report = render(outcome.failure.no_solution, hints=outcome.failure.hints)
         where = str(request.target.environment)
         if outcome.failure.environment is not None:
-            where = outcome.failure.environment or "every environment"
+            where = outcome.failure.environment
         click.echo(
             f"error: no solution for {where} (snapshot {snapshot.name})\n\n{report}",
             err=True,

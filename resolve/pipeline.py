@@ -280,7 +280,9 @@ def resolve_universal(
             forks.provider, forks.failure, rules, requirements, constraints, target_flags
         )
         assert outcome.failure is not None
-        named = replace(outcome.failure, environment=forks.fork.simplified(environment).text())
+        where = forks.fork.simplified(environment).text()
+        label = where or f"every environment ({environment.text() or 'any Python'})"
+        named = replace(outcome.failure, environment=label)
         return replace(outcome, failure=named)
     parts = []
     warnings: list[str] = []

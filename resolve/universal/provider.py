@@ -86,7 +86,8 @@ class UniversalProvider(SnapshotProvider):
             base, _ = split_extra(package)
             uncovered = self._uncovered(base, version)
             if uncovered is not None:
-                return Unavailable(f"no wheel or usable sdist for {uncovered.text()}")
+                where = uncovered.simplified(self.fork).text() or str(self.target.environment)
+                return Unavailable(f"no wheel or usable sdist for {where}")
         found = super().dependencies(package, version)
         if not isinstance(found, Unavailable):
             edges = self.edges.setdefault((package, version), {})
