@@ -75,6 +75,11 @@ class Python:
 
     intervals: Intervals
 
+    @classmethod
+    def between(cls, low: Release | None, high: Release | None) -> Python:
+        """``low <= version < high`` (None: unbounded)."""
+        return cls(_normalise([(low, high)]) if low is None or high is None or low < high else ())
+
     def empty(self) -> bool:
         return not self.intervals
 
@@ -128,6 +133,8 @@ def _normalise(intervals: Iterable[tuple[Release | None, Release | None]]) -> In
     ordered = sorted(intervals, key=lambda i: (-1, ()) if i[0] is None else (0, i[0]))
     merged: list[tuple[Release | None, Release | None]] = []
     for low, high in ordered:
+        if high == (0, 0, 0):
+            continue  # no version is below 0: the domain starts there
         if merged:
             last_low, last_high = merged[-1]
             if last_high is None:
@@ -259,7 +266,7 @@ class Expr:
         if self.is_true():
             return ""
         if self.is_empty():
-            return "python_version < '0'"
+            return "python_full_version < '0'"
         parts = [_box_text(box) for box in self.boxes]
         return " or ".join(sorted(parts, key=_text_key))
 

@@ -103,7 +103,7 @@ def _next(release: Release, position: int) -> Release:
 
 
 def _interval(low: Release | None, high: Release | None) -> Python:
-    return Python(((low, high),))
+    return Python.between(low, high)
 
 
 def _python_atom(variable: str, operator: str, text: str) -> Python | None:
