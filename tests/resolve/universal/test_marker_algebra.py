@@ -125,13 +125,20 @@ def test_text_round_trips(a: str) -> None:
         ("python_version > '3.10'", "python_version >= '3.11'"),
         ("python_version == '3.10'", "python_version == '3.10'"),
         ("python_full_version >= '3.10.2'", "python_full_version >= '3.10.2'"),
-        ("sys_platform == 'win32' or sys_platform == 'linux'",
-         "sys_platform == 'linux' or sys_platform == 'win32'"),
-        ("sys_platform != 'win32' and sys_platform != 'linux'",
-         "sys_platform != 'linux' and sys_platform != 'win32'"),
-        ("python_version < '3.10' and sys_platform == 'win32' or python_version >= '3.10' "
-         "and sys_platform == 'win32'", "sys_platform == 'win32'"),
-        ("'linux' in sys_platform", "\"linux\" in sys_platform"),
+        (
+            "sys_platform == 'win32' or sys_platform == 'linux'",
+            "sys_platform == 'linux' or sys_platform == 'win32'",
+        ),
+        (
+            "sys_platform != 'win32' and sys_platform != 'linux'",
+            "sys_platform != 'linux' and sys_platform != 'win32'",
+        ),
+        (
+            "python_version < '3.10' and sys_platform == 'win32' or python_version >= '3.10' "
+            "and sys_platform == 'win32'",
+            "sys_platform == 'win32'",
+        ),
+        ("'linux' in sys_platform", '"linux" in sys_platform'),
     ],
 )
 def test_text(text: str, written: str) -> None:
