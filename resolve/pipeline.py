@@ -296,6 +296,8 @@ def resolve_universal(
         lock,
         packages=merge_packages(parts, environment),
         target=f"universal: {environment.text() or 'every environment'}",
+        environments=universal.environments(),
+        requires_python=universal.requires_python(),
     )
     providers = [fork.provider for fork in forks]
     missing_projects = frozenset().union(*(p.missing_projects for p in providers))

@@ -89,6 +89,10 @@ class Lock:
     incomplete: tuple[str, ...] = ()
     #: The indexes that supplied pins, in the rules' lookup order.
     indexes: tuple[LockIndex, ...] = ()
+    #: A universal lock's environments (PEP 751 ``environments``) and Python range; a lock
+    #: for one target has neither.
+    environments: tuple[str, ...] = ()
+    requires_python: str | None = None
 
     @property
     def snapshot(self) -> SnapshotHeader:
@@ -192,7 +196,8 @@ def _pylock(lock: Lock, style: LockStyle) -> str:
     major_minor = ".".join(lock.python_version.split(".")[:2])
     document: dict[str, Any] = {
         "lock-version": "1.0",
-        "requires-python": f"=={major_minor}.*",
+        **({"environments": list(lock.environments)} if lock.environments else {}),
+        "requires-python": lock.requires_python or f"=={major_minor}.*",
         "created-by": "sneakernet",
         "packages": [_pylock_package(p) for p in lock.packages],
         "tool": {
@@ -215,6 +220,7 @@ def _pylock_package(package: LockedPackage) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": package.name,
         "version": str(package.version),
+        **({"marker": package.marker} if package.marker else {}),
         "index": package.index_url,
     }
     sdists = [f for f in package.files if not f.is_wheel]

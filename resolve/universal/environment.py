@@ -40,6 +40,20 @@ class Universal:
 
     environment: Expr
     required: tuple[Expr, ...] = ()
+    #: The ``--environment`` markers as given (none: every platform of the Python range).
+    given: tuple[Expr, ...] = ()
+
+    def environments(self) -> tuple[str, ...]:
+        """PEP 751 ``environments``: the markers the lock is for."""
+        return tuple(e.text() for e in self.given) or (self.environment.text(),)
+
+    def requires_python(self) -> str:
+        """The lock's Python range as a PEP 440 specifier (its hull, if it has gaps)."""
+        python = self.environment.python()
+        low, high = python.intervals[0][0], python.intervals[-1][1]
+        parts = [f">={_release(low)}"] if low is not None else []
+        parts += [f"<{_release(high)}"] if high is not None else []
+        return ",".join(parts)
 
 
 _ANY_PLATFORM = TargetPlatform(
@@ -142,4 +156,10 @@ def universal_of(
     environment = environment_marker(
         requires_python, python_version, parse_markers(environments, "--environment")
     )
-    return Universal(environment, parse_markers(required, "--required-environment"))
+    given = parse_markers(environments, "--environment")
+    return Universal(environment, parse_markers(required, "--required-environment"), given)
+
+
+def _release(release: tuple[int, int, int]) -> str:
+    """``(3, 10, 0)`` -> ``3.10``; ``(3, 10, 2)`` -> ``3.10.2``."""
+    return ".".join(map(str, release[:2] if release[2] == 0 else release))
