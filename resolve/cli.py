@@ -292,8 +292,8 @@ def _run(options: dict[str, Any]) -> int:
     )
     if options["explain"]:
         with Session.open(_request(options, inputs)) as session:
-            explanation = explain_project(session, canonicalize_name(options["explain"]))
-        _print_explanation(explanation, as_json=options["as_json"])
+            explanations = explain_project(session, canonicalize_name(options["explain"]))
+        _print_explanations(explanations, as_json=options["as_json"])
         return 0
     # A requirements file that asks for nothing is an empty lock, as `uv pip compile` writes
     # one; no input at all (or constraints alone) is a mistake in the command line.
@@ -365,15 +365,21 @@ def _run(options: dict[str, Any]) -> int:
     return 0 if check is None else report_check(check, text, quiet=options["quiet"])
 
 
-def _print_explanation(explanation: Explanation, *, as_json: bool) -> None:
+def _print_explanations(explanations: list[Explanation], *, as_json: bool) -> None:
+    """One target's explanation, or a universal resolution's, one per fork (JSON: a list)."""
+    universal = explanations[0].environment is not None
     if as_json:
-        echo_json(explanation.as_json())
+        documents = [e.as_json() for e in explanations]
+        echo_json(documents if universal else documents[0])
         return
-    for line in explanation.table():
-        click.echo(line)
-    if explanation.failure is not None:
-        failure = explanation.failure
-        click.echo(f"\n{render(failure.no_solution, hints=failure.hints)}")
+    for number, explanation in enumerate(explanations):
+        if number:
+            click.echo()
+        for line in explanation.table():
+            click.echo(line)
+        if explanation.failure is not None:
+            failure = explanation.failure
+            click.echo(f"\n{render(failure.no_solution, hints=failure.hints)}")
 
 
 class _VerboseReporter(BaseReporter):

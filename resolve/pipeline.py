@@ -37,10 +37,12 @@ from resolve.solver.reporter import Reporter
 from resolve.solver.solve import Resolution, solve
 from resolve.universal.environment import Universal
 from resolve.universal.forks import ForkFailure, solve_forks
+from resolve.universal.marker_algebra import Expr
 from resolve.universal.merge import merge_packages, pin_markers
 
 __all__ = [
     "Failure",
+    "ForkView",
     "Incomplete",
     "Outcome",
     "Session",
@@ -85,6 +87,16 @@ class Outcome:
     missing_projects: frozenset[str] = frozenset()
     missing_metadata: frozenset[tuple[str, str]] = frozenset()
     provider: SnapshotProvider | None = field(default=None, compare=False)
+    #: A universal resolution's forks: each one's marker (within the lock's environments),
+    #: provider and pins; the last one failed when ``failure`` is set.
+    forks: tuple[ForkView, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ForkView:
+    environment: str
+    provider: SnapshotProvider
+    pins: Mapping[str, Version]
 
 
 def stored_rules(reader: SnapshotReader, digest: str | None) -> RuleSet:
@@ -275,15 +287,18 @@ def resolve_universal(
     load = partial(reader.project, lazy_files=True)
     environment = universal.environment
     forks = solve_forks(load, rules, binary, environment, universal.required, request, reporter)
+    views = tuple(
+        ForkView(_fork_label(f.fork, environment), f.provider, f.result.pins)
+        for f in (forks if isinstance(forks, list) else [])
+    )
     if isinstance(forks, ForkFailure):
         outcome = _failed(
             forks.provider, forks.failure, rules, requirements, constraints, target_flags
         )
         assert outcome.failure is not None
-        where = forks.fork.simplified(environment).text()
-        label = where or f"every environment ({environment.text() or 'any Python'})"
+        label = _fork_label(forks.fork, environment)
         named = replace(outcome.failure, environment=label)
-        return replace(outcome, failure=named)
+        return replace(outcome, failure=named, forks=(ForkView(label, forks.provider, {}),))
     parts = []
     warnings: list[str] = []
     for fork in forks:
@@ -315,7 +330,14 @@ def resolve_universal(
         missing_projects=missing_projects,
         missing_metadata=missing_metadata,
         provider=providers[0],
+        forks=views,
     )
+
+
+def _fork_label(fork: Expr, environment: Expr) -> str:
+    """A fork as the user reads it: its marker within the lock's environments."""
+    where = fork.simplified(environment).text()
+    return where or f"every environment ({environment.text() or 'any Python'})"
 
 
 def _incomplete(

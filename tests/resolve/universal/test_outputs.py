@@ -116,3 +116,34 @@ def test_hash_seed_never_shows(mirror: Mirror, tmp_path: Path) -> None:
         runs.add((run.returncode, run.stdout, run.stderr))
     assert len(runs) == 1, runs
     assert runs.pop()[0] == 0
+
+
+def test_explain_per_environment(mirror: Mirror) -> None:
+    outcome = run_resolve(mirror, *ARGS, "--explain", "lib")
+    assert outcome.exit_code == 0, outcome.stderr
+    blocks = outcome.stdout.split("\n\n")
+    assert len(blocks) == 2
+    assert blocks[0].splitlines()[0].endswith(", for sys_platform != 'win32'")
+    assert blocks[1].splitlines()[0].endswith(", for sys_platform == 'win32'")
+    assert any("2.0" in line and "picked" in line for line in blocks[0].splitlines())
+    assert any("1.0" in line and "picked" in line for line in blocks[1].splitlines())
+    documents = json.loads(run_resolve(mirror, *ARGS, "--explain", "lib", "--json").stdout)
+    assert [(d["environment"], d["picked"]) for d in documents] == [
+        ("sys_platform != 'win32'", "2.0"),
+        ("sys_platform == 'win32'", "1.0"),
+    ]
+
+
+def test_failure_names_the_fork_and_keeps_the_hints(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    mirror = Mirror(home / "mirror.db", clean_environment(home))
+    path = HERE / "U3.toml"
+    prepare(Scenario(path, tomllib.loads(path.read_text())), mirror)
+    outcome = run_resolve(mirror, *ARGS[:-1], "split")
+    assert outcome.exit_code == 1
+    assert outcome.stderr.startswith("error: no solution for sys_platform != 'win32' (snapshot ")
+    assert "pin==2.0" in outcome.stderr
+    explained = run_resolve(mirror, *ARGS[:-1], "split", "--explain", "pin")
+    assert ", for sys_platform != 'win32'" in explained.stdout
+    assert "pin==2.0" in explained.stdout
