@@ -35,7 +35,7 @@ from resolve.solver.names import ROOT, split_extra
 from resolve.solver.pep440 import SEMANTICS
 from resolve.solver.reporter import Reporter
 from resolve.solver.solve import Resolution, solve
-from resolve.universal.environment import Universal
+from resolve.universal.environment import KNOWN_PLATFORMS, Universal
 from resolve.universal.forks import ForkFailure, solve_forks
 from resolve.universal.marker_algebra import Expr
 from resolve.universal.merge import merge_packages, pin_markers
@@ -286,9 +286,18 @@ def resolve_universal(
     )
     load = partial(reader.project, lazy_files=True)
     environment = universal.environment
-    forks = solve_forks(load, rules, binary, environment, universal.required, request, reporter)
+    forks = solve_forks(
+        load,
+        rules,
+        binary,
+        environment,
+        universal.required,
+        request,
+        reporter,
+        known=KNOWN_PLATFORMS,
+    )
     views = tuple(
-        ForkView(_fork_label(f.fork, environment), f.provider, f.result.pins)
+        ForkView(_fork_label(f.fork, universal), f.provider, f.result.pins)
         for f in (forks if isinstance(forks, list) else [])
     )
     if isinstance(forks, ForkFailure):
@@ -296,7 +305,7 @@ def resolve_universal(
             forks.provider, forks.failure, rules, requirements, constraints, target_flags
         )
         assert outcome.failure is not None
-        label = _fork_label(forks.fork, environment)
+        label = _fork_label(forks.fork, universal)
         named = replace(outcome.failure, environment=label)
         return replace(outcome, failure=named, forks=(ForkView(label, forks.provider, {}),))
     parts = []
@@ -309,8 +318,8 @@ def resolve_universal(
         parts.append((lock.packages, pin_markers(fork.provider, fork.result)))
     lock = replace(
         lock,
-        packages=merge_packages(parts, environment),
-        target=f"universal: {environment.text() or 'every environment'}",
+        packages=merge_packages(parts, universal.space),
+        target=f"universal: {universal.environment.text() or 'every environment'}",
         environments=universal.environments(),
         requires_python=universal.requires_python(),
     )
@@ -334,10 +343,10 @@ def resolve_universal(
     )
 
 
-def _fork_label(fork: Expr, environment: Expr) -> str:
+def _fork_label(fork: Expr, universal: Universal) -> str:
     """A fork as the user reads it: its marker within the lock's environments."""
-    where = fork.simplified(environment).text()
-    return where or f"every environment ({environment.text() or 'any Python'})"
+    where = fork.simplified(universal.space).text()
+    return where or f"every environment ({universal.environment.text() or 'any Python'})"
 
 
 def _incomplete(

@@ -25,12 +25,26 @@ from resolve.universal.marker_algebra import FALSE, TRUE, Expr
 from resolve.universal.marker_parse import parse, parse_text, python_range
 
 __all__ = [
+    "KNOWN_PLATFORMS",
     "Universal",
     "UniversalEnvironment",
     "environment_marker",
     "parse_markers",
     "universal_of",
 ]
+
+
+# The platform variables move together (PEP 508's values on each system): without this, the
+# independent variables of the algebra would let `platform_system == 'Windows'` and
+# `sys_platform != 'win32'` hold at once, and requirements split on them would not fork.
+KNOWN_PLATFORMS = parse_text(
+    "sys_platform == 'win32' and platform_system == 'Windows' and os_name == 'nt'"
+    " or sys_platform == 'linux' and platform_system == 'Linux' and os_name == 'posix'"
+    " or sys_platform == 'darwin' and platform_system == 'Darwin' and os_name == 'posix'"
+    " or sys_platform != 'win32' and sys_platform != 'linux' and sys_platform != 'darwin'"
+    " and platform_system != 'Windows' and platform_system != 'Linux'"
+    " and platform_system != 'Darwin'"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +56,13 @@ class Universal:
     required: tuple[Expr, ...] = ()
     #: The ``--environment`` markers as given (none: every platform of the Python range).
     given: tuple[Expr, ...] = ()
+
+    @property
+    def space(self) -> Expr:
+        """The environments that can exist: ``environment`` where the platform variables
+        agree. Whether a marker can hold is asked within it; markers are written without
+        it, in the variables their requirements used."""
+        return self.environment & KNOWN_PLATFORMS
 
     def environments(self) -> tuple[str, ...]:
         """PEP 751 ``environments``: the markers the lock is for."""
@@ -73,10 +94,10 @@ class UniversalEnvironment(TargetEnvironment):
     label: str = ""
 
     @classmethod
-    def of(cls, fork: Expr) -> UniversalEnvironment:
+    def of(cls, fork: Expr, label: str) -> UniversalEnvironment:
         lowest = fork.python().lowest()
         assert lowest is not None  # the environment always has a lower bound
-        return cls(lowest, _ANY_PLATFORM, label=fork.text() or "every environment")
+        return cls(lowest, _ANY_PLATFORM, label=label)
 
     def __str__(self) -> str:
         return self.label

@@ -23,7 +23,7 @@ from resolve.solver.names import ROOT
 from resolve.solver.reporter import Reporter
 from resolve.solver.solve import Resolution, solve
 from resolve.universal.environment import UniversalEnvironment
-from resolve.universal.marker_algebra import Expr
+from resolve.universal.marker_algebra import TRUE, Expr
 from resolve.universal.provider import ForkNeeded, UniversalProvider
 
 __all__ = ["ForkFailure", "Solved", "fork_key", "solve_forks", "split"]
@@ -47,15 +47,16 @@ def fork_key(fork: Expr) -> tuple[tuple[int, int, int], str]:
     return (fork.python().lowest() or (0, 0, 0), fork.text())
 
 
-def split(fork: Expr, markers: Sequence[Expr]) -> list[Expr]:
-    """The non-empty pieces of ``fork`` that lie inside or outside each of ``markers``."""
+def split(fork: Expr, markers: Sequence[Expr], known: Expr = TRUE) -> list[Expr]:
+    """The pieces of ``fork`` that lie inside or outside each of ``markers`` and hold in
+    some environment that can exist (``known``)."""
     pieces = [fork]
     for marker in markers:
         pieces = [
             piece
             for whole in pieces
             for piece in (whole & marker, whole & ~marker)
-            if not piece.is_empty()
+            if not (piece & known).is_empty()
         ]
     return sorted(pieces, key=fork_key)
 
@@ -68,17 +69,23 @@ def solve_forks(
     required: tuple[Expr, ...],
     request: Request,
     reporter: Reporter | None = None,
+    known: Expr = TRUE,
 ) -> list[Solved] | ForkFailure:
+    """Solve ``environment``, split into forks where the provider asks; ``known`` is where
+    the environments can exist (markers that hold only outside it never apply)."""
     pending = [environment]
     solved: list[Solved] = []
     while pending:
         fork = pending.pop(0)
-        target = Target(UniversalEnvironment.of(fork), binary)
-        provider = UniversalProvider(load, rules, target, request, fork=fork, required=required)
+        label = fork.simplified(environment & known).text() or "every environment"
+        target = Target(UniversalEnvironment.of(fork, label), binary)
+        provider = UniversalProvider(
+            load, rules, target, request, fork=fork, required=required, known=known
+        )
         try:
             result = solve(provider, ROOT, reporter=reporter)
         except ForkNeeded as needed:
-            pending = sorted([*pending, *split(fork, needed.markers)], key=fork_key)
+            pending = sorted([*pending, *split(fork, needed.markers, known)], key=fork_key)
             continue
         except NoSolution as failure:
             return ForkFailure(fork, provider, failure)

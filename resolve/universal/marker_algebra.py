@@ -247,7 +247,9 @@ class Expr:
         target = current
         boxes = list(self.boxes if within is None else _union(self.boxes).boxes)
         for index in range(len(boxes)):
-            for name, constraint in boxes[index]:
+            # The rarer variables go first, so `sys_platform` is what stays of a platform
+            # that several variables name alike.
+            for name, constraint in reversed(boxes[index]):
                 for wider in _widenings(constraint):
                     held = dict(boxes[index])
                     if wider is None:

@@ -51,9 +51,12 @@ def pin_markers(provider: UniversalProvider, result: Resolution) -> dict[str, Ex
 
 
 def merge_packages(
-    forks: Iterable[tuple[Sequence[LockedPackage], dict[str, Expr]]], environment: Expr
+    forks: Iterable[tuple[Sequence[LockedPackage], dict[str, Expr]]],
+    space: Expr,
 ) -> tuple[LockedPackage, ...]:
-    """One entry per (name, version) across the forks, with its marker."""
+    """One entry per (name, version) across the forks, with its marker: none when every
+    environment that can exist (``space``: the lock's, where the platform variables agree)
+    needs it, else simplified within ``space``."""
     merged: dict[tuple[str, Version], tuple[LockedPackage, Expr]] = {}
     for packages, markers in forks:
         for package in packages:
@@ -75,8 +78,8 @@ def merge_packages(
     found = []
     for key in sorted(merged):
         package, marker = merged[key]
-        if environment.within(marker):
+        if space.within(marker):
             found.append(package)
         else:
-            found.append(replace(package, marker=marker.simplified(environment).text()))
+            found.append(replace(package, marker=marker.simplified(space).text()))
     return tuple(found)

@@ -29,7 +29,7 @@ from resolve.rules.model import RuleSet
 from resolve.solver.names import ROOT, split_extra, virtual
 from resolve.solver.provider import Dependencies, Unavailable
 from resolve.solver.provider import Requirement as SolverRequirement
-from resolve.universal.marker_algebra import FALSE, Expr
+from resolve.universal.marker_algebra import FALSE, TRUE, Expr
 from resolve.universal.marker_parse import parse
 from resolve.universal.wheel_markers import file_marker
 
@@ -57,10 +57,13 @@ class UniversalProvider(SnapshotProvider):
         *,
         fork: Expr,
         required: tuple[Expr, ...] = (),
+        known: Expr = TRUE,
     ) -> None:
         # Set before the base class reads the roots through `_applies`.
         self.fork = fork
-        self.required = tuple(r & fork for r in required if not (r & fork).is_empty())
+        #: The fork's environments that can exist: whether markers hold is asked within it.
+        self.space = fork & known
+        self.required = tuple(r & fork for r in required if not (r & self.space).is_empty())
         self._exprs: dict[tuple[str, str], Expr] = {}
         self._asker: tuple[str, Version] = (ROOT, Version("0"))
         #: (package, version) -> dependency -> the marker under which it is required.
@@ -78,7 +81,7 @@ class UniversalProvider(SnapshotProvider):
         return found
 
     def _applies(self, marker: Marker | None, extra: str) -> bool:
-        return not self.expr(marker, extra).is_empty()
+        return not (self.expr(marker, extra) & self.space).is_empty()
 
     def dependencies(self, package: str, version: Version) -> Dependencies | Unavailable:
         self._asker = (package, version)
@@ -86,7 +89,7 @@ class UniversalProvider(SnapshotProvider):
             base, _ = split_extra(package)
             uncovered = self._uncovered(base, version)
             if uncovered is not None:
-                where = uncovered.simplified(self.fork).text() or str(self.target.environment)
+                where = uncovered.simplified(self.space).text() or str(self.target.environment)
                 return Unavailable(f"no wheel or usable sdist for {where}")
         found = super().dependencies(package, version)
         if not isinstance(found, Unavailable):
@@ -125,7 +128,7 @@ class UniversalProvider(SnapshotProvider):
             splits: list[Expr] = []
             for i, (marker, spec) in enumerate(group):
                 for other, other_spec in group[i + 1 :]:
-                    if spec != other_spec and marker.disjoint(other):
+                    if spec != other_spec and (marker & self.space).disjoint(other):
                         splits += [m for m in (marker, other) if m not in splits]
             if splits:
                 raise ForkNeeded(name, tuple(splits))
@@ -142,6 +145,6 @@ class UniversalProvider(SnapshotProvider):
         for f in candidate.files:
             covered |= file_marker(base, f, self.target)
         for environment in self.required:
-            if not environment.within(covered):
+            if not (environment & self.space).within(covered):
                 return environment
         return None

@@ -8,7 +8,9 @@ Differences are policy, and documented here:
   (``python_full_version < '3.10'`` is ``python_version < '3.10'``): compared as sets of
   environments, not as text;
 - uv forks on disjoint markers even where the specifiers agree, and may repeat the Python
-  range on a pin; both mean the same environments, so the comparison is semantic.
+  range on a pin; both mean the same environments, so the comparison is semantic (within
+  the lock's Python range, where the platform variables agree: ``platform_system ==
+  'Windows'`` is ``sys_platform == 'win32'``, and we write the latter).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from resolve.universal.environment import KNOWN_PLATFORMS
 from resolve.universal.marker_algebra import TRUE, Expr
 from resolve.universal.marker_parse import parse_text, python_range
 from tests.conftest import Mirror, clean_environment
@@ -36,6 +39,7 @@ CASES = [
     ("U1", ["b==1.0 ; python_version < '3.12'", "b==2.0 ; python_version >= '3.12'"], "3.9"),
     ("U2", ["app"], "3.12"),
     ("U2", ["tool"], "3.12"),
+    ("U2", ["system"], "3.12"),  # platform_system and sys_platform move together
     ("U3", ["native"], "3.12"),
     ("U3", ["split"], "3.12"),  # no solution for the fork outside Windows, for both
 ]
@@ -83,7 +87,7 @@ def test_uv_finds_the_same_universal_lock(
         return
     assert done.returncode == 0, done.stderr
     major, minor = map(int, python.split("."))
-    lock = python_range((major, minor, 0))
+    lock = python_range((major, minor, 0)) & KNOWN_PLATFORMS
     theirs, mine = _entries(done.stdout), _entries(ours.stdout)
     assert sorted(theirs) == sorted(mine), (done.stdout, ours.stdout)
     for key, marker in mine.items():
