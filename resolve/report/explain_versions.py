@@ -24,7 +24,8 @@ from resolve.candidates.project import (
 )
 from resolve.candidates.provider import SnapshotProvider
 from resolve.inputs.requirements import InputRequirement, ParsedInputs, parse_requirement
-from resolve.pipeline import Failure, Outcome, Session
+from resolve.outcome import Failure, Outcome
+from resolve.pipeline import Session
 from resolve.policy.prerelease import PrereleaseMode
 
 __all__ = ["Explanation", "Row", "explain_project", "explain_rows"]

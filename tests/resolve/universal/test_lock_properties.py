@@ -23,9 +23,9 @@ from db.read.snapshot_reader import FileMetadata, FileRecord, PageRecord, Projec
 from db.records import IndexConfig
 from resolve.candidates.judge import BinaryPolicy
 from resolve.inputs.requirements import parse_requirement
-from resolve.pipeline import resolve_universal
 from resolve.rules.model import IndexRule, RuleSet
 from resolve.universal.environment import Universal, environment_marker
+from resolve.universal.resolution import resolve_universal
 
 INDEX = IndexConfig(1, "pypi", "http://127.0.0.1:1/simple/", "simple", 0, True, False, (), None)
 RULES = RuleSet(indexes=(IndexRule(INDEX.name, INDEX.url, True),))
