@@ -92,15 +92,38 @@ class UniversalEnvironment(TargetEnvironment):
     """One fork as a target: its lowest Python, any platform, named by its marker."""
 
     label: str = ""
+    #: Marker values of one environment of the fork (:meth:`Expr.point`): the fork is split
+    #: on every marker of an index pin, so a pin's marker is the same across it.
+    point: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, fork: Expr, label: str) -> UniversalEnvironment:
         lowest = fork.python().lowest()
         assert lowest is not None  # the environment always has a lower bound
-        return cls(lowest, _ANY_PLATFORM, label=label)
+        point = tuple(sorted((fork & KNOWN_PLATFORMS).point().items()))
+        return cls(lowest, _ANY_PLATFORM, label=label, point=point)
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def markers(self) -> dict[str, str]:
+        major, minor, micro = self.python_version
+        found = {
+            "implementation_name": "cpython",
+            "implementation_version": f"{major}.{minor}.{micro}",
+            "os_name": "",
+            "platform_machine": "",
+            "platform_python_implementation": "CPython",
+            "platform_release": "",
+            "platform_system": "",
+            "platform_version": "",
+            "python_full_version": f"{major}.{minor}.{micro}",
+            "python_version": f"{major}.{minor}",
+            "sys_platform": "",
+        }
+        found.update(self.point)
+        return found
 
     def tag_rank(self, filename_tags: str) -> int | None:
         try:

@@ -1,6 +1,6 @@
 """Solving a universal resolution fork by fork, with the existing PubGrub solver.
 
-The first fork is the whole environment. When a fork's provider finds requirements that one
+The first fork is the whole environment (split on the markers of index pins, if any). When a fork's provider finds requirements that one
 assignment cannot serve (:class:`resolve.universal.provider.ForkNeeded`), the fork is split
 into the non-empty pieces the markers cut it into (each piece inside or outside every marker)
 and each piece is solved from the start. Forks are taken in a fixed order (lowest Python
@@ -24,6 +24,7 @@ from resolve.solver.reporter import Reporter
 from resolve.solver.solve import Resolution, solve
 from resolve.universal.environment import UniversalEnvironment
 from resolve.universal.marker_algebra import TRUE, Expr
+from resolve.universal.marker_parse import parse_text
 from resolve.universal.provider import ForkNeeded, UniversalProvider
 
 __all__ = ["ForkFailure", "Solved", "fork_key", "solve_forks", "split"]
@@ -73,7 +74,11 @@ def solve_forks(
 ) -> list[Solved] | ForkFailure:
     """Solve ``environment``, split into forks where the provider asks; ``known`` is where
     the environments can exist (markers that hold only outside it never apply)."""
-    pending = [environment]
+    # An index pin with a marker (SEMANTICS B5) sends a package to other indexes in other
+    # environments: the forks start split on every such marker, so that each pin holds
+    # throughout a fork or nowhere in it.
+    pins = sorted({pin.marker for pin in rules.pins if pin.marker})
+    pending = split(environment, [parse_text(marker) for marker in pins], known)
     solved: list[Solved] = []
     while pending:
         fork = pending.pop(0)

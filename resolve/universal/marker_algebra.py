@@ -239,6 +239,23 @@ class Expr:
             found = found | dict(box).get(PYTHON, Python(((None, None),)))  # type: ignore[operator]
         return found
 
+    def point(self) -> dict[str, str]:
+        """The values of one environment of the marker (its first box's lowest Python and
+        first values; ``other`` for a variable kept from a set of values), for evaluating
+        what is constant across the marker's environments; empty for an empty marker."""
+        if not self.boxes:
+            return {}
+        found: dict[str, str] = {}
+        for name, constraint in self.boxes[0]:
+            if isinstance(constraint, Python):
+                low = constraint.lowest() or (0, 0, 0)
+                found[PYTHON] = _release_text(low)
+                found["python_version"] = f"{low[0]}.{low[1]}"
+            elif not name.startswith("<"):
+                chosen = sorted(constraint.values)[0] if not constraint.negated else "other"
+                found[name] = chosen
+        return found
+
     def simplified(self, within: Expr = None) -> Expr:  # type: ignore[assignment]
         """An equivalent marker inside ``within`` (default: everywhere) with fewer terms: each
         box drops every constraint that ``within`` already implies."""
