@@ -1,11 +1,12 @@
 """Solving a universal resolution fork by fork, with the existing PubGrub solver.
 
 The first forks are the whole environment, split on the markers of index pins if any. When a
-fork's provider finds requirements that one assignment cannot serve (:class:`resolve.universal.provider.ForkNeeded`), the fork is split
-into the non-empty pieces the markers cut it into (each piece inside or outside every marker)
-and each piece is solved from the start. Forks are taken in a fixed order (lowest Python
-first, then marker text), so the outcome never depends on hash seeds or the order rows come
-in. The first fork without a solution ends the resolution: the lock must serve every
+fork's provider finds requirements that one assignment cannot serve
+(:class:`resolve.universal.provider.ForkNeeded`), the fork is split into the pieces the
+markers cut it into (each piece inside or outside every marker, and possible: see
+``known``) and each piece is solved from the start. Forks are taken in a fixed order (lowest
+Python first, then marker text), so the outcome never depends on hash seeds or the order rows
+come in. The first fork without a solution ends the resolution: the lock must serve every
 environment.
 """
 
