@@ -47,6 +47,7 @@ from resolve.policy.preferences import read_preferences
 from resolve.rule_flags import rule_options, rule_overrides_of
 from resolve.rules.model import RuleError
 from resolve.solver.reporter import BaseReporter
+from resolve.universal.environment import universal_of
 
 if TYPE_CHECKING:
     from resolve.report.explain_versions import Explanation
@@ -121,6 +122,23 @@ __all__ = ["main"]
     "--python-platform",
     metavar="PLATFORM",
     help="Target platform, e.g. x86_64-manylinux_2_28, aarch64-apple-darwin, windows.",
+)
+@click.option(
+    "--universal",
+    is_flag=True,
+    help="One lock for every platform and Python of the project's range, with markers.",
+)
+@click.option(
+    "--environment",
+    multiple=True,
+    metavar="MARKER",
+    help="With --universal: lock only for environments matching one of these markers.",
+)
+@click.option(
+    "--required-environment",
+    multiple=True,
+    metavar="MARKER",
+    help="With --universal: every pinned version must have a wheel or usable sdist here.",
 )
 @rule_options
 @click.option("--only-binary", multiple=True, metavar="X", help=":all:, :none: or names.")
@@ -221,7 +239,18 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         options["no_binary"],
         options["python"],
     )
-    check_requires_python(inputs, target, options["python_version"], options["python"])
+    universal = universal_of(
+        options["universal"],
+        options["environment"],
+        options["required_environment"],
+        python_platform=options["python_platform"],
+        python_version=target.environment.python_version
+        if options["python_version"] or options["python"]
+        else None,
+        requires_python=[declared.text for declared in inputs.requires_python],
+    )
+    if universal is None:
+        check_requires_python(inputs, target, options["python_version"], options["python"])
     overrides = collect_inputs((), options["override_files"], limits=options["limits"])
     output: Path | None = options["output_file"]
     preferences: dict[str, Version] = {}
@@ -247,6 +276,7 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         allow_incomplete=options["allow_incomplete"],
         no_deps=options["no_deps"],
         style=lock_style(options),
+        universal=universal,
     )
 
 
@@ -266,8 +296,8 @@ def _run(options: dict[str, Any]) -> int:
             # Imported here for start-up time, as the failure report below: a lock needs neither.
             from resolve.report.explain_versions import explain_project
 
-            explanation = explain_project(session, canonicalize_name(options["explain"]))
-        _print_explanation(explanation, as_json=options["as_json"])
+            explanations = explain_project(session, canonicalize_name(options["explain"]))
+        _print_explanations(explanations, as_json=options["as_json"])
         return 0
     # A requirements file that asks for nothing is an empty lock, as `uv pip compile` writes
     # one; no input at all (or constraints alone) is a mistake in the command line.
@@ -309,15 +339,17 @@ def _run(options: dict[str, Any]) -> int:
         from resolve.report.derivation import render, sentences
 
         report = render(outcome.failure.no_solution, hints=outcome.failure.hints)
+        where = str(request.target.environment)
+        if outcome.failure.environment is not None:
+            where = outcome.failure.environment
         click.echo(
-            f"error: no solution for {request.target.environment} "
-            f"(snapshot {snapshot.name})\n\n{report}",
+            f"error: no solution for {where} (snapshot {snapshot.name})\n\n{report}",
             err=True,
         )
         if request.format == "json":
             document = {
                 "error": "no solution",
-                "target": str(request.target.environment),
+                "target": where,
                 "snapshot": {"name": snapshot.name, "digest": snapshot.digest},
                 "rules": session.rules.digest,
                 "report": sentences(outcome.failure.no_solution),
@@ -340,17 +372,23 @@ def _run(options: dict[str, Any]) -> int:
     return 0 if check is None else report_check(check, text, quiet=options["quiet"])
 
 
-def _print_explanation(explanation: Explanation, *, as_json: bool) -> None:
+def _print_explanations(explanations: list[Explanation], *, as_json: bool) -> None:
+    """One target's explanation, or a universal resolution's, one per fork (JSON: a list)."""
+    universal = explanations[0].environment is not None
     if as_json:
-        echo_json(explanation.as_json())
+        documents = [e.as_json() for e in explanations]
+        echo_json(documents if universal else documents[0])
         return
-    for line in explanation.table():
-        click.echo(line)
-    if explanation.failure is not None:
-        failure = explanation.failure
-        from resolve.report.derivation import render  # for start-up time, as above
+    for number, explanation in enumerate(explanations):
+        if number:
+            click.echo()
+        for line in explanation.table():
+            click.echo(line)
+        if explanation.failure is not None:
+            failure = explanation.failure
+            from resolve.report.derivation import render  # for start-up time, as above
 
-        click.echo(f"\n{render(failure.no_solution, hints=failure.hints)}")
+            click.echo(f"\n{render(failure.no_solution, hints=failure.hints)}")
 
 
 class _VerboseReporter(BaseReporter):

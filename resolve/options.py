@@ -26,6 +26,7 @@ from resolve.policy.prerelease import MODE_NAMES, PrereleaseMode
 from resolve.rules.model import Cutoff, IndexRule, IndexStrategy, RuleError, RuleSet, parse_cutoff
 from resolve.targets.environment import InvalidPythonVersion, TargetEnvironment, UnknownPlatform
 from resolve.targets.interpreter import interpreter_target
+from resolve.universal.environment import Universal
 
 __all__ = [
     "LockFormat",
@@ -275,6 +276,8 @@ class ResolveRequest:
     allow_incomplete: bool = False
     no_deps: bool = False
     style: LockStyle = field(default_factory=LockStyle)
+    #: ``--universal``: one lock for these environments (None: for ``target`` only).
+    universal: Universal | None = None
 
 
 # Options that shape the lock, in the order the header spells them. --db, --quiet and
@@ -329,4 +332,12 @@ def command_line(options: Mapping[str, Any]) -> str:
     if options["resolution"] != "highest":
         words += ["--resolution", options["resolution"]]
     words += [flag for key, spelled, flag in _COMMAND_SWITCHES if options[key] is spelled]
+    if options.get("universal"):
+        words.append("--universal")
+        for key, flag in (
+            ("environment", "--environment"),
+            ("required_environment", "--required-environment"),
+        ):
+            for one in options.get(key, ()):
+                words += [flag, one]
     return shlex.join(words)

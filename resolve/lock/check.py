@@ -84,11 +84,13 @@ def check_lock(path: Path, text: str) -> LockCheck:
         if old_pin is not None and new_pin is not None and old_pin.version == new_pin.version:
             continue
         changed += 1
-        diff += [f"- {old_pin}"] if old_pin is not None else []
-        diff += [f"+ {new_pin}"] if new_pin is not None else []
+        where = f" ; {name[1]}" if name[1] else ""
+        diff += [f"- {old_pin}{where}"] if old_pin is not None else []
+        diff += [f"+ {new_pin}{where}"] if new_pin is not None else []
     return LockCheck(up_to_date=False, diff=tuple(diff), changed=changed)
 
 
-def _pins(text: str, path: Path) -> dict[str, LockPin]:
+def _pins(text: str, path: Path) -> dict[tuple[str, str], LockPin]:
+    """Pins by name and marker: a universal lock pins a project once per marker."""
     lock = parse_lock_text(text, path, need_files=False)
-    return {canonicalize_name(pin.name): pin for pin in lock.pins}
+    return {(canonicalize_name(pin.name), pin.marker or ""): pin for pin in lock.pins}

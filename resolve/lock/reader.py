@@ -107,7 +107,8 @@ class LockPin:
     files: tuple[LockedFile, ...]
     line: int | None = None
     index: str | None = None
-    # PEP 751's ``marker``: the environments the package is installed in (pylock.toml only).
+    # PEP 751's ``marker`` (or a universal requirements lock's ``; marker``): the environments
+    # the package is installed in.
     marker: str | None = None
 
     def __str__(self) -> str:
@@ -198,7 +199,9 @@ def _parse_requirements(text: str, path: Path, need_files: bool) -> LockFile:
     for item in parsed.requirements:
         pin = _requirement_pin(item, path, lines, need_files)
         key = canonical_name(pin.name)
-        if key in seen:
+        if key in seen and not (pin.marker and seen[key].marker):
+            # A universal lock pins a project once per set of environments, each with its
+            # marker (uv's layout); a lock for one target pins it once.
             raise LockfileError.at(
                 f"{pin.name} is pinned twice (also on line {seen[key].line})",
                 path,
@@ -232,8 +235,9 @@ def _requirement_pin(
             hint=_REQUIREMENTS_HINT,
         )
     version = specs[0].version
+    marker = str(requirement.marker) if requirement.marker is not None else None
     if not need_files:
-        return LockPin(requirement.name, version, (), line=number)
+        return LockPin(requirement.name, version, (), line=number, marker=marker)
     files: list[LockedFile] = []
     for written in item.hashes:
         algorithm, _, digest = written.partition(":")
@@ -260,7 +264,7 @@ def _requirement_pin(
             detail="without hashes the locked files cannot be identified",
             hint=_REQUIREMENTS_HINT,
         )
-    return LockPin(requirement.name, version, tuple(files), line=number)
+    return LockPin(requirement.name, version, tuple(files), line=number, marker=marker)
 
 
 # --- pylock.toml (PEP 751) and JSON ----------------------------------------------------------

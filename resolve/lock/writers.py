@@ -64,6 +64,9 @@ class LockedPackage:
     yanked: str | None = None
     #: The extras the resolution asked for, that this version provides.
     extras: tuple[str, ...] = ()
+    #: A universal lock's PEP 508 marker: the environments that install this version (None:
+    #: every environment of the lock).
+    marker: str | None = None
 
     @property
     def sha256s(self) -> list[str]:
@@ -86,6 +89,10 @@ class Lock:
     incomplete: tuple[str, ...] = ()
     #: The indexes that supplied pins, in the rules' lookup order.
     indexes: tuple[LockIndex, ...] = ()
+    #: A universal lock's environments (PEP 751 ``environments``) and Python range; a lock
+    #: for one target has neither.
+    environments: tuple[str, ...] = ()
+    requires_python: str | None = None
 
     @property
     def snapshot(self) -> SnapshotHeader:
@@ -138,6 +145,8 @@ def _requirements(lock: Lock, style: LockStyle) -> str:
             f"[{','.join(package.extras)}]" if package.extras and not style.strip_extras else ""
         )
         pin = f"{package.name}{extras}=={package.version}"
+        if package.marker:
+            pin += f" ; {package.marker}"  # uv's layout for a universal lock
         via = _via(package.via, style) if style.annotate else []
         if hashes:
             out.append(pin + " \\")
@@ -187,7 +196,8 @@ def _pylock(lock: Lock, style: LockStyle) -> str:
     major_minor = ".".join(lock.python_version.split(".")[:2])
     document: dict[str, Any] = {
         "lock-version": "1.0",
-        "requires-python": f"=={major_minor}.*",
+        **({"environments": list(lock.environments)} if lock.environments else {}),
+        "requires-python": lock.requires_python or f"=={major_minor}.*",
         "created-by": "sneakernet",
         "packages": [_pylock_package(p) for p in lock.packages],
         "tool": {
@@ -210,6 +220,7 @@ def _pylock_package(package: LockedPackage) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": package.name,
         "version": str(package.version),
+        **({"marker": package.marker} if package.marker else {}),
         "index": package.index_url,
     }
     sdists = [f for f in package.files if not f.is_wheel]
@@ -253,6 +264,7 @@ def _json(lock: Lock) -> Mapping[str, Any]:
                 "index": {"name": p.index_name, "url": p.index_url},
                 "via": list(p.via),
                 "yanked": p.yanked,
+                **({"marker": p.marker} if p.marker else {}),
                 "files": [
                     {
                         "filename": f.filename,

@@ -44,5 +44,9 @@ def read_preferences(path: Path) -> dict[str, Version]:
             raise LockfileError(
                 f"{where}: {pin.name} {pin.version!r} is not a PEP 440 version", hint=hint
             )
-        found[canonicalize_name(pin.name)] = version
+        name = canonicalize_name(pin.name)
+        # A universal lock may pin a project at several versions (one per set of
+        # environments): the highest is the preference.
+        if name not in found or version > found[name]:
+            found[name] = version
     return found

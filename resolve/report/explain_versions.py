@@ -22,8 +22,10 @@ from resolve.candidates.project import (
     ProjectCandidates,
     Reason,
 )
+from resolve.candidates.provider import SnapshotProvider
 from resolve.inputs.requirements import InputRequirement, ParsedInputs, parse_requirement
-from resolve.pipeline import Failure, Session
+from resolve.outcome import Failure, Outcome
+from resolve.pipeline import Session
 from resolve.policy.prerelease import PrereleaseMode
 
 __all__ = ["Explanation", "Row", "explain_project", "explain_rows"]
@@ -51,6 +53,8 @@ class Explanation:
     failure: Failure | None
     # PEP 792 statuses other than active, per index consulted.
     statuses: tuple[IndexStatus, ...] = ()
+    # A universal resolution's fork these verdicts are for (None: the one target).
+    environment: str | None = None
 
     def as_json(self) -> dict[str, object]:
         """The document ``--explain NAME --json`` prints (the failure, if any, is left out)."""
@@ -62,11 +66,14 @@ class Explanation:
             "picked": self.picked,
             "statuses": [asdict(s) for s in self.statuses],
             "versions": [asdict(r) for r in self.rows],
+            **({"environment": self.environment} if self.environment is not None else {}),
         }
 
     def table(self) -> list[str]:
         """The rows as aligned text lines, under a title line."""
         lines = [f"{self.project} in snapshot {self.snapshot}, strategy {self.strategy}"]
+        if self.environment is not None:
+            lines[0] += f", for {self.environment}"
         lines += (
             f"  {s.status} on index {s.index}" + (f": {s.reason}" if s.reason else "")
             for s in self.statuses
@@ -84,18 +91,34 @@ class Explanation:
         return lines
 
 
-def explain_project(session: Session, name: str) -> Explanation:
+def explain_project(session: Session, name: str) -> list[Explanation]:
     """Resolve the session's inputs (or ``name`` alone when there are none) and judge every
-    version of ``name`` the snapshot lists."""
+    version of ``name`` the snapshot lists: for the target, or for each fork of a universal
+    resolution (its verdicts per environment)."""
     inputs = session.request.inputs
     requirements: tuple[InputRequirement, ...] = inputs.requirements or (parse_requirement(name),)
     outcome = session.resolve(ParsedInputs(requirements, inputs.constraints, inputs.options))
-    provider = outcome.provider
-    assert provider is not None
-    project = provider.project(name)
+    if outcome.forks:
+        return [
+            _explain(session, name, fork.provider, fork.pins.get(name), outcome, fork.environment)
+            for fork in outcome.forks
+        ]
+    assert outcome.provider is not None
     picked = None
     if outcome.lock is not None:
         picked = next((p.version for p in outcome.lock.packages if p.name == name), None)
+    return [_explain(session, name, outcome.provider, picked, outcome, None)]
+
+
+def _explain(
+    session: Session,
+    name: str,
+    provider: SnapshotProvider,
+    picked: Version | None,
+    outcome: Outcome,
+    environment: str | None,
+) -> Explanation:
+    project = provider.project(name)
     mode = provider.policy.effective(name)
     pin = session.rules.pin_for(name, provider.markers)
     if pin is not None:
@@ -120,6 +143,7 @@ def explain_project(session: Session, name: str) -> Explanation:
             for p in pages
             if p.project_status and p.project_status != "active"
         ),
+        environment=environment,
     )
 
 

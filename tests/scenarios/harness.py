@@ -36,6 +36,8 @@ Format::
     requirements = ["a==1.2.3"]
     options = ["--prerelease", "allow"]
     expect = { a = "1.2.3+foo" }     # exactly these pins
+    lock = ["a==1 ; python_version < '3.10'", "a==2 ; python_version >= '3.10'"]
+                                     # or exactly these entries (a universal lock)
     origin = { a = "pypi" }          # and these origin indexes
     # or: error = true, report = ["…"], hints = ["…"]; warnings = ["…"]
 """
@@ -76,6 +78,8 @@ class Case:
     absent: tuple[str, ...] = ()  # text the output must not contain
     warnings: tuple[str, ...] = ()
     files: Mapping[str, str] = field(default_factory=dict)  # extra input files
+    # A universal lock's entries, exactly: "name==version" or "name==version ; marker".
+    lock: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class Scenario:
                     absent=tuple(raw.get("absent", ())),
                     warnings=tuple(raw.get("warnings", ())),
                     files=raw.get("files", {}),
+                    lock=tuple(raw["lock"]) if "lock" in raw else None,
                 )
             )
         return cases
@@ -197,6 +202,14 @@ class Outcome:
     @property
     def pins(self) -> dict[str, str]:
         return {p["name"]: p["version"] for p in json.loads(self.stdout)["packages"]}
+
+    @property
+    def entries(self) -> list[str]:
+        found = []
+        for p in json.loads(self.stdout)["packages"]:
+            marker = p.get("marker")
+            found.append(f"{p['name']}=={p['version']}" + (f" ; {marker}" if marker else ""))
+        return sorted(found)
 
     @property
     def origins(self) -> dict[str, str]:

@@ -56,6 +56,8 @@ def _check(case: Case, scenario: Scenario, mirror: Mirror, workdir: Path) -> Non
     if not case.error:
         if case.expect is not None:
             assert outcome.pins == dict(case.expect)
+        if case.lock is not None:
+            assert outcome.entries == sorted(case.lock), outcome.stdout
         for name, index in case.origin.items():
             assert outcome.origins[name] == index
     for text in case.report:
