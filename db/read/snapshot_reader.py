@@ -130,11 +130,19 @@ class SnapshotReader:
         self._indexes: tuple[IndexConfig, ...] | None = None
 
     @classmethod
-    def open(cls, path_or_url: str | None, snapshot: str = "latest") -> SnapshotReader:
+    def open(
+        cls, path_or_url: str | None, snapshot: str = "latest", *, long_lived: bool = False
+    ) -> SnapshotReader:
         """The snapshot ``snapshot`` (a name, ``latest`` — the newest complete one — or a
         digest or digest prefix, see :mod:`db.snapshot_ref`) of the database named like
-        ``--db``."""
-        return cls._open(path_or_url, lambda conn: _find_snapshot(conn, snapshot))
+        ``--db``. ``long_lived`` (a server's reader): no transaction held open between
+        queries, which on PostgreSQL would hold back vacuum for as long as the reader lives;
+        a complete snapshot's rows never change, so nothing is lost."""
+
+        def find(conn: ReadConnection) -> tuple[int, SnapshotRef]:
+            return _find_snapshot(conn, snapshot)
+
+        return cls._open(path_or_url, find, live=long_lived)
 
     @classmethod
     def open_building(cls, path_or_url: str | None, snapshot_id: int) -> SnapshotReader:

@@ -371,7 +371,7 @@ def open_view(
         raise SneakernetError(
             str(exc), hint="use the --python-version/--python-platform given to `resolve`"
         ) from exc
-    reader = SnapshotReader.open(db, snapshot)
+    reader = SnapshotReader.open(db, snapshot, long_lived=True)
     try:
         rules = stored_rules(reader, None)
     except RuleError as exc:

@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import Mirror
 from tests.fixtures.index_server import FixtureIndex, make_project
+from tests.fixtures.postgres_server import PostgresServer
 from tests.resolve.endtoend import source_command, source_env, sync_snapshot
 
 TIMEOUT = 60
@@ -62,9 +63,20 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Mirror:
     return sync_snapshot(tmp_path_factory.mktemp("workers"), {"pypi": index})[0]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database(request: pytest.FixtureRequest, snapshot: Mirror) -> str:
+    """The snapshot's database: its SQLite file, or a PostgreSQL copy of it."""
+    if request.param == "sqlite":
+        return str(snapshot.db)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.url(server.fresh_database())
+    snapshot.run("db", "copy", url)
+    return url
+
+
 @pytest.fixture
-def served(snapshot: Mirror) -> Iterator[Served]:
-    command = [*source_command("mirror"), "--db", str(snapshot.db), "serve", "--port", "0"]
+def served(snapshot: Mirror, database: str) -> Iterator[Served]:
+    command = [*source_command("mirror"), "--db", database, "serve", "--port", "0"]
     process = subprocess.Popen(
         [*command, "--workers", "3"],
         env=source_env(snapshot),
@@ -83,7 +95,7 @@ def served(snapshot: Mirror) -> Iterator[Served]:
         process.wait(timeout=TIMEOUT)
 
 
-def test_workers_share_the_port_and_a_dead_one_is_replaced(served: Served) -> None:
+def test_workers_share_the_port_and_a_dead_one_is_replaced(served: Served, database: str) -> None:
     _wait_for(lambda: len(served.workers()) == 3, "three workers")
     paths = ["simple/", "simple/a/", "simple/b/"] * 20
     with ThreadPoolExecutor(8) as pool:
@@ -94,6 +106,19 @@ def test_workers_share_the_port_and_a_dead_one_is_replaced(served: Served) -> No
     _wait_for(lambda: len(served.workers()) == 3 and victim not in served.workers(), "a new worker")
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(served.get, paths)) == {200}
+
+    if database.startswith("postgresql"):
+        # A server's readers hold no transaction open between requests (it would hold back
+        # vacuum for as long as the server runs).
+        import psycopg
+
+        with psycopg.connect(database) as conn:
+            idle = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state = 'idle in transaction'"
+            ).fetchone()
+        assert idle == (0,)
 
     workers = served.workers()
     served.process.send_signal(signal.SIGTERM)
