@@ -85,7 +85,7 @@ def resolve_universal(
     lock = replace(
         lock,
         packages=merge_packages(parts, universal.space),
-        target=f"universal: {universal.environment.text() or 'every environment'}",
+        target=universal.target(),
         environments=universal.environments(),
         requires_python=universal.requires_python(),
     )
