@@ -4,7 +4,10 @@ and the files it installs; with no target, the files of every environment the lo
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
+
+from packaging.pylock import Pylock
 
 from tests.conftest import Mirror, Serve
 from tests.fixtures.dists import build_sdist, build_wheel
@@ -54,7 +57,7 @@ def _lock(mirror: Mirror, serve: Serve, tmp_path: Path, *args: str) -> Path:
 def _download(mirror: Mirror, lock: Path, dest: Path, *args: str) -> list[str]:
     result = mirror.run("download", str(lock), "-d", str(dest), "--json", *args)
     fetched = sorted(f["filename"] for f in json.loads(result.stdout)["files"])
-    assert listing(dest) == fetched
+    assert [name for name in listing(dest) if name != "pylock.toml"] == fetched
     return fetched
 
 
@@ -94,3 +97,19 @@ def test_targets_given_take_their_pins_and_files(
     assert both == sorted([APP, LIN313, WIN313, WINONLY])
     mac = _download(mirror, lock, tmp_path / "mac", "--python-platform", "macos")
     assert mac == sorted([APP, ABI3_MAC])
+
+
+def test_the_local_pylock_of_a_universal_lock(mirror: Mirror, serve: Serve, tmp_path: Path) -> None:
+    lock = _lock(mirror, serve, tmp_path, "--format", "pylock")
+    lock = lock.rename(tmp_path / "pylock.toml")
+    dest = tmp_path / "linux"
+    assert _download(mirror, lock, dest, "--python-platform", "linux") == sorted([APP, LIN312])
+    document = tomllib.loads((dest / "pylock.toml").read_text())
+    Pylock.from_dict(document)  # a valid PEP 751 lock, as packaging (pip's reader) checks it
+    packages = {p["name"]: p for p in document["packages"]}
+    assert [w["path"] for w in packages["native"]["wheels"]] == [f"./{LIN312}"]
+    # winonly is Windows' only: no file here, its entry as the lock has it (an installer on
+    # Linux skips it by its marker; on Windows it would go to the URL, not leave it out).
+    assert packages["winonly"]["marker"] == "sys_platform == 'win32'"
+    assert [w["name"] for w in packages["winonly"]["wheels"]] == [WINONLY]
+    assert "path" not in packages["winonly"]["wheels"][0]

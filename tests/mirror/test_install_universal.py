@@ -57,6 +57,8 @@ class World:
     lock: Path
     wheelhouse: Path
     log: list[str]
+    #: `mirror download` of the same lock as a pylock.toml, for this machine's Python.
+    local: Path
 
 
 def _index() -> FixtureIndex:
@@ -88,8 +90,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         targets = ("--python-version", "3.11", "--python-version", "3.12")
         targets += ("--python-platform", "linux", "--python-platform", "windows")
         mirror.run("download", str(lock), "-d", str(wheelhouse), "--quiet", *targets)
+        pylock = tmp / "pylock.toml"
+        locked = run_resolve(
+            mirror, "--universal", "--python-version", "3.11", "app", "-o", str(pylock)
+        )
+        assert locked.exit_code == 0, locked.stderr
+        local = tmp / "local"
+        here = ("--python-version", "3.11", "--python-platform", "linux")
+        mirror.run("download", str(pylock), "-d", str(local), "--quiet", *here)
     with _mirror_serve(mirror.db, wheelhouse, env) as (url, log):
-        yield World(tmp, env, url, lock, wheelhouse, log)
+        yield World(tmp, env, url, lock, wheelhouse, log, local / "pylock.toml")
 
 
 def _run(command: list[str], world: World) -> str:
@@ -149,3 +159,19 @@ def test_uv_installs_each_targets_pins(
             name, _, version = line[3:].strip().partition("==")
             pins[canonical_name(name)] = version
     assert pins == expected, output
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the local copy is for 3.11")
+@pytest.mark.parametrize("client", ["pip", "uv"])
+def test_the_local_pylock_installs_offline(world: World, client: str, tmp_path: Path) -> None:
+    """The universal pylock's copy beside the files, installed for real on this machine
+    with no index: winonly's entry (no file here) is skipped by its marker."""
+    target = tmp_path / "target"
+    if client == "pip":
+        command = [sys.executable, "-m", "pip", "install", "--no-index", "--no-cache-dir"]
+    else:
+        command = [str(BIN / "uv"), "pip", "install", "--offline", "--no-cache"]
+        command += ["--python", sys.executable]
+    _run([*command, "--target", str(target), "-r", str(world.local)], world)
+    installed = sorted(p.name for p in target.glob("*.dist-info"))
+    assert installed == sorted(f"{name}-{version}.dist-info" for name, version in LINUX.items())
