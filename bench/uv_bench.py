@@ -1,6 +1,6 @@
 """``resolve`` against ``uv pip compile --offline``: whole-process times on the same snapshot.
 
-    python -m bench.uv_bench [--sizes 100,700,airflow-700,3000] [--rounds 5]
+    python -m bench.uv_bench [--sizes 100,700,airflow-700,3000] [--rounds 5] [--universal]
 
 For each size (``N`` for a PyPI-shaped graph, ``airflow-N`` for the ``apache-airflow[all]``
 shape of :mod:`bench.synthetic_airflow`), the snapshot and requirements file of
@@ -27,6 +27,14 @@ needing a build, and uv cannot build anything offline). The files are tiny and t
 do not match the snapshot's synthetic sha256 (a hash of the file name), which uv does not
 check when it compiles without ``--generate-hashes``. The wheelhouse is cached next to the
 snapshot; for 3,000 packages it holds some 250,000 files.
+
+``--universal`` compares ``resolve --universal --python-version 3.12`` with ``uv pip compile
+--universal --python-version 3.12`` (both lock every environment of Python 3.12 and later),
+and their pins as sets of ``name==version`` (one project may be pinned at several versions,
+each with its marker; the markers' spellings differ between the tools, so they are not
+compared). A universal resolution may read the metadata of any wheel, not only those a Linux
+3.12 can install: the wheelhouse then holds every wheel of every release (and the same sdists),
+built in a directory of its own next to the Linux one.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from bench.resolve_bench import (
@@ -103,9 +112,9 @@ def _sdist(stem: str, pkg_info: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def _write_files(graph: Graph, home: Path) -> list[tuple[str, str, int]]:
-    """Writes what uv may need for ``graph`` (see the module docstring) into ``home``;
-    returns (sha256, filename, size) of each file."""
+def _write_files(graph: Graph, home: Path, universal: bool) -> list[tuple[str, str, int]]:
+    """Writes what uv may need for ``graph`` (see the module docstring) into ``home``: every
+    wheel when ``universal``; returns (sha256, filename, size) of each file."""
     from bench.synthetic_index import core_metadata
 
     written = []
@@ -113,7 +122,7 @@ def _write_files(graph: Graph, home: Path) -> list[tuple[str, str, int]]:
         for release in project.releases:
             wheel_meta = core_metadata(project, release, sdist=False)
             for dist in release.files:
-                if dist.tags and installable(dist.tags):
+                if dist.tags and (universal or installable(dist.tags)):
                     stem = "-".join(dist.filename.split("-")[:2])
                     data = _wheel(stem, dist.tags, wheel_meta)
                 elif not dist.tags and not release.sdist_dynamic:
@@ -126,11 +135,11 @@ def _write_files(graph: Graph, home: Path) -> list[tuple[str, str, int]]:
     return written
 
 
-def served_snapshot(graph: Graph, db: Path) -> tuple[Path, Path]:
+def served_snapshot(graph: Graph, db: Path, universal: bool = False) -> tuple[Path, Path]:
     """(database, wheelhouse) to serve: a copy of ``db`` whose file rows carry the sha256 and
-    size of the files written for them, and the directory holding those files. Both are
-    built once, next to ``db``."""
-    stem = f"{db.stem}-uv{WHEELHOUSE_VERSION}"
+    size of the files written for them, and the directory holding those files (every wheel
+    when ``universal``). Both are built once, next to ``db``."""
+    stem = f"{db.stem}-uv{WHEELHOUSE_VERSION}" + ("-universal" if universal else "")
     copy, home = db.with_name(f"{stem}.db"), db.with_name(f"{stem}-files")
     if copy.exists() and home.is_dir():
         return copy, home
@@ -138,7 +147,7 @@ def served_snapshot(graph: Graph, db: Path) -> tuple[Path, Path]:
     building = db.with_name(f"{stem}.building")
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir()
-    written = _write_files(graph, home)
+    written = _write_files(graph, home, universal)
     building.unlink(missing_ok=True)
     source, target = sqlite3.connect(db), sqlite3.connect(building)
     with contextlib.closing(source), contextlib.closing(target):
@@ -197,11 +206,12 @@ def serving(mirror: Path, db: Path | str, files: Path, *options: str) -> Iterato
 
 
 def uv_command(
-    uv: Path, reqs: Path, url: str, cache: Path, out: Path, *, offline: bool
+    uv: Path, reqs: Path, url: str, cache: Path, out: Path, *, offline: bool, universal: bool
 ) -> list[str]:
     python_version, platform = TARGET[1], TARGET[3]
     command = [str(uv), "pip", "compile", str(reqs), "--index-url", url]
-    command += ["--python-version", python_version, "--python-platform", platform]
+    command += ["--python-version", python_version]
+    command += ["--universal"] if universal else ["--python-platform", platform]
     command += ["--python", sys.executable, "--cache-dir", str(cache), "--no-header", "--quiet"]
     return [*command, *(["--offline"] if offline else []), "-o", str(out)]
 
@@ -219,7 +229,11 @@ def timed(command: list[str], out: Path) -> tuple[float, str]:
 
 
 def pins(lock: str) -> dict[str, str]:
-    return {canonical_name(name): version for name, version in _PIN.findall(lock)}
+    """Each project's pinned versions (a universal lock may pin one at several)."""
+    found: dict[str, set[str]] = {}
+    for name, version in _PIN.findall(lock):
+        found.setdefault(canonical_name(name), set()).add(version)
+    return {name: ",".join(sorted(versions)) for name, versions in found.items()}
 
 
 def compare(ours: dict[str, str], theirs: dict[str, str]) -> str:
@@ -257,17 +271,19 @@ def _spread(seconds: list[float]) -> float:
 
 def compare_size(size: str, args: argparse.Namespace) -> Comparison:
     graph, original, reqs = snapshot_for(size, args.seed, args.cache)
-    db, files = served_snapshot(graph, original)
-    cache = args.cache / "uv-cache" / graph.key
+    db, files = served_snapshot(graph, original, args.universal)
+    cache = args.cache / "uv-cache" / (graph.key + ("-universal" if args.universal else ""))
     shutil.rmtree(cache, ignore_errors=True)
     ours_out, theirs_out = db.with_suffix(".resolve.txt"), db.with_suffix(".uv.txt")
     ours_cmd = resolve_command(args.resolve, db, reqs, ours_out)
+    if args.universal:
+        at = ours_cmd.index(TARGET[2])  # --python-platform: a universal lock has none
+        ours_cmd[at : at + 2] = ["--universal"]
+    uv = partial(uv_command, args.uv, reqs, cache=cache, out=theirs_out, universal=args.universal)
     with serving(args.mirror, db, files) as url:
-        warm, theirs = timed(
-            uv_command(args.uv, reqs, url, cache, theirs_out, offline=False), theirs_out
-        )
+        warm, theirs = timed(uv(url=url, offline=False), theirs_out)
     print(f"size {size}: uv warmed its cache from {url} in {warm:.1f} s", file=sys.stderr)
-    theirs_cmd = uv_command(args.uv, reqs, url, cache, theirs_out, offline=True)
+    theirs_cmd = uv(url=url, offline=True)
     _, ours = timed(ours_cmd, ours_out)  # untimed warm-up: byte-code and page cache
     _, theirs = timed(theirs_cmd, theirs_out)
     agreement = compare(pins(ours), pins(theirs))
@@ -319,13 +335,17 @@ def main() -> None:
     parser.add_argument("--resolve", type=Path, default=bin_dir / "resolve")
     parser.add_argument("--mirror", type=Path, default=bin_dir / "mirror")
     parser.add_argument("--uv", type=Path, default=bin_dir / "uv", help="Default: next to python.")
+    parser.add_argument(
+        "--universal", action="store_true", help="Universal locks (Python 3.12 and later)."
+    )
     args = parser.parse_args()
     args.rounds = max(1, args.rounds)
     args.uv, version = find_uv(args.uv)
     use_bytecode_cache(args.cache)
     print(
         f"generator v{GENERATOR_VERSION}, seed {args.seed}, {args.rounds} rounds, "
-        f"target {' '.join(TARGET)}, {version.strip()}",
+        f"target {'--universal --python-version 3.12' if args.universal else ' '.join(TARGET)}, "
+        f"{version.strip()}",
         flush=True,
     )
     rows = [compare_size(size.strip(), args) for size in args.sizes.split(",") if size.strip()]

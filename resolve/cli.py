@@ -43,7 +43,7 @@ from resolve.options import (
     target_of,
 )
 from resolve.pipeline import Session
-from resolve.policy.preferences import read_preferences
+from resolve.policy.preferences import ForkPreferences, read_lock_preferences
 from resolve.rule_flags import rule_options, rule_overrides_of
 from resolve.rules.model import RuleError
 from resolve.solver.reporter import BaseReporter
@@ -254,10 +254,12 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
     overrides = collect_inputs((), options["override_files"], limits=options["limits"])
     output: Path | None = options["output_file"]
     preferences: dict[str, Version] = {}
+    fork_preferences: ForkPreferences = {}
     if output is not None and not options["upgrade"]:
-        preferences = read_preferences(output)
+        preferences, fork_preferences = read_lock_preferences(output)
         for name in options["upgrade_package"]:
             preferences.pop(canonicalize_name(name), None)
+            fork_preferences.pop(canonicalize_name(name), None)
     return ResolveRequest(
         inputs=inputs,
         target=target,
@@ -268,6 +270,7 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         rule_overrides=rule_overrides,
         resolution=options["resolution"],
         preferences=preferences,
+        fork_preferences=fork_preferences,
         format=lock_format(options["format_"], output),
         command=command_line(options),
         target_flags=target_flags(

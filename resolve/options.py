@@ -270,6 +270,9 @@ class ResolveRequest:
     rule_overrides: RuleOverrides = field(default_factory=RuleOverrides)
     resolution: ResolutionMode = "highest"
     preferences: Mapping[str, Version] = field(default_factory=dict)
+    #: With ``universal``: the existing lock's projects pinned at several versions, each
+    #: with its marker (:mod:`resolve.policy.preferences`).
+    fork_preferences: Mapping[str, tuple[tuple[str, Version], ...]] = field(default_factory=dict)
     format: LockFormat = "requirements"
     command: str = "resolve"
     target_flags: tuple[str, ...] = ()

@@ -103,6 +103,7 @@ class Session:
                 constraints=inputs.constraints,
                 overrides=request.overrides.requirements,
                 preferences=request.preferences,
+                fork_preferences=request.fork_preferences,
                 resolution=request.resolution,
                 no_deps=request.no_deps,
                 command=request.command,

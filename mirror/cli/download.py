@@ -30,6 +30,7 @@ from mirror.download.fetch import DownloadProgress, DownloadResult, Outcome, dow
 from mirror.download.local_lock import LOCAL_LOCK_NAME, local_pylock
 from mirror.download.plan import DownloadItem, listing, plan_from_snapshot, plan_from_urls
 from mirror.download.target_files import download_targets, target_environment, target_files
+from mirror.download.universal_files import environment_files, universal_target_files
 from mirror.http.client import ClientConfig, IndexClient
 from mirror.pipconfig import pip_indexes
 from mirror.sources.factory import runtime_url
@@ -37,6 +38,7 @@ from resolve.interrupts import keeping
 from resolve.limits import Limits
 from resolve.lock.files import write_lock
 from resolve.lock.reader import LockFile, read_lock
+from resolve.universal.environment import declared_environment
 
 __all__ = ["download_command"]
 
@@ -228,6 +230,11 @@ def download_command(
     of them gets its files, the half not given taken from the lock. --all-files fetches
     every file the lock names.
 
+    A universal lock (`resolve --universal`) gets, for each target given, the pins whose
+    marker holds there and their files for it; with no target, the files of every
+    environment it declares: each wheel that installs on one of them (any architecture),
+    and the sdist where no wheel covers them all.
+
     From a pylock.toml, once every file is in DIR, DIR/pylock.toml is written (replacing one
     there, LOCK itself too): the same lock listing only the files downloaded, each with a
     `path` relative to it, which pip and uv install from before the URL (PEP 751).
@@ -306,6 +313,9 @@ def download_command(
 def _for_targets(
     lock: LockFile, items: list[DownloadItem], versions: tuple[str, ...], platforms: tuple[str, ...]
 ) -> list[DownloadItem]:
+    declared = declared_environment(lock.target)
+    if declared is not None and not versions and not platforms:
+        return environment_files(items, lock, declared)
     if not versions and not platforms:
         target = target_environment(lock.target) if lock.target else None
         if target is None:
@@ -318,6 +328,8 @@ def _for_targets(
         raise SneakernetError(
             str(exc), hint="spell targets as resolve does, e.g. --python-platform linux"
         ) from exc
+    if declared is not None:
+        return universal_target_files(items, lock, targets)
     return target_files(items, targets)
 
 

@@ -8,7 +8,8 @@ only otherwise; a relative ``path`` is relative to the lock file. So every kept 
 where the file came from, for a bill of materials, and lets `mirror download` read this lock
 again), with its ``size`` and ``hashes`` as they were. The entries of files that were not
 downloaded (not for the lock's target) are left out: an entry with no copy beside the lock
-would send an installer to the network.
+would send an installer to the network. A package none of whose files was downloaded (a
+universal lock's, whose marker holds on none of the targets) keeps its entries as they were.
 
 Everything else is kept as the lock has it, in its order (the header comments, each package's
 ``index``, ``[tool.sneakernet]``), so the same lock and the same files give the same bytes.
@@ -42,6 +43,13 @@ def local_pylock(text: str, downloaded: Iterable[DownloadItem]) -> str:
     document = tomllib.loads(text)
     packages = []
     for package in document.get("packages", []):
+        if not _any_present(package, present):
+            # A universal lock's package whose marker holds on none of the targets: kept as
+            # it was, a valid entry (PEP 751: a package has a source) that installers on
+            # these targets skip, and that sends an installer on another to its URL rather
+            # than leaving the package out without a word.
+            packages.append(package)
+            continue
         entry: dict[str, Any] = {}
         for key, value in package.items():
             if key == "wheels":
@@ -56,6 +64,11 @@ def local_pylock(text: str, downloaded: Iterable[DownloadItem]) -> str:
         packages.append(entry)
     document["packages"] = packages
     return "\n".join([*_NOTE, *_header(text)]) + "\n\n" + tomli_w.dumps(document)
+
+
+def _any_present(package: Mapping[str, Any], present: set[tuple[str, str]]) -> bool:
+    tables = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
+    return any(_local(table, present) is not None for table in tables)
 
 
 def _local(table: Mapping[str, Any], present: set[tuple[str, str]]) -> dict[str, Any] | None:

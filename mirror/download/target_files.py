@@ -5,9 +5,10 @@ A lock pins every file of a version (any of them satisfies ``--require-hashes``)
 installer on the target takes a wheel whose tags it supports (PEP 425) and builds the sdist
 only when no wheel fits. So per pin: the wheels the target's tags accept, else its sdists.
 The target is the lock header's ``CPython X.Y.Z on PLATFORM`` (resolve/lock/writers.py),
-read with the resolver's own tag logic (resolve/targets/environment.py). Several targets (a
-wheelhouse for Linux and Windows, for 3.11 and 3.12) take, per pin, the union of what each
-would install.
+(for a universal lock given platforms only, its lowest Python; given versions only, this
+machine's platform), read with the resolver's own tag logic
+(resolve/targets/environment.py). Several targets (a wheelhouse for Linux and Windows, for
+3.11 and 3.12) take, per pin, the union of what each would install.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from collections.abc import Sequence
 
 from mirror.download.plan import DownloadItem
 from resolve.targets.environment import TargetEnvironment
+from resolve.universal.environment import declared_environment
 
-__all__ = ["download_targets", "target_environment", "target_files"]
+__all__ = ["download_targets", "target_environment", "target_files", "wheel_tags"]
 
 _PREFIX = "CPython "
 
@@ -51,6 +53,12 @@ def download_targets(
 
 
 def _header_parts(header: str | None) -> tuple[str | None, str | None]:
+    """The version and platform a lock's target names: a universal lock's lowest Python and
+    no platform (this machine's); a lock for one target its own."""
+    declared = declared_environment(header)
+    lowest = declared.python().lowest() if declared is not None else None
+    if lowest is not None:
+        return ".".join(map(str, lowest)), None
     if header is None or target_environment(header) is None:
         return None, None
     version, _, platform = header.removeprefix(_PREFIX).partition(" on ")
@@ -71,13 +79,13 @@ def target_files(
         sdists = [f for f in files if not f.filename.endswith(".whl")]
         wanted: set[str] = set()
         for target in targets:
-            fitting = [w for w in wheels if target.tag_rank(_wheel_tags(w.filename)) is not None]
+            fitting = [w for w in wheels if target.tag_rank(wheel_tags(w.filename)) is not None]
             # Nothing fits: every file, as with --all-files, rather than none of the pin's.
             wanted.update(f.filename for f in fitting or sdists or files)
         chosen += [f for f in files if f.filename in wanted]
     return chosen
 
 
-def _wheel_tags(filename: str) -> str:
+def wheel_tags(filename: str) -> str:
     """``{python}-{abi}-{platform}``: the last three fields of a wheel name (PEP 427)."""
     return "-".join(filename.removesuffix(".whl").split("-")[-3:])

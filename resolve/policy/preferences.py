@@ -20,14 +20,25 @@ from db.errors import SneakernetError
 from db.versions import parse_version
 from resolve.lock.files import is_regular_file
 
-__all__ = ["read_preferences"]
+__all__ = ["ForkPreferences", "read_lock_preferences", "read_preferences"]
+
+#: A project a universal lock pins at several versions: each version with its marker.
+ForkPreferences = dict[str, tuple[tuple[str, Version], ...]]
 
 
 def read_preferences(path: Path) -> dict[str, Version]:
     """``{canonical name: version}`` from an existing lock; ``{}`` if there is no regular
     file at PATH."""
+    return read_lock_preferences(path)[0]
+
+
+def read_lock_preferences(path: Path) -> tuple[dict[str, Version], ForkPreferences]:
+    """The preferences of an existing lock (:func:`read_preferences`), and, of a universal
+    lock, each project pinned at several versions with each version's marker, so that
+    each fork keeps the version the lock gave its environments
+    (:func:`resolve.universal.forks.solve_forks`)."""
     if not is_regular_file(path):
-        return {}
+        return {}, {}
     # Imported here for start-up time: a first lock (no file at PATH yet) reads none.
     from resolve.lock.reader import LockfileError, read_lock
 
@@ -37,6 +48,7 @@ def read_preferences(path: Path) -> dict[str, Version]:
     except SneakernetError as exc:
         raise LockfileError(exc.message, hint=hint) from exc
     found: dict[str, Version] = {}
+    marked: dict[str, list[tuple[str, Version]]] = {}
     for pin in lock.pins:
         version = parse_version(pin.version)
         if version is None:
@@ -46,7 +58,11 @@ def read_preferences(path: Path) -> dict[str, Version]:
             )
         name = canonicalize_name(pin.name)
         # A universal lock may pin a project at several versions (one per set of
-        # environments): the highest is the preference.
+        # environments): the highest is the preference, except in the forks of a universal
+        # resolution that one of the others' markers meets.
+        if pin.marker:
+            marked.setdefault(name, []).append((pin.marker, version))
         if name not in found or version > found[name]:
             found[name] = version
-    return found
+    forked = {name: tuple(pins) for name, pins in marked.items() if len(pins) > 1}
+    return found, forked

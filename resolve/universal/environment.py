@@ -28,6 +28,7 @@ __all__ = [
     "KNOWN_PLATFORMS",
     "Universal",
     "UniversalEnvironment",
+    "declared_environment",
     "environment_marker",
     "parse_markers",
     "universal_of",
@@ -47,6 +48,22 @@ KNOWN_PLATFORMS = parse_text(
 )
 
 
+_TARGET_PREFIX = "universal: "
+_EVERY = "every environment"
+
+
+def declared_environment(target: str | None) -> Expr | None:
+    """The environments a universal lock's ``target`` (:meth:`Universal.target`) declares;
+    None for a lock with one target, or none."""
+    if target is None or not target.startswith(_TARGET_PREFIX):
+        return None
+    text = target.removeprefix(_TARGET_PREFIX).strip()
+    try:
+        return TRUE if text == _EVERY else parse(Marker(text))
+    except InvalidMarker:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Universal:
     """A universal resolution's environments, and those that need a usable file of every
@@ -63,6 +80,11 @@ class Universal:
         agree. Whether a marker can hold is asked within it; markers are written without
         it, in the variables their requirements used."""
         return self.environment & KNOWN_PLATFORMS
+
+    def target(self) -> str:
+        """The lock's ``target`` (header line, ``[tool.sneakernet]``, JSON), which
+        :func:`declared_environment` reads back: every environment of the lock, as a marker."""
+        return f"{_TARGET_PREFIX}{self.environment.text() or _EVERY}"
 
     def environments(self) -> tuple[str, ...]:
         """PEP 751 ``environments``: the markers the lock is for."""

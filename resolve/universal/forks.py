@@ -12,8 +12,10 @@ environment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from packaging.version import Version
 
 from db.read.snapshot_reader import ProjectRecord
 from resolve.candidates.judge import BinaryPolicy, Target
@@ -72,9 +74,16 @@ def solve_forks(
     request: Request,
     reporter: Reporter | None = None,
     known: Expr = TRUE,
+    fork_preferences: Mapping[str, tuple[tuple[str, Version], ...]] | None = None,
 ) -> list[Solved] | ForkFailure:
     """Solve ``environment``, split into forks where the provider asks; ``known`` is where
-    the environments can exist (markers that hold only outside it never apply)."""
+    the environments can exist (markers that hold only outside it never apply);
+    ``fork_preferences`` are the existing lock's versions of a project pinned at several,
+    each with its marker: a fork prefers the one (the highest) whose marker it meets."""
+    marked = {
+        name: [(parse_text(marker), version) for marker, version in locked]
+        for name, locked in sorted((fork_preferences or {}).items())
+    }
     # An index pin with a marker (SEMANTICS B5) sends a package to other indexes in other
     # environments: the forks start split on every such marker, so that each pin holds
     # throughout a fork or nowhere in it.
@@ -85,8 +94,14 @@ def solve_forks(
         fork = pending.pop(0)
         label = fork.simplified(environment & known).text() or "every environment"
         target = Target(UniversalEnvironment.of(fork, label), binary)
+        preferred = dict(request.preferences)
+        for name, locked in marked.items():
+            met = [v for where, v in locked if not (where & fork & known).is_empty()]
+            if met:
+                preferred[name] = max(met)
+        own = replace(request, preferences=preferred) if marked else request
         provider = UniversalProvider(
-            load, rules, target, request, fork=fork, required=required, known=known
+            load, rules, target, own, fork=fork, required=required, known=known
         )
         try:
             result = solve(provider, ROOT, reporter=reporter)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["FALSE", "PYTHON", "STRING_VARIABLES", "TRUE", "Expr", "Python", "Release", "Values"]
 
@@ -198,13 +199,7 @@ class Expr:
         return _union([*self.boxes, *other.boxes])
 
     def __invert__(self) -> Expr:
-        result = TRUE
-        for box in self.boxes:
-            # Not (x and y) = (not x) or (not y), one variable at a time.
-            result &= _union([((name, ~constraint),) for name, constraint in box])
-            if result.is_empty():
-                break
-        return result
+        return _inverted(self)
 
     def is_empty(self) -> bool:
         return not self.boxes
@@ -295,6 +290,19 @@ class Expr:
 
 TRUE = Expr(((),))
 FALSE = Expr(())
+
+
+# A resolution asks `within` of the same few markers (the lock's environments, each fork's)
+# thousands of times, and the complement of a union is the costly step: computed once each.
+@lru_cache(maxsize=4096)
+def _inverted(expr: Expr) -> Expr:
+    result = TRUE
+    for box in expr.boxes:
+        # Not (x and y) = (not x) or (not y), one variable at a time.
+        result &= _union([((name, ~constraint),) for name, constraint in box])
+        if result.is_empty():
+            break
+    return result
 
 
 def _widenings(constraint: Constraint) -> list[Constraint | None]:

@@ -62,6 +62,7 @@ class UniversalProvider(SnapshotProvider):
         self.space = fork & known
         self.required = tuple(r & fork for r in required if not (r & self.space).is_empty())
         self._exprs: dict[tuple[str, str], Expr] = {}
+        self._held: dict[tuple[str | None, str], bool] = {}
         self._asker: tuple[str, Version] = (ROOT, Version("0"))
         #: (package, version) -> dependency -> the marker under which it is required.
         self.edges: dict[tuple[str, Version], dict[str, Expr]] = {}
@@ -79,7 +80,13 @@ class UniversalProvider(SnapshotProvider):
         return found
 
     def _applies(self, marker: str | None, extra: str) -> bool:
-        return not (self.expr(marker, extra) & self.space).is_empty()
+        # Asked for every requirement of every version read: the same few thousand markers.
+        held = self._held.get((marker, extra))
+        if held is None:
+            held = self._held[(marker, extra)] = not (
+                self.expr(marker, extra) & self.space
+            ).is_empty()
+        return held
 
     def dependencies(self, package: str, version: Version) -> Dependencies | Unavailable:
         self._asker = (package, version)

@@ -35,6 +35,7 @@ def resolve_universal(
     constraints: Sequence[InputRequirement] = (),
     overrides: Sequence[InputRequirement] = (),
     preferences: Mapping[str, Version] | None = None,
+    fork_preferences: Mapping[str, tuple[tuple[str, Version], ...]] | None = None,
     resolution: ResolutionMode = "highest",
     no_deps: bool = False,
     command: str = "resolve",
@@ -61,6 +62,7 @@ def resolve_universal(
         request,
         reporter,
         known=KNOWN_PLATFORMS,
+        fork_preferences=fork_preferences or {},
     )
     views = tuple(
         ForkView(_fork_label(f.fork, universal), f.provider, f.result.pins)
@@ -85,7 +87,7 @@ def resolve_universal(
     lock = replace(
         lock,
         packages=merge_packages(parts, universal.space),
-        target=f"universal: {universal.environment.text() or 'every environment'}",
+        target=universal.target(),
         environments=universal.environments(),
         requires_python=universal.requires_python(),
     )

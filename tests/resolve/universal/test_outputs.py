@@ -147,3 +147,37 @@ def test_failure_names_the_fork_and_keeps_the_hints(tmp_path: Path) -> None:
     explained = run_resolve(mirror, *ARGS[:-1], "split", "--explain", "pin")
     assert ", for sys_platform != 'win32'" in explained.stdout
     assert "pin==2.0" in explained.stdout
+
+
+def test_an_existing_lock_keeps_one_preference_per_fork(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    mirror = Mirror(home / "mirror.db", clean_environment(home))
+    data = tomllib.loads((HERE / "U2.toml").read_text())
+    data["index"][0]["project"] += [
+        {
+            "name": "forked",
+            "versions": ["1.0"],
+            "deps": [*data["index"][0]["project"][0]["deps"], "free"],
+        },
+        {"name": "free", "versions": ["1.0", "2.0"]},
+    ]
+    prepare(Scenario(HERE / "U2.toml", data), mirror)
+    output = tmp_path / "requirements.txt"
+    # The lock as a user left it: free kept at 1.0 on Windows, 2.0 elsewhere.
+    output.write_text(
+        "forked==1.0\nfree==1.0 ; sys_platform == 'win32'\nfree==2.0 ; sys_platform != 'win32'\n"
+    )
+    outcome = run_resolve(mirror, *ARGS[:-1], "forked", "-o", str(output), "--no-header")
+    assert outcome.exit_code == 0, outcome.stderr
+    pins = [line for line in output.read_text().splitlines() if line.startswith("free")]
+    assert pins == [
+        "free==1.0 ; sys_platform == 'win32' \\",
+        "free==2.0 ; sys_platform != 'win32' \\",
+    ]
+    # --upgrade-package drops them: the highest everywhere.
+    again = run_resolve(mirror, *ARGS[:-1], "forked", "-o", str(output), "-P", "free")
+    assert again.exit_code == 0, again.stderr
+    assert [line for line in output.read_text().splitlines() if line.startswith("free")] == [
+        "free==2.0 \\"
+    ]
