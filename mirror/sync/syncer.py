@@ -82,7 +82,10 @@ class Syncer:
         # metadata this snapshot has or will carry over from the previous one.
         self._metadata: dict[tuple[int, str], list[str] | None] = {}
         self._requeue_after: set[str] = set()
-        # Projects whose first pass (pages, selected metadata) is over, for ensure_project.
+        # Projects whose pages are recorded, for ensure_project (a resolver asking for the
+        # pages need not wait for the selection's metadata), and projects whose first pass
+        # (pages, selected metadata) is over, for ensure_metadata.
+        self._paged: dict[str, asyncio.Event] = {}
         self._done: dict[str, asyncio.Event] = {}
         # Core metadata reads under way, so that two askers share one; and builds, which run
         # apart from the workers (a build's requirements are synced by them).
@@ -143,23 +146,31 @@ class Syncer:
         return self.stats
 
     async def ensure_project(self, project: str) -> bool:
-        """Wait until ``project``'s pages (and the metadata its selection wants) are
-        recorded; True when this call started it."""
+        """Wait until ``project``'s pages are recorded (the metadata its selection wants
+        may still be on its way: :meth:`ensure_metadata` waits for a file's own); True when
+        this call started it."""
         new = project not in self.started
         if new:
             self.enqueue(project)
-        await self._done.setdefault(project, asyncio.Event()).wait()
+        await self._paged.setdefault(project, asyncio.Event()).wait()
         return new
 
     async def ensure_metadata(self, project: str, index: str, filename: str) -> str | None:
         """Fetch ``filename``'s core metadata from index ``index`` unless this run knows it
         already (fetched, carried over or tried); its version when it was fetched now."""
         await self.ensure_project(project)
+        # The selection may be reading another wheel of the same release, whose metadata
+        # stands for this one (resolve.candidates.judge): one read per release, not two.
+        await self._done.setdefault(project, asyncio.Event()).wait()
         index_id = next((i.id for i in self.indexes if i.name == index), -1)
         files = self._state[project].files.get(index_id, ())
         dist = next((d for d in files if d.filename == filename), None)
         key = (index_id, filename)
-        if dist is None or key in self._metadata:
+        if (
+            dist is None
+            or key in self._metadata
+            or self._wheel_sibling_known(index_id, dist, files)
+        ):
             return None
         if key not in self._building:
             await self._read_metadata(index_id, dist)
@@ -167,6 +178,19 @@ class Syncer:
         if building is not None:
             await asyncio.shield(building)
         return dist.version
+
+    def _wheel_sibling_known(
+        self, index_id: int, dist: DistFile, files: Sequence[DistFile]
+    ) -> bool:
+        """Whether ``dist`` is a wheel and another wheel of its release among ``files`` (its
+        index's) has usable metadata in this run."""
+        return dist.is_wheel and any(
+            d.is_wheel
+            and d.version == dist.version
+            and self._metadata.get((index_id, d.filename)) is not None
+            for d in files
+            if d.filename != dist.filename
+        )
 
     async def _flusher(self) -> None:
         """Commit buffered records on a clock too, so a stalled request never holds finished
@@ -184,7 +208,8 @@ class Syncer:
                 await self._sync_project(project)
             finally:
                 self._in_progress.discard(project)
-                self._done.setdefault(project, asyncio.Event()).set()
+                for events in (self._paged, self._done):
+                    events.setdefault(project, asyncio.Event()).set()
                 if project in self._requeue_after:
                     self._requeue_after.discard(project)
                     self.enqueue(project)
@@ -198,6 +223,7 @@ class Syncer:
             state = self._state[project] = _ProjectState()
             await asyncio.gather(*(self._sync_page(ix, project, state) for ix in self.indexes))
             self.progress.project_done()
+        self._paged.setdefault(project, asyncio.Event()).set()
         pins = frozenset(self.pins.get(project, set()))
         if self.closure is not None:
             pins |= self.closure.pins.get(project, set())
