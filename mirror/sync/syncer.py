@@ -19,6 +19,7 @@ from mirror.index_api.file_warnings import prefixed
 from mirror.metadata.fetch import MetadataOutcome
 from mirror.sources.protocol import IndexSource, NotModified
 from mirror.sync.closure import ClosureState
+from mirror.sync.page_ahead import PagesAhead
 from mirror.sync.selection import VersionPolicy, choose_metadata_files
 from mirror.sync.stats import Progress, SyncStats
 
@@ -91,6 +92,7 @@ class Syncer:
         # apart from the workers (a build's requirements are synced by them).
         self._reading: dict[tuple[int, str], asyncio.Task[None]] = {}
         self._building: dict[tuple[int, str], asyncio.Task[None]] = {}
+        self._ahead: PagesAhead | None = None  # a resolver-driven sync's pages asked ahead
 
     # -- driving ----------------------------------------------------------------------------
 
@@ -135,6 +137,8 @@ class Syncer:
         finally:
             for task in [*workers, *self._building.values()]:
                 task.cancel()
+            if self._ahead is not None:
+                self._ahead.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             # Whatever was recorded is committed even when the run is interrupted, so that a
             # resumed sync does not fetch it again.
@@ -144,6 +148,12 @@ class Syncer:
             p for p, s in self._state.items() if s.not_here == len(self.indexes)
         ]
         return self.stats
+
+    def look_ahead(self, environments: Sequence[Mapping[str, str]]) -> None:
+        """From now on (the run has started), ask ahead for pages the metadata known leads to
+        on these marker environments."""
+        args = (self.policy, self._previous, self._metadata, self.writer.page_files)
+        self._ahead = PagesAhead(self.indexes, self.sources, *args, environments)
 
     async def ensure_project(self, project: str) -> bool:
         """Wait until ``project``'s pages are recorded (the metadata its selection wants
@@ -232,6 +242,8 @@ class Syncer:
             await self._sync_metadata(project, state, pins)
         if self.closure is not None:
             self._follow(project, state, self.closure)
+        if self._ahead is not None:
+            self._ahead.follow(state.requires.values(), self._state)
 
     def _follow(self, project: str, state: _ProjectState, closure: ClosureState) -> None:
         """Follow the Requires-Dist not followed yet — all of them again when new extras of
@@ -259,7 +271,8 @@ class Syncer:
         previous = self._previous.get(key)
         source = self.sources[index.id]
         try:
-            outcome = await source.fetch_page(project, previous)
+            ahead = self._ahead and self._ahead.take(index.id, project)
+            outcome = await (ahead or source.fetch_page(project, previous))
         except Exception as exc:  # a source bug or I/O error fails this page, not the sync
             outcome = FetchedPage(status=0, error=f"{type(exc).__name__}: {exc}")
         if isinstance(outcome, NotModified):
