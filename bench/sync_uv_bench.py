@@ -2,13 +2,16 @@
 
     python -m bench.sync_uv_bench [--projects 40,150] [--rounds 3] [--latency-ms 0]
     python -m bench.sync_uv_bench --projects 700 --max-wheel-kb 64   # an airflow[all]-sized set
+    python -m bench.sync_uv_bench --latency-ms 30 --concurrency 8,16,32   # tune the default
 
 Both tools must learn the same dependency graph from the same index, with no PEP 658 files:
 for each graph size, :mod:`bench.wheel_index` serves the projects of
 :func:`bench.synthetic_graph.build_graph` (a few versions each) as PEP 691 pages and real
 wheels, some of them megabytes, from a thread of this process on 127.0.0.1, so each tool
 reads each wheel's METADATA by ranged reads or by downloading it. Every request can be
-delayed by ``--latency-ms`` to stand for a distant index.
+delayed by ``--latency-ms`` to stand for a distant index. ``--concurrency`` gives the sync's
+``--concurrency`` (several values: each round runs the sync once per value, in turn, against
+the same uv run), so the default can be set from measurement.
 
 Each round, for the graph's root requirements and the target CPython 3.12 on
 x86_64 manylinux_2_28, in alternation:
@@ -131,12 +134,14 @@ class Tools:
     uv: str
     reqs: Path
     work: Path
+    concurrency: int | None = None  # the sync's own default when None
 
     def mirror(self, db: Path, *args: str) -> list[str]:
         return [self.python, "-m", "mirror", "--db", str(db), *args]
 
     def sync(self, db: Path) -> list[str]:
-        return self.mirror(db, "sync", "-r", str(self.reqs), "--closure", *TARGET, "--json")
+        tuned = [] if self.concurrency is None else ["--concurrency", str(self.concurrency)]
+        return self.mirror(db, "sync", "-r", str(self.reqs), "--closure", *TARGET, "--json", *tuned)
 
     def compile(self, url: str) -> list[str]:
         command = [self.uv, "pip", "compile", str(self.reqs), "--index-url", url, *TARGET]
@@ -233,16 +238,21 @@ def compare_size(size: int, args: argparse.Namespace) -> None:
         work = Path(tmp)
         reqs = work / "SET.in"
         reqs.write_text(graph.requirements_in())
-        tools = Tools(sys.executable, str(args.uv), reqs, work)
-        rounds = []
+        settings = [None] if not args.concurrency else [int(c) for c in args.concurrency.split(",")]
+        rounds: dict[int | None, list[Round]] = {c: [] for c in settings}
         for number in range(1, args.rounds + 1):
-            rounds.append(one_round(tools, url, log, number))
-            print_round(number, rounds[-1])
-        db = work / f"round{args.rounds}.db"
-        _, ours = run(tools.resolve(db), loopback_env(url))
-        agreement = compare(pins(ours), pins(rounds[-1].uv_pins))
-        print(f"size {size}: pins {agreement}")
-        summary(rounds)
+            for c in settings:  # alternated, so a slow spell of the machine hits each alike
+                tools = Tools(sys.executable, str(args.uv), reqs, work / f"c{c}", c)
+                tools.work.mkdir(exist_ok=True)
+                rounds[c].append(one_round(tools, url, log, number))
+                print(f"  --concurrency {c or 'default'}:")
+                print_round(number, rounds[c][-1])
+        for c in settings:
+            tools = Tools(sys.executable, str(args.uv), reqs, work / f"c{c}", c)
+            _, ours = run(tools.resolve(tools.work / f"round{args.rounds}.db"), loopback_env(url))
+            agreement = compare(pins(ours), pins(rounds[c][-1].uv_pins))
+            print(f"size {size}, --concurrency {c or 'default'}: pins {agreement}")
+            summary(rounds[c])
 
 
 def main() -> None:
@@ -253,6 +263,7 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=4, help="Newest releases kept per project.")
     parser.add_argument("--max-wheel-kb", type=int, default=3072, help="Cap on a wheel's padding.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--concurrency", default="", help="The sync's --concurrency (N,M,…).")
     parser.add_argument("--cache", type=Path, default=Path(".bench-cache"))
     parser.add_argument("--uv", type=Path, default=Path(sys.executable).parent / "uv")
     args = parser.parse_args()

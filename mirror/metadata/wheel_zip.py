@@ -39,8 +39,12 @@ __all__ = [
     "select_metadata_member",
 ]
 
-TAIL_SIZE = 64 * 1024
-"""Bytes read from the end first: the EOCD plus, for most wheels, the whole central directory."""
+TAIL_SIZE = 16 * 1024
+"""Bytes read from the end first: the EOCD, for most wheels the whole central directory and,
+since ``.dist-info`` is written last, often METADATA itself. Larger costs bytes on every small
+wheel (one under this size is read whole); smaller costs a second request for the directory of
+most wheels. 16 KiB is also the first read of other range-reading installers, so the two cost an
+index alike."""
 MAX_DIRECTORY = 64 * 1024 * 1024
 """Largest central directory we accept; a wheel with a million members is not a wheel."""
 MAX_METADATA = 32 * 1024 * 1024

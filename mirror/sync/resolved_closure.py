@@ -154,6 +154,7 @@ async def resolve_closure(
     report = ClosureReport()
     fetcher = _LoopFetcher(syncer, asyncio.get_running_loop(), report)
     started = set(syncer.started)
+    syncer.look_ahead([target.environment.markers for target in targets])
     try:
         snapshot_id = syncer.writer.snapshot_id
         await asyncio.to_thread(

@@ -19,6 +19,7 @@ from mirror.index_api.file_warnings import prefixed
 from mirror.metadata.fetch import MetadataOutcome
 from mirror.sources.protocol import IndexSource, NotModified
 from mirror.sync.closure import ClosureState
+from mirror.sync.page_ahead import PagesAhead
 from mirror.sync.selection import VersionPolicy, choose_metadata_files
 from mirror.sync.stats import Progress, SyncStats
 
@@ -82,12 +83,16 @@ class Syncer:
         # metadata this snapshot has or will carry over from the previous one.
         self._metadata: dict[tuple[int, str], list[str] | None] = {}
         self._requeue_after: set[str] = set()
-        # Projects whose first pass (pages, selected metadata) is over, for ensure_project.
+        # Projects whose pages are recorded, for ensure_project (a resolver asking for the
+        # pages need not wait for the selection's metadata), and projects whose first pass
+        # (pages, selected metadata) is over, for ensure_metadata.
+        self._paged: dict[str, asyncio.Event] = {}
         self._done: dict[str, asyncio.Event] = {}
         # Core metadata reads under way, so that two askers share one; and builds, which run
         # apart from the workers (a build's requirements are synced by them).
         self._reading: dict[tuple[int, str], asyncio.Task[None]] = {}
         self._building: dict[tuple[int, str], asyncio.Task[None]] = {}
+        self._ahead: PagesAhead | None = None  # a resolver-driven sync's pages asked ahead
 
     # -- driving ----------------------------------------------------------------------------
 
@@ -132,6 +137,8 @@ class Syncer:
         finally:
             for task in [*workers, *self._building.values()]:
                 task.cancel()
+            if self._ahead is not None:
+                self._ahead.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             # Whatever was recorded is committed even when the run is interrupted, so that a
             # resumed sync does not fetch it again.
@@ -142,24 +149,38 @@ class Syncer:
         ]
         return self.stats
 
+    def look_ahead(self, environments: Sequence[Mapping[str, str]]) -> None:
+        """From now on (the run has started), ask ahead for pages the metadata known leads to
+        on these marker environments."""
+        args = (self.policy, self._previous, self._metadata, self.writer.page_files)
+        self._ahead = PagesAhead(self.indexes, self.sources, *args, environments)
+
     async def ensure_project(self, project: str) -> bool:
-        """Wait until ``project``'s pages (and the metadata its selection wants) are
-        recorded; True when this call started it."""
+        """Wait until ``project``'s pages are recorded (the metadata its selection wants
+        may still be on its way: :meth:`ensure_metadata` waits for a file's own); True when
+        this call started it."""
         new = project not in self.started
         if new:
             self.enqueue(project)
-        await self._done.setdefault(project, asyncio.Event()).wait()
+        await self._paged.setdefault(project, asyncio.Event()).wait()
         return new
 
     async def ensure_metadata(self, project: str, index: str, filename: str) -> str | None:
         """Fetch ``filename``'s core metadata from index ``index`` unless this run knows it
         already (fetched, carried over or tried); its version when it was fetched now."""
         await self.ensure_project(project)
+        # The selection may be reading another wheel of the same release, whose metadata
+        # stands for this one (resolve.candidates.judge): one read per release, not two.
+        await self._done.setdefault(project, asyncio.Event()).wait()
         index_id = next((i.id for i in self.indexes if i.name == index), -1)
         files = self._state[project].files.get(index_id, ())
         dist = next((d for d in files if d.filename == filename), None)
         key = (index_id, filename)
-        if dist is None or key in self._metadata:
+        if (
+            dist is None
+            or key in self._metadata
+            or self._wheel_sibling_known(index_id, dist, files)
+        ):
             return None
         if key not in self._building:
             await self._read_metadata(index_id, dist)
@@ -167,6 +188,19 @@ class Syncer:
         if building is not None:
             await asyncio.shield(building)
         return dist.version
+
+    def _wheel_sibling_known(
+        self, index_id: int, dist: DistFile, files: Sequence[DistFile]
+    ) -> bool:
+        """Whether ``dist`` is a wheel and another wheel of its release among ``files`` (its
+        index's) has usable metadata in this run."""
+        return dist.is_wheel and any(
+            d.is_wheel
+            and d.version == dist.version
+            and self._metadata.get((index_id, d.filename)) is not None
+            for d in files
+            if d.filename != dist.filename
+        )
 
     async def _flusher(self) -> None:
         """Commit buffered records on a clock too, so a stalled request never holds finished
@@ -184,7 +218,8 @@ class Syncer:
                 await self._sync_project(project)
             finally:
                 self._in_progress.discard(project)
-                self._done.setdefault(project, asyncio.Event()).set()
+                for events in (self._paged, self._done):
+                    events.setdefault(project, asyncio.Event()).set()
                 if project in self._requeue_after:
                     self._requeue_after.discard(project)
                     self.enqueue(project)
@@ -198,6 +233,7 @@ class Syncer:
             state = self._state[project] = _ProjectState()
             await asyncio.gather(*(self._sync_page(ix, project, state) for ix in self.indexes))
             self.progress.project_done()
+        self._paged.setdefault(project, asyncio.Event()).set()
         pins = frozenset(self.pins.get(project, set()))
         if self.closure is not None:
             pins |= self.closure.pins.get(project, set())
@@ -206,6 +242,8 @@ class Syncer:
             await self._sync_metadata(project, state, pins)
         if self.closure is not None:
             self._follow(project, state, self.closure)
+        if self._ahead is not None:
+            self._ahead.follow(state.requires.values(), self._state)
 
     def _follow(self, project: str, state: _ProjectState, closure: ClosureState) -> None:
         """Follow the Requires-Dist not followed yet — all of them again when new extras of
@@ -233,7 +271,8 @@ class Syncer:
         previous = self._previous.get(key)
         source = self.sources[index.id]
         try:
-            outcome = await source.fetch_page(project, previous)
+            ahead = self._ahead and self._ahead.take(index.id, project)
+            outcome = await (ahead or source.fetch_page(project, previous))
         except Exception as exc:  # a source bug or I/O error fails this page, not the sync
             outcome = FetchedPage(status=0, error=f"{type(exc).__name__}: {exc}")
         if isinstance(outcome, NotModified):

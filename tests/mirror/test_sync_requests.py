@@ -150,3 +150,45 @@ def test_one_index_is_reached_over_at_most_concurrency_connections(
     # Keep-alive: the session's one connector hands each request a connection it already has.
     ports = {r.peer_port for r in served}
     assert None not in ports and len(ports) <= 3
+
+
+def test_a_typical_wheel_costs_one_suffix_range_of_the_tail(mirror: Mirror, serve: Serve) -> None:
+    # A pure-Python wheel of a few hundred KiB, with no PEP 658 file: its central directory
+    # and its .dist-info (written last) lie in the last 16 KiB, so one suffix range (RFC 9110
+    # §14.1.2) reads them, no HEAD first (the page gave the size) and no second read.
+    index = FixtureIndex()
+    wheel = make_project(index, "typical", ["1.0"], padding=300 * 1024, deps=["six"]).files[0]
+    wheel.core_metadata = False
+    mirror.add_index("one", serve(index))
+    index.recorder.clear()
+
+    summary = mirror.sync("typical")
+
+    served = index.recorder.matching(prefix="/files/")
+    assert [(r.method, r.range, r.status) for r in served] == [("GET", "bytes=-16384", 206)]
+    assert sum(r.body_bytes for r in served) == 16 * 1024
+    assert summary["metadata"]["fetched"] == 1
+
+
+def test_a_wheel_whose_directory_outgrows_the_tail_reads_only_what_it_lacks(
+    mirror: Mirror, serve: Serve
+) -> None:
+    # Many members: the central directory starts before the tail, so only its missing head is
+    # asked for, then METADATA (before the long RECORD) by one more range; never the rest.
+    index = FixtureIndex()
+    members = {f"big/module_{n:04}.py": "" for n in range(400)}
+    project = index.add_project("big")
+    project.add(build_wheel("big", "1.0", files=members), core_metadata=False)
+    mirror.add_index("one", serve(index))
+    index.recorder.clear()
+
+    mirror.sync("big")
+
+    served = index.recorder.matching(prefix="/files/")
+    size = len(project.files[0].dist.data)
+    assert [r.method for r in served] == ["GET"] * 3
+    assert served[0].range == "bytes=-16384"
+    assert served[1].range is not None and served[1].range.endswith(f"-{size - 16384 - 1}")
+    metadata = len(project.files[0].dist.metadata)  # stored: compressed size is at most this
+    assert served[2].body_bytes < 30 + 100 + metadata + 1024  # header, name, data, slack
+    assert sum(r.body_bytes for r in served) < size

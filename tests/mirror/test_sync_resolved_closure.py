@@ -116,3 +116,29 @@ def test_fixed_point_without_a_target(mirror: Mirror, index: FixtureIndex) -> No
     second = mirror.sync("app", "top", "--closure")
     assert second["digest"] == first["digest"]
     assert metadata_reads(index) == set()
+
+
+def test_a_page_asked_ahead_but_never_needed_is_not_recorded(mirror: Mirror, serve: Serve) -> None:
+    """The newest release's dependencies are asked for ahead of the solver; `ghost`, which
+    only the newest `app` needs (the solver takes app 1.0), and `winonly`, needed on another
+    platform only, stay out of the snapshot, and the second run's digest is the first's."""
+    index = FixtureIndex()
+    make_project(
+        index,
+        "app",
+        ["1.0", "2.0"],
+        deps={"1.0": ["lib"], "2.0": ["ghost", "winonly; sys_platform == 'win32'"]},
+    )
+    make_project(index, "lib", ["1.0"])
+    make_project(index, "ghost", ["1.0"], deps=["lib"])
+    make_project(index, "winonly", ["1.0"])
+    mirror.add_index("one", serve(index), "--default")
+
+    first = mirror.sync("app<2", "--closure", *TARGET)
+    second = mirror.sync("app<2", "--closure", *TARGET)
+
+    assert first["closure"]["unresolved"] == {}
+    assert {p.project for p in pages(mirror)} == {"app", "lib"}
+    assert index.recorder.count("/simple/ghost/") >= 1  # asked ahead, in the second run
+    assert index.recorder.count("/simple/winonly/") == 0  # its marker holds on no target
+    assert second["digest"] == first["digest"]
