@@ -119,7 +119,7 @@ def main() -> None:
         if "postgresql" in engines:
             server = stack.enter_context(running_server())
             url = server.url(server.fresh_database(template="template0"))
-            run_checked([*MIRROR, "--db", str(db), "db", "copy", url], args.cache)
+            run_checked([*MIRROR, "--db", str(db.resolve()), "db", "copy", url], args.cache)
             databases["postgresql"] = url
         for engine in engines:
             for workers in [int(w) for w in args.workers.split(",")]:

@@ -78,6 +78,21 @@ class SyncStats:
         setattr(self, total, getattr(self, total) + delta)
         self.index_pages.setdefault(index, Counter())[outcome] += delta
 
+    def count_metadata(self, source: str, filename: str, index: str, error: str | None) -> None:
+        """One file's core metadata recorded, by where it came from (or why it did not)."""
+        if source == "failed":
+            self.metadata_failed += 1
+            self.failures.append(f"{filename} on {index}: metadata: {error}")
+        elif source == "invalid":
+            self.metadata_failed += 1
+            self.warnings.append(f"{filename}: {error}")
+        elif source == "needs-build":
+            self.needs_build += 1
+        elif source == "built":
+            self.built += 1
+        else:
+            self.metadata_fetched += 1
+
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {} if self.closure is None else {"closure": self.closure}
         indexes = {

@@ -434,17 +434,6 @@ class Syncer:
             list(outcome.parsed.requires_dist) if outcome.parsed is not None else None
         )
         self.stats.bytes_fetched += outcome.bytes_fetched
-        if outcome.source == "failed":
-            self.stats.metadata_failed += 1
-            index = next(i.name for i in self.indexes if i.id == index_id)
-            self.stats.failures.append(f"{dist.filename} on {index}: metadata: {outcome.error}")
-        elif outcome.source == "invalid":
-            self.stats.metadata_failed += 1
-            self.stats.warnings.append(f"{dist.filename}: {outcome.error}")
-        elif outcome.source == "needs-build":
-            self.stats.needs_build += 1
-        elif outcome.source == "built":
-            self.stats.built += 1
-        else:
-            self.stats.metadata_fetched += 1
+        index = next(i.name for i in self.indexes if i.id == index_id)
+        self.stats.count_metadata(outcome.source, dist.filename, index, outcome.error)
         self.progress.metadata_done(outcome.source, outcome.bytes_fetched)
