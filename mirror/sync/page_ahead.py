@@ -39,6 +39,7 @@ class PagesAhead:
         sources: Mapping[int, IndexSource],
         policy: VersionPolicy,
         previous: Mapping[tuple[int, str], PreviousPage],
+        resumed: Collection[tuple[int, str]],
         metadata: Mapping[tuple[int, str], list[str] | None],
         stored_files: Callable[[int], list[DistFile]],
         environments: Sequence[Mapping[str, str]],
@@ -47,6 +48,9 @@ class PagesAhead:
         self._sources = sources
         self._policy = policy
         self._previous = previous
+        # Pages an interrupted run of this snapshot already stored: a resumed sync reads them
+        # from the database and never asks the index again.
+        self._resumed = resumed
         self._metadata = metadata  # the sync's own map, read as it grows
         self._stored_files = stored_files
         self._environments = [{**env, "extra": ""} for env in environments]
@@ -65,6 +69,8 @@ class PagesAhead:
                 if name not in reached and name not in self._named:
                     self._named.add(name)
                     for index in self._indexes:
+                        if (index.id, name) in self._resumed:
+                            continue
                         task = asyncio.ensure_future(self._fetch(index.id, name, reached))
                         self._tasks[(index.id, name)] = task
 

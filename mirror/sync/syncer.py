@@ -152,7 +152,7 @@ class Syncer:
     def look_ahead(self, environments: Sequence[Mapping[str, str]]) -> None:
         """From now on (the run has started), ask ahead for pages the metadata known leads to
         on these marker environments."""
-        args = (self.policy, self._previous, self._metadata, self.writer.page_files)
+        args = (self.policy, self._previous, self._resumed, self._metadata, self.writer.page_files)
         self._ahead = PagesAhead(self.indexes, self.sources, *args, environments)
 
     async def ensure_project(self, project: str) -> bool:
