@@ -8,13 +8,12 @@ in-memory snapshot records, so hypothesis can try many index contents quickly.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db.read.snapshot_reader import FileMetadata, FileRecord, PageRecord, ProjectRecord
+from db.read.snapshot_reader import PageRecord, ProjectRecord
 from db.records import IndexConfig
 from resolve.candidates.project import Target
 from resolve.candidates.provider import Request, SnapshotProvider
@@ -24,6 +23,7 @@ from resolve.solver.incompatibility import NoSolution
 from resolve.solver.names import ROOT
 from resolve.solver.solve import solve
 from resolve.targets.environment import TargetEnvironment
+from tests.resolve.records import pure_wheel
 
 INTERNAL = IndexConfig(
     1, "internal", "http://127.0.0.1:1/simple/", "simple", 0, False, False, (), None
@@ -41,34 +41,13 @@ SPECS = ["", ">=1.0", "<2", "==1.0", "!=1.1", ">=2", "~=1.0", ">=99"]
 Snapshot = dict[str, dict[str, dict[str, list[str]]]]
 
 
-def _file(project: str, version: str, requires: list[str], index: str) -> FileRecord:
-    filename = f"{project}-{version}-py3-none-any.whl"
-    return FileRecord(
-        filename=filename,
-        url=f"http://127.0.0.1/{index}/{filename}",
-        version=version,
-        version_valid=True,
-        is_wheel=True,
-        tags="py3-none-any",
-        requires_python=None,
-        yanked=False,
-        yanked_reason=None,
-        upload_time="2024-01-01T00:00:00.000000Z",
-        size=1,
-        sha256=hashlib.sha256(f"{index}/{filename}".encode()).hexdigest(),
-        hashes=(),
-        metadata=FileMetadata("pep658", True, tuple(requires)),
-    )
-
-
 def _loader(snapshot: Snapshot) -> object:
     def load(name: str) -> ProjectRecord:
         pages = []
         for config in (INTERNAL, PUBLIC):
             versions = snapshot[config.name].get(name)
-            files = tuple(
-                _file(name, v, reqs, config.name) for v, reqs in sorted((versions or {}).items())
-            )
+            releases = sorted((versions or {}).items())
+            files = tuple(pure_wheel(name, v, reqs, config.name) for v, reqs in releases)
             pages.append(
                 PageRecord(config, 200 if versions is not None else 404, False, None, files)
             )

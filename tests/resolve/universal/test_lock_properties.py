@@ -8,7 +8,6 @@ graphs; the lock is the one ``resolve --universal`` writes (``pipeline.resolve_u
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -19,13 +18,14 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from db.read.snapshot_reader import FileMetadata, FileRecord, PageRecord, ProjectRecord
+from db.read.snapshot_reader import PageRecord, ProjectRecord
 from db.records import IndexConfig
 from resolve.candidates.judge import BinaryPolicy
 from resolve.inputs.requirements import parse_requirement
 from resolve.rules.model import IndexRule, RuleSet
 from resolve.universal.environment import Universal, environment_marker
 from resolve.universal.resolution import resolve_universal
+from tests.resolve.records import pure_wheel
 
 INDEX = IndexConfig(1, "pypi", "http://127.0.0.1:1/simple/", "simple", 0, True, False, (), None)
 RULES = RuleSet(indexes=(IndexRule(INDEX.name, INDEX.url, True),))
@@ -86,26 +86,6 @@ def graphs(draw: st.DrawFn) -> tuple[Graph, list[str]]:
     return graph, roots
 
 
-def _file(name: str, version: str, requires: list[str]) -> FileRecord:
-    filename = f"{name}-{version}-py3-none-any.whl"
-    return FileRecord(
-        filename=filename,
-        url=f"http://127.0.0.1/{filename}",
-        version=version,
-        version_valid=True,
-        is_wheel=True,
-        tags="py3-none-any",
-        requires_python=None,
-        yanked=False,
-        yanked_reason=None,
-        upload_time="2024-01-01T00:00:00.000000Z",
-        size=1,
-        sha256=hashlib.sha256(filename.encode()).hexdigest(),
-        hashes=(),
-        metadata=FileMetadata("pep658", True, tuple(requires)),
-    )
-
-
 @dataclass
 class Reader:
     """The three things the pipeline asks a snapshot reader, over a graph in memory."""
@@ -119,7 +99,7 @@ class Reader:
 
     def project(self, name: str, *, lazy_files: bool = False) -> ProjectRecord:
         releases = self.graph.get(name)
-        files = [_file(name, v, r) for v, r in sorted((releases or {}).items())]
+        files = [pure_wheel(name, v, r) for v, r in sorted((releases or {}).items())]
         if self.reverse:
             files.reverse()
         page = PageRecord(INDEX, 200 if releases is not None else 404, False, None, tuple(files))
