@@ -36,6 +36,8 @@ _WATCHED = {*_STOP, signal.SIGCHLD}
 #: snapshot or port is gone): restarting it would only spin. One killed by a signal (the OOM
 #: killer, an operator) is replaced whenever it dies.
 _STARTUP = 2.0
+#: Seconds a worker gets to finish its requests after SIGTERM before it is killed.
+_GRACE = 10.0
 
 
 class ServeError(SneakernetError):
@@ -160,10 +162,21 @@ class WorkerPool:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _WATCHED)
 
     def _stop(self) -> None:
-        for pid in self.started:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+        """SIGTERM every worker; one still running after ``_GRACE`` seconds (a request that
+        never ends) is killed, so stopping never waits without a bound."""
+        self._signal(signal.SIGTERM)
+        deadline = time.monotonic() + _GRACE
+        while self.started and time.monotonic() < deadline:
+            for pid, _code in self._reap():
+                self.started.pop(pid, None)
+            time.sleep(0.05)
+        self._signal(signal.SIGKILL)
         for pid in list(self.started):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
         self.started.clear()
+
+    def _signal(self, signum: int) -> None:
+        for pid in self.started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)

@@ -135,3 +135,16 @@ def test_one_worker_is_the_default_and_serves_in_process(snapshot: Mirror) -> No
     assert "--workers N" in help_text
     assert "--workers 4" in help_text
     assert snapshot.run("serve", "--workers", "0", code=2).stderr.count("--workers") >= 1
+
+
+@pytest.mark.slow
+def test_a_worker_that_does_not_stop_is_killed(served: Served) -> None:
+    _wait_for(lambda: len(served.workers()) == 3, "three workers")
+    stuck = min(served.workers())
+    os.kill(stuck, signal.SIGSTOP)  # a stopped process does not act on SIGTERM
+    started = time.monotonic()
+    served.process.send_signal(signal.SIGTERM)
+    _, stderr = served.process.communicate(timeout=TIMEOUT)
+    assert served.process.returncode == 0, stderr
+    assert time.monotonic() - started < TIMEOUT / 2
+    assert not Path(f"/proc/{stuck}").exists()
