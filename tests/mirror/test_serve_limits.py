@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import Mirror
 from tests.fixtures.index_server import FixtureIndex, make_project
-from tests.resolve.endtoend import source_command, source_env, sync_snapshot
+from tests.resolve.endtoend import start_serve, sync_snapshot
 
 TIMEOUT = 60
 BIG = 100_000
@@ -49,19 +49,9 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Mirror:
 @pytest.fixture(params=["compiled", "pure-python"])
 def served(request: pytest.FixtureRequest, snapshot: Mirror) -> Iterator[Served]:
     extra = {"AIOHTTP_NO_EXTENSIONS": "1"} if request.param == "pure-python" else {}
-    process = subprocess.Popen(
-        [*source_command("mirror"), "--db", str(snapshot.db), "serve", "--port", "0"],
-        env=source_env(snapshot, **extra),
-        cwd=snapshot.db.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, base = start_serve(snapshot, str(snapshot.db), **extra)
     try:
-        assert process.stderr is not None
-        first = process.stderr.readline()
-        assert first.startswith("serving snapshot "), first
-        url = urlsplit(first.rsplit(" ", 1)[1].strip())
+        url = urlsplit(base)
         assert url.hostname is not None and url.port is not None
         yield Served(process, url.hostname, url.port)
     finally:

@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import Mirror
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.fixtures.postgres_server import PostgresServer
-from tests.resolve.endtoend import source_command, source_env, sync_snapshot
+from tests.resolve.endtoend import start_serve, sync_snapshot
 
 TIMEOUT = 60
 
@@ -76,20 +76,9 @@ def database(request: pytest.FixtureRequest, snapshot: Mirror) -> str:
 
 @pytest.fixture
 def served(snapshot: Mirror, database: str) -> Iterator[Served]:
-    command = [*source_command("mirror"), "--db", database, "serve", "--port", "0"]
-    process = subprocess.Popen(
-        [*command, "--workers", "3"],
-        env=source_env(snapshot),
-        cwd=snapshot.db.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, url = start_serve(snapshot, database, "--workers", "3")
     try:
-        assert process.stderr is not None
-        first = process.stderr.readline()
-        assert first.startswith("serving snapshot "), first
-        yield Served(process, first.rsplit(" ", 1)[1].strip().removesuffix("simple/"))
+        yield Served(process, url.removesuffix("simple/"))
     finally:
         process.kill()
         process.wait(timeout=TIMEOUT)

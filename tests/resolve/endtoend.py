@@ -235,6 +235,29 @@ def source_env(mirror: Mirror, **extra: str) -> dict[str, str]:
     return env
 
 
+def start_serve(
+    mirror: Mirror, database: str, *options: str, **extra_env: str
+) -> tuple[subprocess.Popen[str], str]:
+    """`mirror serve --port 0 OPTIONS` of this checkout on ``database``, started: the process
+    (stderr piped, past its first line) and the base URL that line printed."""
+    command = [*source_command("mirror"), "--db", database, "serve", "--port", "0", *options]
+    process = subprocess.Popen(
+        command,
+        env=source_env(mirror, **extra_env),
+        cwd=mirror.folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    first = process.stderr.readline()
+    if not first.startswith("serving snapshot "):
+        process.kill()
+        process.wait()
+        raise AssertionError(f"mirror serve did not start: {first}{process.stderr.read()}")
+    return process, first.rsplit(" ", 1)[1].strip()
+
+
 def run_console(
     mirror: Mirror, *args: str, cwd: Path, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
