@@ -21,12 +21,22 @@ an sdist-only release it reads the sdist's PKG-INFO (PEP 643). ``--only-binary :
 not make the two problems equal: some projects of the synthetic graph publish nothing but
 sdists with static metadata, so without sdists there is no solution. Instead the script writes
 a wheelhouse for ``mirror serve --files``: every wheel the target can install and every sdist
-whose metadata is static, each holding the same core metadata as the snapshot (sdists whose
-PEP 643 metadata says Requires-Dist is dynamic are left out: ``resolve`` excludes them as
-needing a build, and uv cannot build anything offline). The files are tiny and their bytes
-do not match the snapshot's synthetic sha256 (a hash of the file name), which uv does not
-check when it compiles without ``--generate-hashes``. The wheelhouse is cached next to the
-snapshot; for 3,000 packages it holds some 250,000 files.
+whose metadata is static, each holding the same core metadata as the snapshot. The files are
+tiny and their bytes do not match the snapshot's synthetic sha256 (a hash of the file name),
+which uv does not check when it compiles without ``--generate-hashes``. The wheelhouse is
+cached next to the snapshot; for 3,000 packages it holds some 250,000 files.
+
+Sdists that need a build. An sdist whose PEP 643 metadata says Requires-Dist is dynamic is
+neither written nor listed: the served copy of the snapshot has no file row for it, and both
+tools read that copy. ``resolve`` would exclude such a file anyway (the snapshot records it as
+needing a build); uv would pick a version that has only such an sdist and try to download and
+build it, which no offline comparison can do (the download of a file the wheelhouse lacks
+answers 404 and stops uv). Without the rows both tools choose from the same files: a version
+with no other file is gone for both, a version with a wheel keeps it. ``--no-build-package``
+would not be the same problem: it is per project, and many projects publish static sdists
+for some releases and dynamic ones for others, so it would take usable sdists from uv. To
+show the rows were nothing ``resolve`` could use, it also runs once on the unpruned snapshot
+and its pins there are compared with its pins on the served copy.
 
 ``--universal`` compares ``resolve --universal --python-version 3.12`` with ``uv pip compile
 --universal --python-version 3.12`` (both lock every environment of Python 3.12 and later),
@@ -68,8 +78,9 @@ from bench.resolve_bench import (
 from bench.synthetic_graph import GENERATOR_VERSION, Graph
 from db.records import canonical_name
 
-# Bump when the files written into a wheelhouse change (part of its directory name).
-WHEELHOUSE_VERSION = 1
+# Bump when the files written into a wheelhouse, or the rows of its served copy of the
+# snapshot, change (part of both names).
+WHEELHOUSE_VERSION = 2
 _SERVING = re.compile(r"serving snapshot .* on (http://127\.0\.0\.1:\d+/simple/)")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", re.MULTILINE)
 _ZIP_TIME = (2020, 2, 2, 0, 0, 0)
@@ -137,8 +148,9 @@ def _write_files(graph: Graph, home: Path, universal: bool) -> list[tuple[str, s
 
 def served_snapshot(graph: Graph, db: Path, universal: bool = False) -> tuple[Path, Path]:
     """(database, wheelhouse) to serve: a copy of ``db`` whose file rows carry the sha256 and
-    size of the files written for them, and the directory holding those files (every wheel
-    when ``universal``). Both are built once, next to ``db``."""
+    size of the files written for them, without the sdists that need a build (see the module
+    docstring), and the directory holding those files (every wheel when ``universal``). Both
+    are built once, next to ``db``."""
     stem = f"{db.stem}-uv{WHEELHOUSE_VERSION}" + ("-universal" if universal else "")
     copy, home = db.with_name(f"{stem}.db"), db.with_name(f"{stem}-files")
     if copy.exists() and home.is_dir():
@@ -157,6 +169,12 @@ def served_snapshot(graph: Graph, db: Path, universal: bool = False) -> tuple[Pa
         target.execute(
             "UPDATE file SET sha256 = served.sha256, size = served.size"
             " FROM served WHERE served.filename = file.filename"
+        )
+        # Only sdists are ever left unwritten for being dynamic; a wheel left unwritten is one
+        # the target cannot install, which uv never downloads, so it stays listed.
+        target.execute(
+            "DELETE FROM file WHERE is_wheel = 0"
+            " AND filename NOT IN (SELECT filename FROM temp.served)"
         )
         target.commit()
     building.rename(copy)
@@ -269,25 +287,33 @@ def _spread(seconds: list[float]) -> float:
     return (max(seconds) - min(seconds)) / statistics.median(seconds)
 
 
+def _resolve_command(args: argparse.Namespace, db: Path, reqs: Path, out: Path) -> list[str]:
+    command = resolve_command(args.resolve, db, reqs, out)
+    if args.universal:
+        at = command.index(TARGET[2])  # --python-platform: a universal lock has none
+        command[at : at + 2] = ["--universal"]
+    return command
+
+
 def compare_size(size: str, args: argparse.Namespace) -> Comparison:
     graph, original, reqs = snapshot_for(size, args.seed, args.cache)
     db, files = served_snapshot(graph, original, args.universal)
     cache = args.cache / "uv-cache" / (graph.key + ("-universal" if args.universal else ""))
     shutil.rmtree(cache, ignore_errors=True)
     ours_out, theirs_out = db.with_suffix(".resolve.txt"), db.with_suffix(".uv.txt")
-    ours_cmd = resolve_command(args.resolve, db, reqs, ours_out)
-    if args.universal:
-        at = ours_cmd.index(TARGET[2])  # --python-platform: a universal lock has none
-        ours_cmd[at : at + 2] = ["--universal"]
+    ours_cmd = _resolve_command(args, db, reqs, ours_out)
     uv = partial(uv_command, args.uv, reqs, cache=cache, out=theirs_out, universal=args.universal)
     with serving(args.mirror, db, files) as url:
         warm, theirs = timed(uv(url=url, offline=False), theirs_out)
     print(f"size {size}: uv warmed its cache from {url} in {warm:.1f} s", file=sys.stderr)
     theirs_cmd = uv(url=url, offline=True)
+    _, unpruned = timed(_resolve_command(args, original, reqs, ours_out), ours_out)
     _, ours = timed(ours_cmd, ours_out)  # untimed warm-up: byte-code and page cache
     _, theirs = timed(theirs_cmd, theirs_out)
     agreement = compare(pins(ours), pins(theirs))
     print(f"size {size}: pins {agreement}", flush=True)
+    same = "the same" if pins(unpruned) == pins(ours) else "DIFFERENT"
+    print(f"size {size}: resolve's pins with the sdists that need a build listed: {same}")
     resolve_times: list[float] = []
     uv_times: list[float] = []
     for _ in range(args.rounds):
