@@ -29,8 +29,8 @@ cached next to the snapshot; for 3,000 packages it holds some 250,000 files.
 Sdists that need a build. An sdist whose PEP 643 metadata says Requires-Dist is dynamic is
 neither written nor listed: the served copy of the snapshot has no file row for it, and both
 tools read that copy. ``resolve`` would exclude such a file anyway (the snapshot records it as
-needing a build); uv would pick a version that has only such an sdist and try to download and
-build it, which no offline comparison can do (the download of a file the wheelhouse lacks
+needing a build); uv, reaching a version that has only such an sdist, downloads it to build
+its metadata, which no offline comparison can do (the download of a file the wheelhouse lacks
 answers 404 and stops uv). Without the rows both tools choose from the same files: a version
 with no other file is gone for both, a version with a wheel keeps it. ``--no-build-package``
 would not be the same problem: it is per project, and many projects publish static sdists
