@@ -34,11 +34,11 @@ DEFAULT_DB = "mirror.db"
 
 # The alembic head this code was written for; tests/db/test_schema.py proves it is the head of
 # alembic/versions. Kept as a constant so that opening a database never has to import alembic.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 # Every alembic revision up to HEAD_REVISION (test_schema.py checks it against alembic/versions):
 # a stored revision outside it is newer than this code.
-KNOWN_REVISIONS = frozenset({"0001", "0002", "0003", "0004"})
+KNOWN_REVISIONS = frozenset({"0001", "0002", "0003", "0004", "0005"})
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 

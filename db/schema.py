@@ -125,6 +125,9 @@ page = Table(
     Column("project_status", String),
     Column("project_status_reason", Text),
     Column("digest", String(64), nullable=False),
+    # The files grouped by version, in PEP 440 order (db/version_listing.py); NULL in rows
+    # stored before the column existed, grouped on the fly when read.
+    Column("listing", Text),
     UniqueConstraint("index_id", "project", "digest"),
 )
 

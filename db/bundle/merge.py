@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Table, func, select
 
 from db.blobs import put_blob, sha256_hex
-from db.bundle.rows import NEWER_HINT, TABLES, BundleError, key_column, references, sort_key
+from db.bundle.derived import fill_listings
+from db.bundle.rows import (
+    DERIVED,
+    NEWER_HINT,
+    TABLES,
+    BundleError,
+    key_column,
+    references,
+    sort_key,
+)
 from db.digests import content_digest
 from db.schema import blob, index, metadata, page, rule_set, snapshot
 from db.write.bulk import insert_rows
@@ -47,7 +56,7 @@ _OWNER = {
 
 def _check_columns(table: Table, columns: Sequence[str], raw: str | None) -> None:
     """Columns this schema knows; those it cannot fill in itself must be present."""
-    known = {c.name for c in table.columns}
+    known = {c.name for c in table.columns} - DERIVED.get(table.name, frozenset())
     unknown = sorted(set(columns) - known)
     if unknown or len(set(columns)) != len(columns):
         raise BundleError(
@@ -387,8 +396,9 @@ class RowMerger:
             self.ids["page"][row["id"]] = int(existing)
 
     def finish(self) -> None:
-        """Each new snapshot's content digest, computed here as the writer computes it, must
-        be the one it was exported with."""
+        """Each new page's listing is computed from its files; each new snapshot's content
+        digest, computed here as the writer computes it, must be the one it was exported with."""
+        fill_listings(self.conn, [self.ids["page"][bundle_id] for bundle_id in self.new["page"]])
         for bundle_id, planned in self.plan.snapshots.items():
             digest = content_digest(self.conn, self.ids["snapshot"][bundle_id])
             if digest != planned.digest:

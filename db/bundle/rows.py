@@ -33,6 +33,7 @@ from db.schema import (
 )
 
 __all__ = [
+    "DERIVED",
     "NEWER_HINT",
     "TABLES",
     "BundleError",
@@ -107,8 +108,15 @@ def sort_key(values: Iterable[object]) -> tuple[tuple[bool, object], ...]:
     return tuple((False, 0) if v is None else (True, v) for v in values)
 
 
+# Columns computed from the rows a bundle carries (page.listing, db/version_listing.py): left
+# out of the file and recomputed by the importer, so a bundle can never make one disagree with
+# the files it describes (the snapshot digest covers the files, not what is derived from them).
+DERIVED: dict[str, frozenset[str]] = {page.name: frozenset({"listing"})}
+
+
 def columns_of(table: Table, *, raw: str | None = None) -> tuple[str, ...]:
-    return tuple(c.name for c in table.columns if c.name != raw)
+    derived = DERIVED.get(table.name, frozenset())
+    return tuple(c.name for c in table.columns if c.name != raw and c.name not in derived)
 
 
 _IdMaps = dict[str, dict[int, int]]

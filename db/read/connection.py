@@ -50,15 +50,24 @@ class ReadConnection(Protocol):
     def close(self) -> None: ...
 
 
+# How much of a snapshot file a short-lived reader maps (SQLite maps no more than the file).
+_MMAP_BYTES = 1 << 30
+
+
 class SqliteRead:
     """A snapshot file, opened read-only with stdlib sqlite3."""
 
     __slots__ = ("_conn", "path")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, mapped: bool = True) -> None:
         check_file(path, create=False)
         self.path = path
         self._conn = connect_read_only(path)
+        if mapped:
+            # Pages read through a memory map, not a read() call each: a resolution reads a
+            # few thousand file records scattered over the file, a third faster so. Not for a
+            # live reader (a server's, a sync's), which may outlast a VACUUM shrinking the file.
+            self._conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
 
     @property
     def shown(self) -> str:
@@ -150,7 +159,7 @@ def connect(url: str, *, live: bool = False) -> ReadConnection:
     query sees what was committed since the last (a snapshot being built)."""
     path = database_path(url)
     if path is not None:
-        return SqliteRead(path)
+        return SqliteRead(path, mapped=not live)
     if url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg"):
         return PostgresRead(url, live=live)
     raise DatabaseError(

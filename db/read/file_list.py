@@ -13,8 +13,9 @@ from typing import Any, overload
 from db.file_rows import stored_hashes
 from db.read.connection import ReadConnection
 from db.requirement_facts import SplitRequirement, load_split, split_requirements
+from db.version_listing import Listing, listing_of
 
-__all__ = ["BuildProvenance", "FileHead", "FileList", "FileLoader", "FileMetadata", "FileRecord"]
+__all__ = ["BuildProvenance", "FileList", "FileLoader", "FileMetadata", "FileRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ class FileRecord:
 
 
 _FILE_COLUMNS = """
-SELECT f.id, f.filename, f.url, f.version, f.version_valid, f.is_wheel, f.tags,
+SELECT f.position, f.filename, f.url, f.version, f.version_valid, f.is_wheel, f.tags,
        f.requires_python, f.yanked, f.yanked_reason, f.upload_time, f.size, f.sha256, f.hashes,
        sm.source, sm.error, m.sha256, m.requires_dist, m.requires_python, m.provides_extra,
        sm.build, m.requires_split
@@ -91,32 +92,28 @@ LEFT JOIN snapshot_metadata AS sm
        ON sm.snapshot_id = ? AND sm.index_id = ? AND sm.filename = f.filename
 LEFT JOIN metadata AS m ON m.sha256 = sm.metadata_sha256
 """
-_PAGE_FILES_QUERY = _FILE_COLUMNS + "WHERE f.page_id = ?"
-# The page's listing order, as db.read.snapshot_reader reads the heads.
-_PAGE_UPLOAD_TIMES_QUERY = """
-SELECT upload_time FROM file WHERE page_id = ? ORDER BY position, filename COLLATE BINARY
+_PAGE_FILES_QUERY = _FILE_COLUMNS + "WHERE f.page_id = ? ORDER BY f.position"
+# The page's listing order, as the listing numbers the files.
+_PAGE_UPLOAD_TIMES_QUERY = "SELECT upload_time FROM file WHERE page_id = ? ORDER BY position"
+# What a page stored before ``page.listing`` existed is grouped from, in listing order.
+_PAGE_HEADS_QUERY = """
+SELECT version, version_valid FROM file WHERE page_id = ? ORDER BY position, filename COLLATE BINARY
 """
 # Well under SQLite's smallest limit on query parameters (999).
-_IDS_PER_QUERY = 500
-
-
-# What a file's version is decided from, before its record is read: (version, version_valid,
-# file id). Kept as the rows SQL returns, without a record per file: a resolution lists every
-# file of a project but judges few, and reading fewer columns of every file is most of what a
-# project's listing costs (upload times are read apart, only under a cutoff).
-FileHead = tuple[str, int, int]
+_POSITIONS_PER_QUERY = 500
 
 
 class FileList(Sequence[FileRecord]):
-    """A page's files in listing order: their :class:`FileHead` at once, each record read on
-    first use (:meth:`take` for some, iteration for all) and kept."""
+    """A page's files in listing order: their :class:`~db.version_listing.Listing` at once,
+    each record read on first use (:meth:`take` for some, iteration for all) and kept. A file
+    is named by its position, its index in listing order."""
 
-    __slots__ = ("_load", "_records", "_upload_times", "heads")
+    __slots__ = ("_load", "_records", "_upload_times", "listing")
 
-    def __init__(self, heads: list[FileHead], load: FileLoader | None = None) -> None:
-        self.heads = heads
+    def __init__(self, listing: Listing, load: FileLoader | None = None) -> None:
+        self.listing = listing
         self._load = load
-        self._records: list[FileRecord | None] = [None] * len(heads)
+        self._records: list[FileRecord | None] = [None] * listing.count
         self._upload_times: list[str | None] | None = None
 
     @classmethod
@@ -124,8 +121,7 @@ class FileList(Sequence[FileRecord]):
         """``files`` themselves, already read (for records built in memory)."""
         if isinstance(files, FileList):
             return files
-        heads: list[FileHead] = [(f.version, f.version_valid, i) for i, f in enumerate(files)]
-        found = cls(heads)
+        found = cls(listing_of((f.version, f.version_valid) for f in files))
         found._records = list(files)
         return found
 
@@ -135,10 +131,9 @@ class FileList(Sequence[FileRecord]):
         missing = [i for i in positions if records[i] is None]
         if missing:
             assert self._load is not None
-            heads = self.heads
-            read = self._load.by_id([heads[i][2] for i in missing])
+            read = self._load.at(missing)
             for i in missing:
-                records[i] = read[heads[i][2]]
+                records[i] = read[i]
         return [records[i] for i in positions]  # type: ignore[misc]
 
     def forget(self, positions: Sequence[int]) -> None:
@@ -159,8 +154,7 @@ class FileList(Sequence[FileRecord]):
 
     def _all(self) -> list[FileRecord]:
         if self._load is not None and None in self._records:
-            read = self._load.page()
-            self._records = [read[head[2]] for head in self.heads]
+            self._records = list(self._load.page())
         return self._records  # type: ignore[return-value]
 
     @overload
@@ -174,14 +168,15 @@ class FileList(Sequence[FileRecord]):
         return iter(self._all())
 
     def __len__(self) -> int:
-        return len(self.heads)
+        return self.listing.count
 
     def __repr__(self) -> str:
-        return f"FileList(versions={[h[0] for h in self.heads]!r})"
+        return f"FileList(versions={[text for text, _ in self.listing.versions]!r})"
 
 
 class FileLoader:
-    """Reads the full records of one snapshot page's files."""
+    """Reads one snapshot page's files: the listing, for a page stored without one, and the
+    full records."""
 
     __slots__ = ("_conn", "_index_id", "_page_id", "_snapshot_id")
 
@@ -191,25 +186,28 @@ class FileLoader:
         self._index_id = index_id
         self._page_id = page_id
 
-    def page(self) -> dict[int, FileRecord]:
+    def listing(self) -> Listing:
+        """The listing grouped from the file rows (a page stored before listings were)."""
+        rows = self._conn.execute(_PAGE_HEADS_QUERY, (self._page_id,)).fetchall()
+        return listing_of((text, bool(valid)) for text, valid in rows)
+
+    def page(self) -> list[FileRecord]:
         query = (self._snapshot_id, self._index_id, self._page_id)
-        return _file_records(self._conn.execute(_PAGE_FILES_QUERY, query))
+        return list(_file_records(self._conn.execute(_PAGE_FILES_QUERY, query)).values())
 
     def upload_times(self) -> list[str | None]:
         rows = self._conn.execute(_PAGE_UPLOAD_TIMES_QUERY, (self._page_id,))
         return [row[0] for row in rows]
 
-    def by_id(self, ids: list[int]) -> dict[int, FileRecord]:
+    def at(self, positions: list[int]) -> dict[int, FileRecord]:
+        """The records of the files at ``positions``, by position."""
         found: dict[int, FileRecord] = {}
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[start : start + _IDS_PER_QUERY]
+        for start in range(0, len(positions), _POSITIONS_PER_QUERY):
+            chunk = positions[start : start + _POSITIONS_PER_QUERY]
             marks = ",".join("?" * len(chunk))
-            query = f"{_FILE_COLUMNS}WHERE f.id IN ({marks})"
-            found.update(
-                _file_records(
-                    self._conn.execute(query, (self._snapshot_id, self._index_id, *chunk))
-                )
-            )
+            query = f"{_FILE_COLUMNS}WHERE f.page_id = ? AND f.position IN ({marks})"
+            params = (self._snapshot_id, self._index_id, self._page_id, *chunk)
+            found.update(_file_records(self._conn.execute(query, params)))
         return found
 
 

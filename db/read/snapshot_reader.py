@@ -18,15 +18,15 @@ from typing import Any
 from db.errors import DatabaseError, UnknownSnapshot
 from db.paths import HEAD_REVISION, KNOWN_REVISIONS, database_url
 from db.read.connection import ReadConnection, connect
-from db.read.file_list import FileHead, FileList, FileLoader, FileMetadata, FileRecord
+from db.read.file_list import FileList, FileLoader, FileMetadata, FileRecord
 from db.records import IndexConfig, canonical_name, not_here_statuses
 from db.requirement_facts import SplitRequirement, split_one
 from db.rules.rows import rule_document as _rule_document
 from db.snapshot_names import given_name
 from db.snapshot_ref import resolve_snapshot
+from db.version_listing import load_listing
 
 __all__ = [
-    "FileHead",
     "FileList",
     "FileMetadata",
     "FileRecord",
@@ -85,22 +85,11 @@ class ProjectRecord:
 
 
 _PAGES_QUERY = """
-SELECT sp.index_id, p.status, p.error, p.id, p.project_status, p.project_status_reason
+SELECT sp.index_id, p.status, p.error, p.id, p.project_status, p.project_status_reason,
+       p.listing
 FROM snapshot_page AS sp
 JOIN page AS p ON p.id = sp.page_id
 WHERE sp.snapshot_id = ? AND sp.project = ?
-"""
-
-# The columns every file needs before it is judged (grouping by version), in the page's
-# listing order and in FileHead's layout; the rest, core metadata above all, are read for
-# the files judged (upload times, for a cutoff, by the page): a resolution judges a few
-# percent of the versions it lists, and the metadata join is most of a project's read time.
-# SQLite sorts far faster than Python would.
-_PAGE_HEADS_QUERY = """
-SELECT version, version_valid, id
-FROM file
-WHERE page_id = ?
-ORDER BY position, filename COLLATE BINARY
 """
 
 _METADATA_BLOB_QUERY = """
@@ -222,10 +211,9 @@ class SnapshotReader:
             return ProjectRecord(name=project, in_snapshot=False, pages=())
         by_id = {i.id: i for i in self.indexes()}
         records = []
-        for index_id, status, error, page_id, project_status, reason in sorted(
+        for index_id, status, error, page_id, project_status, reason, listing in sorted(
             pages, key=lambda page: (by_id[page[0]].priority, page[0])
         ):
-            heads = self._conn.execute(_PAGE_HEADS_QUERY, (page_id,)).fetchall()
             loader = FileLoader(self._conn, self._snapshot_id, index_id, page_id)
             records.append(
                 PageRecord(
@@ -233,7 +221,9 @@ class SnapshotReader:
                     status=int(status),
                     failed=error is not None or status == 0,
                     error=error,
-                    files=FileList(heads, loader),
+                    files=FileList(
+                        loader.listing() if listing is None else load_listing(listing), loader
+                    ),
                     project_status=project_status,
                     project_status_reason=reason,
                 )

@@ -30,6 +30,7 @@ from db.requirement_facts import split_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 from db.snapshot_names import made_up_name
 from db.snapshot_ref import resolve_snapshot
+from db.version_listing import listing_json, listing_of
 from db.write.building_snapshot import BuildingSnapshot
 from db.write.bulk import insert_or_find_id, insert_rows, select_one
 from db.write.carry import Carried, carry_over
@@ -178,6 +179,11 @@ class SnapshotWriter(BuildingSnapshot):
                 "project_status": parsed.project_status if parsed else None,
                 "project_status_reason": parsed.project_status_reason if parsed else None,
                 "digest": digest,
+                "listing": listing_json(
+                    listing_of((d.version, d.version_valid) for d in parsed.files)
+                    if parsed
+                    else listing_of(())
+                ),
             },
             ("index_id", "project", "digest"),
         )

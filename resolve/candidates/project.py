@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import NamedTuple
 
 from packaging.version import Version
@@ -278,7 +277,8 @@ class ProjectCandidates:
                 reason = passed.get(page.index.name)
                 if reason is None:
                     continue
-                for listed in sorted({head[0] for head in FileList.of(page.files).heads}):
+                listing = FileList.of(page.files).listing
+                for listed in sorted(text for text, _ in listing.versions + listing.invalid):
                     excluded.append(Exclusion(page.index.name, listed, None, reason, ""))
             self._excluded = tuple(excluded)
         return self._excluded
@@ -374,29 +374,17 @@ def build_candidates(
 
 def _versions(files: FileList) -> tuple[list[tuple[Version, list[int]]], list[int]]:
     """The positions of a page's files grouped by version, ascending, and those of the files
-    with an invalid version."""
-    # The files of one release share its version text: group by text (a str hash, not a
-    # Version's), then parse each distinct text once.
-    by_text: dict[str, list[int]] = {}
-    invalid: list[int] = []
-    for position, (text, valid, _) in enumerate(files.heads):
-        if valid:
-            by_text.setdefault(text, []).append(position)
-        else:
-            invalid.append(position)
-    grouped: dict[Version, list[int]] = {}
-    merged = False
-    for text, positions in by_text.items():
+    with an invalid version: from the listing stored with the page, sorted when it was."""
+    listing = files.listing
+    grouped: list[tuple[Version, list[int]]] = []
+    invalid = [p for _, positions in listing.invalid for p in positions]
+    for text, positions in listing.versions:
         version = parse_version(text)
-        if version is None:
+        if version is None:  # not written by this version of the listing code
             invalid += positions
-        elif version in grouped:  # two spellings of one version ("1.0", "1.0.0")
-            grouped[version] += positions
-            merged = True
+        elif grouped and grouped[-1][0] == version:  # two spellings ("1.0", "1.0.0"), adjacent
+            grouped[-1] = (grouped[-1][0], sorted(grouped[-1][1] + positions))
         else:
-            grouped[version] = positions
-    if merged:
-        for positions in grouped.values():
-            positions.sort()
+            grouped.append((version, positions))
     invalid.sort()
-    return sorted(grouped.items(), key=itemgetter(0)), invalid
+    return grouped, invalid

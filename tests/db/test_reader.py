@@ -249,7 +249,9 @@ def test_lazy_files_group_by_version_and_read_upload_times_apart(tmp_path: Path)
     target = Target(TargetEnvironment.create("3.12", "x86_64-manylinux_2_28"))
     with SnapshotReader.open(str(tmp_path / "mirror.db")) as reader:
         (page,) = reader.project("demo", lazy_files=True).pages
-        assert [head[:2] for head in page.files.heads] == [("2.0", 1), ("nightly", 0), ("1.0", 1)]
+        listing = page.files.listing
+        assert (listing.count, listing.versions) == (3, [("1.0", [2]), ("2.0", [0])])
+        assert listing.invalid == [("nightly", [1])]
         assert page.files.upload_times() == [f.upload_time for f in files]
         assert page.files.upload_times() == [f.upload_time for f in page.files]
         candidates = build_candidates(

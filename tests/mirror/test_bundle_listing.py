@@ -1,0 +1,81 @@
+"""A page's version listing (``page.listing``) never travels in a bundle: the importer
+computes it from the file rows it merges, and refuses rows that could make the two disagree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from tests.conftest import Mirror, Serve
+from tests.fixtures.index_server import FixtureIndex, make_project
+from tests.mirror.test_bundle import TRAILER, other_db, refused, rewrite
+
+
+@pytest.fixture
+def source(mirror: Mirror, serve: Serve) -> Mirror:
+    index = FixtureIndex()
+    make_project(index, "foo", ["1.0", "2.0", "10.0"], deps=["bar>=1"], sdist=True)
+    make_project(index, "bar", ["1.0"])
+    mirror.add_index("one", serve(index))
+    mirror.sync("foo", "bar", "--name", "s1")
+    return mirror
+
+
+@pytest.fixture
+def bundle(source: Mirror, tmp_path: Path) -> Path:
+    path = tmp_path / "s1.snb"
+    source.run("export", "s1", "-o", str(path))
+    return path
+
+
+def empty_db(tmp_path: Path, source: Mirror) -> Mirror:
+    target = other_db(tmp_path, source)
+    target.run("db", "upgrade")
+    return target
+
+
+def listings(mirror: Mirror) -> list[tuple[str, str]]:
+    return sorted(mirror.sql("SELECT project, listing FROM page"))
+
+
+def test_the_importer_computes_each_listing_as_the_writer_stored_it(
+    source: Mirror, bundle: Path, tmp_path: Path
+) -> None:
+    inside = zstandard.ZstdDecompressor().decompress(bundle.read_bytes()[:-TRAILER])
+    assert b"listing" not in inside
+    target = other_db(tmp_path, source)
+    target.run("import", str(bundle))
+    assert listings(target) == listings(source)
+    assert all(json.loads(text)[0] > 0 for _, text in listings(target))
+
+
+def _edit_section(table: str, edit_header: bool, payload: bytes) -> bytes:
+    """The payload with ``table``'s header (or its first row) rewritten."""
+    lines = payload.split(b"\n")
+    (at,) = [i for i, line in enumerate(lines) if line.endswith(f'"table":"{table}"}}'.encode())]
+    header = json.loads(lines[at])
+    if edit_header:
+        header["columns"].append("listing")
+        lines[at] = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    else:
+        row = json.loads(lines[at + 1])
+        row[header["columns"].index("position")] = 7
+        lines[at + 1] = json.dumps(row, separators=(",", ":")).encode()
+    return b"\n".join(lines)
+
+
+def test_a_bundle_carrying_listings_is_refused(
+    bundle: Path, source: Mirror, tmp_path: Path
+) -> None:
+    edited = rewrite(bundle, lambda p: _edit_section("page", True, p), fix_manifest=True)
+    refused(empty_db(tmp_path, source), edited, "columns this version does not know (listing)")
+
+
+def test_files_not_numbered_in_listing_order_are_refused(
+    bundle: Path, source: Mirror, tmp_path: Path
+) -> None:
+    edited = rewrite(bundle, lambda p: _edit_section("file", False, p), fix_manifest=True)
+    refused(empty_db(tmp_path, source), edited, "not numbered 0, 1, … in listing order")
