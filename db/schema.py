@@ -156,7 +156,9 @@ file = Table(
     # PEP 658/714: NULL when no .metadata file is offered, else canonical JSON of its hashes.
     Column("core_metadata", String),
     Column("provenance", String),
-    Index("ix_file_page_id", "page_id"),
+    # A file is found by its page and position, 0, 1, … in listing order (the reader reads
+    # the records of the versions it judges by position: db/version_listing.py).
+    Index("ix_file_page_position", "page_id", "position", unique=True),
 )
 
 metadata = Table(

@@ -1,5 +1,5 @@
 """version listing: each page's files grouped by version in PEP 440 order, for the resolver,
-filled for the pages already stored
+filled for the pages already stored; a page's files found by their position
 
 Revision ID: 0005
 Revises: 0004
@@ -47,6 +47,8 @@ def upgrade() -> None:
     # Pages that list no file (an error, a 404, an empty project).
     empty = listing_json(listing_of(()))
     conn.execute(sa.text('UPDATE page SET listing = :e WHERE listing IS NULL'), {'e': empty})
+    op.create_index('ix_file_page_position', 'file', ['page_id', 'position'], unique=True)
+    op.drop_index('ix_file_page_id', table_name='file')
 
 
 def _renumber(conn: sa.Connection, renumber: sa.TextClause, page_id: int) -> None:
@@ -69,6 +71,8 @@ def _renumber(conn: sa.Connection, renumber: sa.TextClause, page_id: int) -> Non
 
 
 def downgrade() -> None:
+    op.create_index('ix_file_page_id', 'file', ['page_id'], unique=False)
+    op.drop_index('ix_file_page_position', table_name='file')
     # In place on both engines (SQLite 3.35+): a batch copy of `page` would have to drop a
     # table that `file` and `snapshot_page` refer to.
     op.execute('ALTER TABLE page DROP COLUMN listing')

@@ -1,7 +1,7 @@
 """`mirror db copy`: one database's snapshots, indexes and rules into another, engine to engine.
 
 The rows travel as a bundle's do (:func:`db.bundle.rows.export_sections`), without the file:
-a first reading checks them (:class:`db.bundle.merge.BundleContents`), a second merges them
+a first reading checks them (:class:`db.bundle.contents.BundleContents`), a second merges them
 (:class:`db.bundle.merge.RowMerger`) in one transaction on the target, which recomputes every
 copied snapshot's content digest and refuses the whole copy if one differs from the source's.
 So a copy is verified the way an import is, merges by content the way an import does (run
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, select, text
 
-from db.bundle.merge import BundleContents, RowMerger, plan_import
+from db.bundle.contents import BundleContents
+from db.bundle.merge import RowMerger, plan_import
 from db.bundle.rows import TABLES, Section, export_sections
 from db.schema import rule_change, rule_set, snapshot
 

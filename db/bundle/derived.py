@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from db.bundle.rows import BundleError
 from db.schema import file, page
 from db.version_listing import listing_json, listing_of, listings_by_page
 
@@ -18,8 +17,8 @@ _PAGES = 500
 
 
 def fill_listings(conn: Connection, page_ids: Sequence[int]) -> None:
-    """Store the listing of each of ``page_ids``, whose files must be numbered 0, 1, … in
-    listing order, as every writer numbers them (the reader finds a file by its position)."""
+    """Store the listing of each of ``page_ids``, whose files the first reading checked are
+    numbered 0, 1, … in listing order (:class:`db.bundle.contents.BundleContents`)."""
     ordered = sorted(page_ids)
     store = update(page).where(page.c.id == bindparam("page")).values(listing=bindparam("text"))
     empty = listing_json(listing_of(()))
@@ -31,11 +30,6 @@ def fill_listings(conn: Connection, page_ids: Sequence[int]) -> None:
             .order_by(file.c.page_id, file.c.position, file.c.filename)
         ).all()
         texts = dict.fromkeys(chunk, empty)
-        for page_id, positions, listing in listings_by_page(rows):
-            if positions != list(range(len(positions))):
-                raise BundleError(
-                    "its files of one page are not numbered 0, 1, … in listing order",
-                    hint="export it again with this version of sneakernet",
-                )
+        for page_id, _, listing in listings_by_page(rows):
             texts[page_id] = listing_json(listing)
         conn.execute(store, [{"page": p, "text": t} for p, t in texts.items()])

@@ -1,9 +1,8 @@
 """Merging a bundle's rows into a database: check them, plan the merge, then write it.
 
-Reading a bundle is done twice. The first reading feeds :class:`BundleContents`, which checks
-the rows (sections in :data:`~db.bundle.rows.TABLES` order, known columns, unique keys, every
-reference to a row that came before, complete snapshots, payloads matching their sha256)
-and keeps what :func:`plan_import` needs. The plan decides, before anything is written, which
+Reading a bundle is done twice. The first reading feeds
+:class:`~db.bundle.contents.BundleContents`, which checks every row and keeps what
+:func:`plan_import` needs. The plan decides, before anything is written, which
 snapshots are new, which indexes are reused or created, and refuses an index whose name is
 taken here by another URL. The second reading feeds :class:`RowMerger`, in one transaction.
 
@@ -14,16 +13,14 @@ digest), snapshots and rule sets by digest. Only the rows the new snapshots use 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Table, func, select
 
-from db.blobs import put_blob, sha256_hex
+from db.blobs import put_blob
+from db.bundle.contents import BundleContents, Values
 from db.bundle.derived import fill_listings
 from db.bundle.rows import (
-    DERIVED,
-    NEWER_HINT,
     TABLES,
     BundleError,
     key_column,
@@ -35,7 +32,6 @@ from db.schema import blob, index, metadata, page, rule_set, snapshot
 from db.write.bulk import insert_rows
 
 __all__ = [
-    "BundleContents",
     "ImportPlan",
     "ImportedSnapshot",
     "RowMerger",
@@ -43,7 +39,6 @@ __all__ = [
     "plan_import",
 ]
 
-_Values = dict[str, object]
 _NUMBERED = {table.name for table in TABLES if key_column(table) == "id"}
 # Rows that belong to another row and are written only with it.
 _OWNER = {
@@ -52,123 +47,6 @@ _OWNER = {
     "snapshot_metadata": "snapshot_id",
     "rule": "rule_set_id",
 }
-
-
-def _check_columns(table: Table, columns: Sequence[str], raw: str | None) -> None:
-    """Columns this schema knows; those it cannot fill in itself must be present."""
-    known = {c.name for c in table.columns} - DERIVED.get(table.name, frozenset())
-    unknown = sorted(set(columns) - known)
-    if unknown or len(set(columns)) != len(columns):
-        raise BundleError(
-            f"its {table.name} rows have columns this version does not know "
-            f"({', '.join(unknown) or 'repeated'})",
-            hint=NEWER_HINT,
-        )
-    if (raw is not None) != (table is blob) or (raw is not None and raw != "size"):
-        raise BundleError(f"its {table.name} rows are malformed", hint="export it again")
-    missing = [
-        c.name
-        for c in table.columns
-        if c.name not in columns
-        and not c.nullable
-        and c.server_default is None
-        and not (table is blob and c.name == "data")
-    ]
-    if missing:
-        raise BundleError(
-            f"its {table.name} rows lack columns ({', '.join(missing)})",
-            hint="export it again with this version of sneakernet",
-        )
-
-
-def _id(row: _Values) -> int:
-    value = row["id"]
-    assert isinstance(value, int)  # checked by BundleContents.add
-    return value
-
-
-def _is_key(table: Table, value: object) -> bool:
-    if key_column(table) == "id":
-        return isinstance(value, int) and not isinstance(value, bool) and value > 0
-    return isinstance(value, str) and len(value) == 64
-
-
-@dataclass(slots=True)
-class BundleContents:
-    """What a first reading of a bundle found, checked row by row."""
-
-    keys: dict[str, set[object]] = field(default_factory=dict)
-    indexes: dict[object, _Values] = field(default_factory=dict)
-    snapshots: dict[int, _Values] = field(default_factory=dict)
-    rule_sets: dict[int, _Values] = field(default_factory=dict)
-    page_parts: dict[object, tuple[object, object]] = field(default_factory=dict)
-    links: dict[object, set[tuple[object, object]]] = field(default_factory=dict)
-    metas: dict[object, set[tuple[object, object]]] = field(default_factory=dict)
-    _seen: set[tuple[object, ...]] = field(default_factory=set)
-    _position: int = 0
-
-    def section(self, name: str, columns: Sequence[str], raw: str | None) -> Table:
-        """The table of the next section, which must come in TABLES order."""
-        if self._position >= len(TABLES) or TABLES[self._position].name != name:
-            expected = TABLES[self._position].name if self._position < len(TABLES) else "none"
-            raise BundleError(
-                f"its sections are out of order ({name!r} where {expected!r} belongs)",
-                hint="export it again with this version of sneakernet",
-            )
-        self._position += 1
-        table = TABLES[self._position - 1]
-        _check_columns(table, columns, raw)
-        self._seen = set()
-        self.keys[table.name] = set()
-        return table
-
-    def finish(self) -> None:
-        if self._position != len(TABLES):
-            raise BundleError(
-                f"it lacks the {TABLES[self._position].name} rows",
-                hint="export it again with this version of sneakernet",
-            )
-
-    def add(self, table: Table, row: _Values, data: bytes | None) -> None:
-        if any(isinstance(v, list | dict | float) for v in row.values()):
-            raise BundleError(f"its {table.name} rows hold values of the wrong kind")
-        key = key_column(table)
-        primary = tuple(row.get(c.name) for c in table.primary_key.columns)
-        if primary in self._seen or (key is not None and not _is_key(table, row.get(key))):
-            raise BundleError(f"its {table.name} rows have a bad or repeated key {primary}")
-        self._seen.add(primary)
-        if key is not None:
-            self.keys[table.name].add(row[key])
-        for column, target in references(table).items():
-            value = row.get(column)
-            if value is None and table.c[column].nullable:
-                continue
-            if value not in self.keys[target]:
-                raise BundleError(f"a {table.name} row refers to a missing {target} row")
-        self._remember(table, row, data)
-
-    def _remember(self, table: Table, row: _Values, data: bytes | None) -> None:
-        if table is blob:
-            assert data is not None
-            if sha256_hex(data) != row["sha256"]:
-                raise BundleError(f"payload {row['sha256']} does not match its sha256")
-        elif table is index:
-            self.indexes[_id(row)] = row
-        elif table is page:
-            self.page_parts[row["id"]] = (row["index_id"], row.get("blob_sha256"))
-        elif table is snapshot:
-            if row.get("state") != "complete" or not isinstance(row.get("digest"), str):
-                raise BundleError(f"its snapshot {row.get('name')!r} is not complete")
-            self.snapshots[_id(row)] = row
-        elif table.name == "snapshot_page":
-            if self.page_parts[row["page_id"]][0] != row["index_id"]:
-                raise BundleError("a snapshot page is linked under another index than its own")
-            self.links.setdefault(row["snapshot_id"], set()).add((row["index_id"], row["page_id"]))
-        elif table.name == "snapshot_metadata":
-            pair = (row["index_id"], row.get("metadata_sha256"))
-            self.metas.setdefault(row["snapshot_id"], set()).add(pair)
-        elif table is rule_set:
-            self.rule_sets[_id(row)] = row
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,10 +178,10 @@ class RowMerger:
         self.new: dict[str, set[object]] = {t.name: set() for t in TABLES}
         self.added: Counter[str] = Counter()
         self.created_indexes: list[str] = []
-        self._batch: list[_Values] = []
+        self._batch: list[Values] = []
         self._created: dict[tuple[object, object], int] = {}
 
-    def add(self, table: Table, row: _Values, data: bytes | None) -> None:
+    def add(self, table: Table, row: Values, data: bytes | None) -> None:
         if table is index:
             if row["id"] in self.plan.indexes:
                 self._batch.append(row)  # created in priority order, when the section ends
@@ -344,7 +222,7 @@ class RowMerger:
         found = self.conn.execute(select(table.c.sha256).where(table.c.sha256 == sha))
         return found.first() is not None
 
-    def _local(self, table: Table, row: _Values) -> _Values:
+    def _local(self, table: Table, row: Values) -> Values:
         """The row with references rewritten to local ids and its bundle id left out."""
         out = {k: v for k, v in row.items() if k != "id" or table.name not in _NUMBERED}
         for column, target in references(table).items():
@@ -352,7 +230,7 @@ class RowMerger:
                 out[column] = self.ids[target][out[column]]
         return out
 
-    def _insert(self, table: Table, row: _Values) -> int:
+    def _insert(self, table: Table, row: Values) -> int:
         result = self.conn.execute(table.insert().values(**self._local(table, row)))
         self.added[table.name] += 1
         if table.name not in _NUMBERED:
@@ -363,7 +241,7 @@ class RowMerger:
         self.new[table.name].add(row["id"])
         return int(key[0])
 
-    def _index(self, row: _Values) -> None:
+    def _index(self, row: Values) -> None:
         """Reuse the planned index, or create it after the ones here (keeping the bundle's
         order); the default index stays the one here, if there is one."""
         key = (row["name"], row["url"])
@@ -381,7 +259,7 @@ class RowMerger:
             self.created_indexes.append(str(row["name"]))
         self.ids["index"][row["id"]] = local
 
-    def _page(self, row: _Values) -> None:
+    def _page(self, row: Values) -> None:
         local = self._local(page, row)
         existing = self.conn.execute(
             select(page.c.id).where(

@@ -15,13 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from db.bundle.merge import (
-    BundleContents,
-    ImportedSnapshot,
-    RowMerger,
-    SkippedSnapshot,
-    plan_import,
-)
+from db.bundle.contents import BundleContents
+from db.bundle.merge import ImportedSnapshot, RowMerger, SkippedSnapshot, plan_import
 from db.bundle.rows import TABLES, BundleError, Section, export_sections
 from db.paths import HEAD_REVISION, KNOWN_REVISIONS
 from db.rules.store import current_digest, record_rule_set, rule_document

@@ -4,6 +4,7 @@ computes it from the file rows it merges, and refuses rows that could make the t
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -52,18 +53,21 @@ def test_the_importer_computes_each_listing_as_the_writer_stored_it(
     assert all(json.loads(text)[0] > 0 for _, text in listings(target))
 
 
-def _edit_section(table: str, edit_header: bool, payload: bytes) -> bytes:
-    """The payload with ``table``'s header (or its first row) rewritten."""
+def _edit_section(table: str, edit_header: bool, payload: bytes, twice: bool = False) -> bytes:
+    """The payload with ``table``'s header given a listing column, or a file row's position
+    made a gap (7) or the same as the file before it on its page."""
     lines = payload.split(b"\n")
     (at,) = [i for i, line in enumerate(lines) if line.endswith(f'"table":"{table}"}}'.encode())]
     header = json.loads(lines[at])
     if edit_header:
         header["columns"].append("listing")
         lines[at] = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    else:
-        row = json.loads(lines[at + 1])
-        row[header["columns"].index("position")] = 7
-        lines[at + 1] = json.dumps(row, separators=(",", ":")).encode()
+        return b"\n".join(lines)
+    page, position = header["columns"].index("page_id"), header["columns"].index("position")
+    rows = [json.loads(line) for line in lines[at + 1 : at + 4]]
+    i = next(i for i in (1, 2) if rows[i][page] == rows[i - 1][page])  # a page's second file
+    rows[i][position] = rows[i - 1][position] if twice else 7
+    lines[at + 1 + i] = json.dumps(rows[i], separators=(",", ":")).encode()
     return b"\n".join(lines)
 
 
@@ -74,8 +78,10 @@ def test_a_bundle_carrying_listings_is_refused(
     refused(empty_db(tmp_path, source), edited, "columns this version does not know (listing)")
 
 
+@pytest.mark.parametrize("twice", [False, True], ids=["gap", "twice"])
 def test_files_not_numbered_in_listing_order_are_refused(
-    bundle: Path, source: Mirror, tmp_path: Path
+    bundle: Path, source: Mirror, tmp_path: Path, twice: bool
 ) -> None:
-    edited = rewrite(bundle, lambda p: _edit_section("file", False, p), fix_manifest=True)
+    edit = partial(_edit_section, "file", False, twice=twice)
+    edited = rewrite(bundle, edit, fix_manifest=True)
     refused(empty_db(tmp_path, source), edited, "not numbered 0, 1, … in listing order")
