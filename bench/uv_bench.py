@@ -77,6 +77,7 @@ from bench.resolve_bench import (
 )
 from bench.synthetic_graph import GENERATOR_VERSION, Graph
 from db.records import canonical_name
+from db.version_listing import listing_json, listing_of, listings_by_page
 
 # Bump when the files written into a wheelhouse, or the rows of its served copy of the
 # snapshot, change (part of both names).
@@ -176,6 +177,7 @@ def served_snapshot(graph: Graph, db: Path, universal: bool = False) -> tuple[Pa
             "DELETE FROM file WHERE is_wheel = 0"
             " AND filename NOT IN (SELECT filename FROM temp.served)"
         )
+        _renumber(target)
         target.commit()
     building.rename(copy)
     print(
@@ -184,6 +186,29 @@ def served_snapshot(graph: Graph, db: Path, universal: bool = False) -> tuple[Pa
         file=sys.stderr,
     )
     return copy, home
+
+
+def _renumber(conn: sqlite3.Connection) -> None:
+    """Number each page's remaining files 0, 1, … again and store the listings they make, as
+    a sync that saw only them would have (the reader finds a file by its position)."""
+    rows = conn.execute("SELECT page_id, position FROM file ORDER BY page_id, position").fetchall()
+    conn.execute("UPDATE file SET position = -1 - position")  # out of the way, still unique
+    moved, page, new = [], None, 0
+    for page_id, position in rows:
+        new = new + 1 if page_id == page else 0
+        page = page_id
+        moved.append((new, page_id, -1 - position))
+    conn.executemany("UPDATE file SET position = ? WHERE page_id = ? AND position = ?", moved)
+    files = conn.execute(
+        "SELECT page_id, position, version, version_valid FROM file ORDER BY page_id, position"
+    )
+    listings = {page_id: listing for page_id, _, listing in listings_by_page(files)}
+    empty = listing_of(())
+    pages = [row[0] for row in conn.execute("SELECT id FROM page")]
+    conn.executemany(
+        "UPDATE page SET listing = ? WHERE id = ?",
+        [(listing_json(listings.get(p, empty)), p) for p in pages],
+    )
 
 
 # -- the server and the two commands ------------------------------------------------------
