@@ -76,6 +76,8 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class ForkView:
+    """One fork of a universal resolution: its marker, its provider and its pins."""
+
     environment: str
     provider: SnapshotProvider
     pins: Mapping[str, Version]
