@@ -47,7 +47,6 @@ from resolve.policy.preferences import ForkPreferences, read_lock_preferences
 from resolve.rule_flags import rule_options, rule_overrides_of
 from resolve.rules.model import RuleError
 from resolve.solver.reporter import BaseReporter
-from resolve.universal.environment import universal_of
 
 if TYPE_CHECKING:
     from resolve.report.explain_versions import Explanation
@@ -239,16 +238,21 @@ def _request(options: dict[str, Any], inputs: ParsedInputs) -> ResolveRequest:
         options["no_binary"],
         options["python"],
     )
-    universal = universal_of(
-        options["universal"],
-        options["environment"],
-        options["required_environment"],
-        python_platform=options["python_platform"],
-        python_version=target.environment.python_version
-        if options["python_version"] or options["python"]
-        else None,
-        requires_python=[declared.text for declared in inputs.requires_python],
-    )
+    universal = None
+    if options["universal"] or options["environment"] or options["required_environment"]:
+        # Imported here: keeps the marker algebra out of the plain resolve path's start-up.
+        from resolve.universal.environment import universal_of
+
+        universal = universal_of(
+            options["universal"],
+            options["environment"],
+            options["required_environment"],
+            python_platform=options["python_platform"],
+            python_version=target.environment.python_version
+            if options["python_version"] or options["python"]
+            else None,
+            requires_python=[declared.text for declared in inputs.requires_python],
+        )
     if universal is None:
         check_requires_python(inputs, target, options["python_version"], options["python"])
     overrides = collect_inputs((), options["override_files"], limits=options["limits"])

@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -25,8 +25,9 @@ from resolve.lock.writers import LockStyle
 from resolve.policy.prerelease import MODE_NAMES, PrereleaseMode
 from resolve.rules.model import Cutoff, IndexRule, IndexStrategy, RuleError, RuleSet, parse_cutoff
 from resolve.targets.environment import InvalidPythonVersion, TargetEnvironment, UnknownPlatform
-from resolve.targets.interpreter import interpreter_target
-from resolve.universal.environment import Universal
+
+if TYPE_CHECKING:
+    from resolve.universal.environment import Universal
 
 __all__ = [
     "LockFormat",
@@ -127,6 +128,9 @@ def target_of(
     interpreter, the other two then replace its version or platform."""
     try:
         if python is not None:
+            # Imported here: keeps subprocess and shutil out of the plain resolve path's start-up.
+            from resolve.targets.interpreter import interpreter_target
+
             environment = interpreter_target(python, python_version, python_platform)
         else:
             environment = TargetEnvironment.create(python_version, python_platform)

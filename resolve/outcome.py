@@ -17,12 +17,6 @@ from resolve.candidates.project import WARNED_STATUSES
 from resolve.candidates.provider import SnapshotProvider
 from resolve.inputs.requirements import InputRequirement
 from resolve.lock.writers import Lock, LockedPackage, LockIndex
-from resolve.report.hints import (
-    failure_hints,
-    incomplete_hint,
-    involved_packages,
-    missing_data,
-)
 from resolve.rules.model import RuleSet
 from resolve.solver.incompatibility import NoSolution
 from resolve.solver.names import ROOT, split_extra
@@ -82,6 +76,8 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class ForkView:
+    """One fork of a universal resolution: its marker, its provider and its pins."""
+
     environment: str
     provider: SnapshotProvider
     pins: Mapping[str, Version]
@@ -105,6 +101,9 @@ def failed(
     constraints: Sequence[InputRequirement],
     target_flags: Sequence[str],
 ) -> Outcome:
+    # Imported here, as in incomplete_of: a lock found with every datum needs no hints.
+    from resolve.report.hints import failure_hints, involved_packages
+
     incomplete = incomplete_of(provider, requirements, target_flags)
     involved = involved_packages(failure.incompatibility)
     modes = {name: provider.policy.effective(name) for name in involved}
@@ -139,6 +138,9 @@ def incomplete_of(
     projects, metadata = provider.missing_projects, provider.missing_metadata
     if not projects and not metadata:
         return None
+    # Imported here: keeps the hints out of the plain resolve path's start-up.
+    from resolve.report.hints import incomplete_hint, missing_data
+
     return Incomplete(
         tuple(missing_data(provider.projects, projects, metadata)),
         incomplete_hint(requirements, projects, metadata, target_flags),

@@ -36,7 +36,6 @@ from resolve.solver.incompatibility import NoSolution
 from resolve.solver.names import ROOT
 from resolve.solver.reporter import Reporter
 from resolve.solver.solve import solve
-from resolve.universal.resolution import resolve_universal
 
 # Failure, ForkView, Incomplete, Outcome and source_label live in resolve.outcome (the
 # universal resolution builds them too); callers keep importing them from here.
@@ -47,7 +46,6 @@ __all__ = [
     "Outcome",
     "Session",
     "resolve_once",
-    "resolve_universal",
     "source_label",
     "stored_rules",
 ]
@@ -94,6 +92,9 @@ class Session:
         request = self.request
         inputs = request.inputs if inputs is None else inputs
         if request.universal is not None:
+            # Imported here: keeps the universal resolution out of the plain path's start-up.
+            from resolve.universal.resolution import resolve_universal
+
             return resolve_universal(
                 self.reader,
                 self.rules,

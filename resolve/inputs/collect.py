@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from resolve.inputs.lock_constraints import LOCK_SUFFIXES, lock_constraints
-from resolve.inputs.pyproject import parse_pyproject
 from resolve.inputs.reqfile import parse_requirements_file
 from resolve.inputs.requirements import InputError, ParsedInputs, parse_requirement
 from resolve.limits import DEFAULT_LIMITS, Limits
@@ -58,6 +57,9 @@ def collect_inputs(
         path = Path(name)
         if path.name == "pyproject.toml":
             saw_pyproject = True
+            # Imported here: keeps the TOML reader out of the plain resolve path's start-up.
+            from resolve.inputs.pyproject import parse_pyproject
+
             part = parse_pyproject(path, extras=extras, groups=groups, limits=limits)
             parts.append(part.as_constraints() if constraint else part)
         elif constraint and path.suffix.lower() in LOCK_SUFFIXES:

@@ -92,6 +92,8 @@ class _Frame:
 
 @dataclass(slots=True)
 class _Reader:
+    """What reading one command-line file (and its includes) has collected so far."""
+
     environ: Mapping[str, str]
     limits: Limits
     requirements: list[InputRequirement] = field(default_factory=list)

@@ -70,6 +70,8 @@ _ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")  # pip's ENV_VAR_RE (POSIX names
 
 @dataclass(frozen=True, slots=True)
 class Line:
+    """One logical line of a requirements file: where it starts, and its text."""
+
     path: Path
     number: int  # of the first physical line
     text: str  # joined, comment-stripped, expanded: what is parsed
@@ -101,6 +103,8 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Option:
+    """An option on a requirements line (``--hash``, ``-i``, …) and where it stands."""
+
     name: str  # long spelling
     value: str | None
     at: int  # 0-based position of the option token in the line

@@ -75,6 +75,8 @@ class LockedPackage:
 
 @dataclass(frozen=True, slots=True)
 class Lock:
+    """A lock as data: its pins and the header lines every format writes."""
+
     packages: tuple[LockedPackage, ...]
     #: The name the user gave the snapshot; None for a made-up one (:mod:`db.snapshot_names`).
     snapshot_name: str | None
