@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 from bench.synthetic_airflow import airflow_roots
 from bench.synthetic_plan import EPOCH, Plan, closure, lockstep, plain, plan_graph, requirement
-from db.records import canonical_name
+from db.canonical import canonical_name
 
 __all__ = [
     "GENERATOR_VERSION",

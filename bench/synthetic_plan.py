@@ -17,7 +17,7 @@ from itertools import pairwise
 
 from packaging.version import Version
 
-from db.records import canonical_name
+from db.canonical import canonical_name
 
 __all__ = ["EPOCH", "Plan", "closure", "lockstep", "plain", "plan_graph", "requirement"]
 

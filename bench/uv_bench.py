@@ -76,7 +76,7 @@ from bench.resolve_bench import (
     use_bytecode_cache,
 )
 from bench.synthetic_graph import GENERATOR_VERSION, Graph
-from db.records import canonical_name
+from db.canonical import canonical_name
 from db.version_listing import listing_json, listing_of, listings_by_page
 
 # Bump when the files written into a wheelhouse, or the rows of its served copy of the

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select
 
 from db.blobs import sha256_hex
-from db.records import FetchedPage, canonical_json
+from db.canonical import canonical_json
+from db.records import FetchedPage
 from db.schema import index, page, snapshot_metadata, snapshot_page
 
 __all__ = ["content_digest", "now_utc", "page_digest"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from db.records import DistFile, canonical_json
+from db.canonical import canonical_json, stored_hashes
+from db.records import DistFile
 
 if TYPE_CHECKING:  # the resolver imports this module; it must not load SQLAlchemy
     from sqlalchemy import RowMapping
@@ -47,14 +48,6 @@ def file_row(page_id: int, position: int, dist: DistFile) -> dict[str, object]:
         "core_metadata": _core_metadata_json(dist.core_metadata),
         "provenance": dist.provenance,
     }
-
-
-def stored_hashes(sha256: str | None, others: str | None) -> tuple[tuple[str, str], ...]:
-    """Every hash of a file row, from its sha256 column and its other-hashes JSON."""
-    hashes = dict(json.loads(others)) if others else {}
-    if sha256:
-        hashes["sha256"] = sha256
-    return tuple(sorted(hashes.items()))
 
 
 def dist_from_row(r: RowMapping) -> DistFile:

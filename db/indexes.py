@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from db.errors import SneakernetError
-from db.records import IndexConfig, not_here_statuses, not_here_text
+from db.index_config import IndexConfig, not_here_statuses, not_here_text
 from db.schema import index
 
 __all__ = [

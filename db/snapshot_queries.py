@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Select, delete, func, select
 
 from db.engine import driver_rows
 from db.errors import UnknownSnapshot
-from db.records import means_not_here, not_here_statuses
+from db.index_config import means_not_here, not_here_statuses
 from db.schema import (
     blob,
     file,

@@ -24,10 +24,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("db", "mirror", "resolve")
 
 # What resolve may import from db (DESIGN.md: "reaches the database only through one reader
-# module"): the snapshot reader, and the plain modules every layer shares (values, errors,
-# version text, URL text). Exact module names, so a new dependency on db is a decision made here.
+# module"): the snapshot reader, and the plain modules every layer shares (canonical names,
+# index policy, errors, version text, URL text). Exact module names, so a new dependency on db
+# is a decision made here.
 RESOLVE_MAY_IMPORT_FROM_DB = frozenset(
-    {"db.read.snapshot_reader", "db.records", "db.errors", "db.versions", "db.urls"}
+    {
+        "db.read.snapshot_reader",
+        "db.canonical",
+        "db.index_config",
+        "db.errors",
+        "db.versions",
+        "db.urls",
+    }
 )
 # Top-level packages resolve never imports: the network side, the ORM and migrations, the
 # terminal UI. resolve computes; mirror may use resolve, never the other way.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, overload
 
-from db.file_rows import stored_hashes
+from db.canonical import stored_hashes
 from db.read.connection import ReadConnection
 from db.requirement_facts import SplitRequirement, load_split, split_requirements
 from db.version_listing import Listing, listing_of

@@ -15,11 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from db.canonical import canonical_name
 from db.errors import DatabaseError, UnknownSnapshot
+from db.index_config import IndexConfig, not_here_statuses
 from db.paths import HEAD_REVISION, KNOWN_REVISIONS, database_url
 from db.read.connection import ReadConnection, connect
 from db.read.file_list import FileList, FileLoader, FileMetadata, FileRecord
-from db.records import IndexConfig, canonical_name, not_here_statuses
 from db.requirement_facts import SplitRequirement, split_one
 from db.rules.rows import rule_document as _rule_document
 from db.snapshot_names import given_name

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.errors import DatabaseError, SneakernetError
+from db.index_config import not_here_statuses
 from db.read.connection import ReadConnection
-from db.records import not_here_statuses
 
 __all__ = [
     "PACKAGE_KINDS",

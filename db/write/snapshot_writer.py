@@ -21,11 +21,12 @@ from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from db.blobs import blob_row
+from db.canonical import canonical_json
 from db.digests import content_digest, now_utc, page_digest
 from db.engine import driver_rows
 from db.errors import SneakernetError, UnknownSnapshot
 from db.file_rows import file_row
-from db.records import CoreMetadata, FetchedPage, canonical_json
+from db.records import CoreMetadata, FetchedPage
 from db.requirement_facts import split_json
 from db.schema import blob, file, metadata, page, snapshot, snapshot_metadata, snapshot_page
 from db.snapshot_names import made_up_name

@@ -34,7 +34,7 @@ from typing import IO, Any
 import zstandard
 
 from db.bundle.rows import NEWER_HINT, BundleError, Row, Section
-from db.records import canonical_json
+from db.canonical import canonical_json
 from mirror.bundle.inflate import InflatedStream
 from resolve.limits import LimitExceeded, Limits
 from resolve.output import open_output

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from db.errors import SneakernetError
+from db.index_config import IndexConfig
 from db.read.snapshot_reader import SnapshotReader
-from db.records import IndexConfig
 from db.urls import strip_credentials
 from mirror.index_api.filenames import UnsupportedFilename, check_filename
 from resolve.lock.reader import LockFile

@@ -18,7 +18,8 @@ from urllib.parse import urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from db.records import DistFile, canonical_name
+from db.canonical import canonical_name
+from db.records import DistFile
 from db.urls import strip_credentials
 from mirror.index_api.file_warnings import FileWarning
 from mirror.index_api.filenames import ParsedFilename, UnsupportedFilename, check_filename

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from db.records import canonical_name
+from db.canonical import canonical_name
 from db.versions import parse_version
 
 __all__ = [

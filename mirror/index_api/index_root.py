@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from db.records import canonical_name
+from db.canonical import canonical_name
 from mirror.index_api.filenames import parse_filename
 from mirror.index_api.html_page import html_charset, read_html
 from mirror.index_api.project_page import parse_project_page

@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
-from db.records import CoreMetadata, canonical_name
+from db.canonical import canonical_name
+from db.records import CoreMetadata
 from db.versions import parse_version
 
 __all__ = [

@@ -21,7 +21,8 @@ import zlib
 from pathlib import Path
 from typing import IO
 
-from db.records import CoreMetadata, canonical_name
+from db.canonical import canonical_name
+from db.records import CoreMetadata
 from mirror.metadata.core import (
     MetadataError,
     check_matches,

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Protocol
 
-from db.records import canonical_name
+from db.canonical import canonical_name
 from mirror.metadata.core import MetadataError
 
 __all__ = [

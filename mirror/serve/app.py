@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from db.canonical import canonical_name
 from db.errors import SneakernetError
-from db.records import canonical_name
 from mirror.download.plan import check_target_name
 from mirror.index_api.filenames import ParsedFilename, check_filename
 from mirror.serve.pages import (

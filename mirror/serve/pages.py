@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from db.canonical import canonical_name
 from db.errors import SneakernetError
 from db.read.snapshot_reader import FileRecord, SnapshotReader
-from db.records import canonical_name
 from mirror.index_api.filenames import ParsedFilename, check_filename
 from mirror.index_api.project_page import ACCEPT
 from resolve.candidates.project import Problem, Target, build_candidates

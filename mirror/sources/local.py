@@ -13,7 +13,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from db.records import DistFile, FetchedPage, PreviousPage, canonical_name
+from db.canonical import canonical_name
+from db.records import DistFile, FetchedPage, PreviousPage
 from mirror.index_api.filenames import parse_filename
 from mirror.index_api.project_page import PageError, parse_project_page
 from mirror.index_api.urls import path_from_file_url

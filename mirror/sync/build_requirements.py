@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from db.records import IndexConfig
+from db.index_config import IndexConfig
 from mirror.download.fetch import Outcome, download_all
 from mirror.download.plan import DownloadItem, check_target_name
 from mirror.download.target_files import target_files

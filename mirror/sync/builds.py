@@ -15,7 +15,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from db.records import DistFile, canonical_json
+from db.canonical import canonical_json
+from db.records import DistFile
 from mirror.metadata.build import (
     BuildFailed,
     BuildSettings,

@@ -15,7 +15,7 @@ from functools import cache
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 
-from db.records import canonical_name
+from db.canonical import canonical_name
 
 __all__ = ["ClosureState", "MarkerEnvironments", "representative_environments"]
 

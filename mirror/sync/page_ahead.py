@@ -20,8 +20,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from db.canonical import canonical_name
 from db.indexes import IndexConfig
-from db.records import DistFile, FetchedPage, PreviousPage, canonical_name
+from db.records import DistFile, FetchedPage, PreviousPage
 from mirror.sources.protocol import IndexSource, NotModified
 from mirror.sync.selection import VersionPolicy, choose_metadata_files
 

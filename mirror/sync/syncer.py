@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from db.canonical import canonical_name
 from db.indexes import IndexConfig
-from db.records import DistFile, FetchedPage, PreviousPage, canonical_name
+from db.records import DistFile, FetchedPage, PreviousPage
 from db.write.snapshot_writer import SnapshotWriter
 from mirror.index_api.file_warnings import prefixed
 from mirror.metadata.fetch import MetadataOutcome

@@ -13,8 +13,8 @@ from enum import StrEnum
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from db.canonical import canonical_name
 from db.read.snapshot_reader import FileMetadata, FileRecord
-from db.records import canonical_name
 from resolve.rules.model import IndexRule
 from resolve.targets.environment import TargetEnvironment
 

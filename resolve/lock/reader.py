@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
+from db.canonical import canonical_name
 from db.errors import SneakernetError
-from db.records import canonical_name
 from resolve.inputs.reqfile import parse_requirements_text
 from resolve.inputs.requirements import InputError, InputRequirement
 from resolve.lock.header import SnapshotHeader, lock_target

@@ -23,7 +23,7 @@ from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
 
-from db.records import means_not_here
+from db.index_config import means_not_here
 from resolve.policy.prerelease import PrereleaseMode, PrereleasePolicy
 
 __all__ = [

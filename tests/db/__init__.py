@@ -19,9 +19,10 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
+from db.canonical import canonical_name
 from db.engine import open_engine
 from db.indexes import add_index
-from db.records import CoreMetadata, DistFile, FetchedPage, ProjectPage, canonical_name
+from db.records import CoreMetadata, DistFile, FetchedPage, ProjectPage
 from db.write.snapshot_writer import SnapshotWriter
 
 __all__ = [

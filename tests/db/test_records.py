@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from db.records import IndexConfig, means_not_here, not_here_statuses, not_here_text
+from db.index_config import IndexConfig, means_not_here, not_here_statuses, not_here_text
 
 
 @pytest.mark.parametrize(

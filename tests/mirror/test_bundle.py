@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from db.index_config import IndexConfig
 from db.read.snapshot_reader import ProjectRecord, SnapshotReader
-from db.records import IndexConfig
 from db.schema import rule, rule_set
 from tests.conftest import Mirror, Serve
 from tests.db import assert_error, db_dump, new_engine

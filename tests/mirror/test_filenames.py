@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from db.records import canonical_name
+from db.canonical import canonical_name
 from mirror.index_api.filenames import (
     SDIST_SUFFIXES,
     ParsedFilename,

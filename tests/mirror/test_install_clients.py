@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from db.records import canonical_name
+from db.canonical import canonical_name
 from resolve.lock.reader import read_lock
 from tests.conftest import Mirror, clean_environment
 from tests.fixtures.dists import build_wheel

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from db.records import canonical_name
+from db.canonical import canonical_name
 from tests.conftest import Mirror, clean_environment
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.index_server import FixtureIndex, serve_in_thread

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from db.index_config import IndexConfig
 from db.read.snapshot_reader import PageRecord, ProjectRecord
-from db.records import IndexConfig
 from resolve.candidates.project import Target
 from resolve.candidates.provider import Request, SnapshotProvider
 from resolve.inputs.requirements import parse_requirement

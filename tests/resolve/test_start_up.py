@@ -23,6 +23,8 @@ PLAIN_PATH_NEVER = (
     "resolve.report.derivation",
     "resolve.report.explain_versions",
     "resolve.rules.toml_file",
+    "db.records",  # the parsers' values: resolve reads rows, not pages
+    "db.file_rows",
     "tomllib",
     "shutil",
     "zstandard",

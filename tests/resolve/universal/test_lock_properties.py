@@ -18,8 +18,8 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from db.index_config import IndexConfig
 from db.read.snapshot_reader import PageRecord, ProjectRecord
-from db.records import IndexConfig
 from resolve.candidates.judge import BinaryPolicy
 from resolve.inputs.requirements import parse_requirement
 from resolve.rules.model import IndexRule, RuleSet
