@@ -7,13 +7,14 @@ resolution. The writer now stores the grouping next to the page (``page.listing`
 reader gets a project's whole version list in the row it reads for the page, and reads file
 records by their position when it judges a version.
 
-The stored form is the JSON array ``[count, versions, invalid]``:
+The stored form is the JSON array ``[count, versions, invalid, spellings]``:
 
 - ``count``: how many files the page lists;
-- ``versions``: ``[text, [position, ...]]`` for each distinct PEP 440 version text, ascending
-  by version; two spellings of one version ("1.0", "1.0.0") are adjacent, in listing order, so
-  the reader can merge them under the first one, as it did when it grouped the files itself;
-- ``invalid``: ``[text, [position, ...]]`` for each text that is not a version, in listing order.
+- ``versions``: ``[text, [position, ...]]`` for each distinct version, ascending; two spellings
+  of one version ("1.0", "1.0.0") are one entry under the one listed first, with the positions
+  of both, as the reader grouped them when it grouped the files itself;
+- ``invalid``: ``[text, [position, ...]]`` for each text that is not a version, in listing order;
+- ``spellings``: the other spellings' texts, which only ``--explain`` shows.
 
 Positions are the files' ``position`` column: a page's files are numbered 0 to count - 1 in
 listing order when stored (:func:`listing_of` takes them in that order). A page stored before the
@@ -27,6 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
+
+from packaging.version import Version
 
 from db.versions import parse_version
 
@@ -43,6 +46,11 @@ class Listing:
     count: int
     versions: list[Group]
     invalid: list[Group]
+    spellings: list[str]
+
+    def texts(self) -> list[str]:
+        """Every distinct version text the page lists, sorted as text."""
+        return sorted([t for t, _ in self.versions] + [t for t, _ in self.invalid] + self.spellings)
 
 
 def listing_of(heads: Iterable[tuple[str, bool]]) -> Listing:
@@ -53,32 +61,35 @@ def listing_of(heads: Iterable[tuple[str, bool]]) -> Listing:
     for position, (text, is_valid) in enumerate(heads):
         (valid if is_valid else invalid).setdefault(text, []).append(position)
         count = position + 1
-    parsed = []
+    by_version: dict[Version, list[Group]] = {}
     for text, positions in valid.items():
         version = parse_version(text)
         if version is None:  # flagged valid by an older parser, not PEP 440 here
             invalid.setdefault(text, []).extend(positions)
-        else:
-            parsed.append((version, text, positions))
-    parsed.sort(key=itemgetter(0))  # stable: spellings of one version keep listing order
+        else:  # spellings of one version in listing order: the first one names it
+            by_version.setdefault(version, []).append((text, positions))
+    versions: list[Group] = []
+    spellings: list[str] = []
+    for version in sorted(by_version):
+        (text, positions), *others = by_version[version]
+        for other, more in others:
+            spellings.append(other)
+            positions = positions + more
+        versions.append((text, sorted(positions) if others else positions))
     others = sorted(invalid.items(), key=lambda group: min(group[1]))
-    return Listing(
-        count,
-        [(text, positions) for _, text, positions in parsed],
-        [(text, sorted(positions)) for text, positions in others],
-    )
+    return Listing(count, versions, [(t, sorted(p)) for t, p in others], sorted(spellings))
 
 
 def listing_json(listing: Listing) -> str:
     """The stored form of ``listing`` (compact JSON)."""
-    value = [listing.count, listing.versions, listing.invalid]
+    value = [listing.count, listing.versions, listing.invalid, listing.spellings]
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def load_listing(text: str) -> Listing:
     """A stored listing (written by :func:`listing_json`)."""
-    count, versions, invalid = json.loads(text)
-    return Listing(count, [(t, p) for t, p in versions], [(t, p) for t, p in invalid])
+    count, versions, invalid, spellings = json.loads(text)
+    return Listing(count, [(t, p) for t, p in versions], [(t, p) for t, p in invalid], spellings)
 
 
 def listings_by_page(

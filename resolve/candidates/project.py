@@ -277,8 +277,7 @@ class ProjectCandidates:
                 reason = passed.get(page.index.name)
                 if reason is None:
                     continue
-                listing = FileList.of(page.files).listing
-                for listed in sorted(text for text, _ in listing.versions + listing.invalid):
+                for listed in FileList.of(page.files).listing.texts():
                     excluded.append(Exclusion(page.index.name, listed, None, reason, ""))
             self._excluded = tuple(excluded)
         return self._excluded
@@ -382,8 +381,6 @@ def _versions(files: FileList) -> tuple[list[tuple[Version, list[int]]], list[in
         version = parse_version(text)
         if version is None:  # not written by this version of the listing code
             invalid += positions
-        elif grouped and grouped[-1][0] == version:  # two spellings ("1.0", "1.0.0"), adjacent
-            grouped[-1] = (grouped[-1][0], sorted(grouped[-1][1] + positions))
         else:
             grouped.append((version, positions))
     invalid.sort()

@@ -34,17 +34,14 @@ def test_versions_ascend_spellings_stay_adjacent_and_invalid_text_is_apart() -> 
     listing = listing_of(heads)
     assert listing == Listing(
         count=9,
-        versions=[
-            ("1.0.0", [1, 4]),
-            ("1.0", [3]),
-            ("2.0rc1", [6]),
-            ("2.0", [0]),
-            ("10.0", [5]),
-        ],
+        versions=[("1.0.0", [1, 3, 4]), ("2.0rc1", [6]), ("2.0", [0]), ("10.0", [5])],
         invalid=[("nightly", [2, 7]), ("latest", [8])],
+        spellings=["1.0"],
     )
-    assert load_listing(listing_json(listing)) == listing
-    assert listing_of(()) == Listing(0, [], [])
+    assert listing.texts() == ["1.0", "1.0.0", "10.0", "2.0", "2.0rc1", "latest", "nightly"]
+    stored = load_listing(listing_json(listing))
+    assert listing_json(stored) == listing_json(listing) and stored.texts() == listing.texts()
+    assert listing_of(()) == Listing(0, [], [], [])
 
 
 def _files() -> list[DistFile]:
