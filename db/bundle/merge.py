@@ -19,7 +19,6 @@ from sqlalchemy import Connection, Table, func, select
 
 from db.blobs import put_blob
 from db.bundle.contents import BundleContents, Values
-from db.bundle.derived import fill_listings
 from db.bundle.rows import (
     TABLES,
     BundleError,
@@ -28,6 +27,7 @@ from db.bundle.rows import (
     sort_key,
 )
 from db.digests import content_digest
+from db.listing_rows import fill_listings
 from db.schema import blob, index, metadata, page, rule_set, snapshot
 from db.write.bulk import insert_rows
 

@@ -10,6 +10,7 @@ from db.blobs import get_blob
 from db.bundle.copy import CopyResult, copy_database
 from db.engine import HEAD_REVISION, open_engine
 from db.errors import DatabaseError
+from db.listing_rows import listing_problems
 from db.paths import database_path, database_url, shown_database
 from db.schema import blob
 from mirror.cli.common import AppContext, echo_json, handle_errors, json_option, pass_app
@@ -48,8 +49,8 @@ def db_upgrade(app: AppContext) -> None:
 @pass_app
 @handle_errors
 def db_check(app: AppContext) -> None:
-    """Check the database's integrity: SQLite structure, foreign keys, and every payload's
-    hash.
+    """Check the database's integrity: SQLite structure, foreign keys, each page's version
+    listing against its files, and every payload's hash.
 
     \b
     Example:
@@ -69,6 +70,7 @@ def db_check(app: AppContext) -> None:
                     f"foreign key: {tuple(r)}"
                     for r in conn.execute(text("PRAGMA foreign_key_check"))
                 ]
+            problems += listing_problems(conn)
             digests = list(conn.execute(select(blob.c.sha256).order_by(blob.c.sha256)).scalars())
         except sa_exc.DatabaseError as exc:
             problems.append(str(exc.orig))

@@ -1,9 +1,11 @@
 """A page's version listing (``page.listing``) never travels in a bundle: the importer
-computes it from the file rows it merges, and refuses rows that could make the two disagree."""
+computes it from the file rows it merges, and refuses rows that could make the two disagree;
+``mirror db check`` finds a listing that does not match its files."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from functools import partial
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 import zstandard
 
 from tests.conftest import Mirror, Serve
+from tests.db import assert_error
 from tests.fixtures.index_server import FixtureIndex, make_project
 from tests.mirror.test_bundle import TRAILER, other_db, refused, rewrite
 
@@ -85,3 +88,18 @@ def test_files_not_numbered_in_listing_order_are_refused(
     edit = partial(_edit_section, "file", False, twice=twice)
     edited = rewrite(bundle, edit, fix_manifest=True)
     refused(empty_db(tmp_path, source), edited, "not numbered 0, 1, … in listing order")
+
+
+def test_db_check_finds_a_listing_that_does_not_match_its_files(source: Mirror) -> None:
+    assert "ok:" in source.run("db", "check").stderr
+    with sqlite3.connect(source.db) as conn:
+        conn.execute("UPDATE page SET listing = '[0,[],[],[]]' WHERE project = 'foo'")
+    result = source.run("db", "check", code=2)
+    assert_error(result, 2, "1 problem(s)", "(foo): its version listing does not match its files")
+    with sqlite3.connect(source.db) as conn:
+        conn.execute("UPDATE page SET listing = NULL WHERE project = 'foo'")
+    assert "ok:" in source.run("db", "check").stderr  # grouped when read
+    with sqlite3.connect(source.db) as conn:
+        conn.execute("UPDATE file SET position = position + 1 WHERE project = 'bar'")
+    result = source.run("db", "check", code=2)
+    assert_error(result, 2, "1 problem(s)", "(bar): its files are not numbered 0, 1, …")
