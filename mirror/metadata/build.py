@@ -23,6 +23,7 @@ import subprocess
 import threading
 import time
 import tomllib
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,12 @@ def build_metadata(
     # Imported here for start-up time, as in build_system.
     from build import BuildBackendException, BuildException, ProjectBuilder
     from build.env import DefaultIsolatedEnv
+    from pyproject_hooks import BuildBackendWarning
+
+    # pyproject-hooks re-emits every warning a hook raised as a BuildBackendWarning in this
+    # process: a sync building hundreds of sdists would print their backends' deprecation
+    # notices. A failed build reports its output's tail instead.
+    warnings.filterwarnings("ignore", category=BuildBackendWarning)
 
     deadline = time.monotonic() + settings.timeout
     run = _Runner(deadline, settings.timeout)

@@ -63,6 +63,17 @@ def test_an_in_tree_backend_builds_with_no_network(tmp_path: Path) -> None:
     assert not log.exists()
 
 
+def test_a_backends_warnings_are_not_passed_on(tmp_path: Path) -> None:
+    """pyproject-hooks re-emits a hook's warnings in the caller: a sync building hundreds of
+    sdists would print every backend's deprecation notices."""
+    sdist = in_tree_sdist("foo", requires="bar>=1", behaviour="warn")
+    source = _unpacked(tmp_path, sdist.data, sdist.filename)
+    run = subprocess.run([sys.executable, "-c", BUILD, str(source)], capture_output=True)
+    assert run.returncode == 0, run.stderr.decode()
+    assert b"Requires-Dist: bar>=1" in run.stdout
+    assert b"tests_require" not in run.stderr
+
+
 def test_a_build_past_its_deadline_is_killed(tmp_path: Path) -> None:
     sdist = in_tree_sdist("foo", behaviour="sleep")
     source = _unpacked(tmp_path, sdist.data, sdist.filename)

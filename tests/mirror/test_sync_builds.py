@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 BACKEND = """\
 import os
 import time
+import warnings
 
 
 def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
@@ -37,6 +38,8 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
         raise RuntimeError("the backend refuses to build")
     if behaviour == "sleep":
         time.sleep(120)
+    if behaviour == "warn":
+        warnings.warn("the option 'tests_require' is deprecated")
     requires = open("requires.txt").read().split() if os.path.exists("requires.txt") else []
     name = fields["Name"].replace("-", "_") + "-" + fields["Version"] + ".dist-info"
     os.makedirs(os.path.join(metadata_directory, name))
