@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -27,6 +26,7 @@ from packaging.version import Version
 from db.read.snapshot_reader import ProjectRecord, SplitRequirement, split_one
 from resolve.candidates.fetching import Fetcher
 from resolve.candidates.judge import Candidate, metadata_wanted
+from resolve.candidates.marker_truth import MarkerTruth
 from resolve.candidates.project import (
     INCOMPLETE,
     ProjectCandidates,
@@ -86,8 +86,7 @@ class SnapshotProvider:
         self.projects: dict[str, ProjectCandidates] = {}
         self._universes: dict[str, Universe] = {}
         self._ranks: dict[str, list[int]] = {}
-        self._markers: dict[str, Marker] = {}
-        self._marker_cache: dict[tuple[str, str], bool] = {}
+        self._truth = MarkerTruth(self.markers)
         self._specifiers: dict[str, SpecifierSet] = {}
         #: (project, version) whose core metadata the solver needed but the snapshot lacks.
         self.missing_metadata: set[tuple[str, str]] = set()
@@ -277,20 +276,8 @@ class SnapshotProvider:
         return any(contains(spec, version) for spec in self._exact.get(name, ()))
 
     def _applies(self, marker: str | None, extra: str) -> bool:
-        """Whether a marker (its text: two parses of one text evaluate alike) holds on the
-        target with ``extra``: parsed once per distinct text, evaluated once per extra."""
-        if marker is None:
-            return True
-        key = (marker, extra)
-        applies = self._marker_cache.get(key)
-        if applies is None:
-            parsed = self._markers.get(marker)
-            if parsed is None:
-                parsed = self._markers[marker] = Marker(marker)
-            environment = dict(self.markers)
-            environment["extra"] = extra
-            applies = self._marker_cache[key] = parsed.evaluate(environment)
-        return applies
+        """Whether a marker (its text) holds on the target with ``extra``."""
+        return self._truth.holds(marker, extra)
 
     def _specifier(self, text: str) -> SpecifierSet:
         """The set a specifier's text means, parsed once per distinct text (sets are never

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import islice
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -153,11 +154,14 @@ def requirement_set(
 
 def excluded_note(mode: PrereleaseMode, excluded: VersionSet, listed: int = 3) -> str:
     """The report's note: "2.0b1 is a pre-release, not allowed by policy `if-necessary`"."""
-    versions = [str(v) for v in excluded]
-    shown = ", ".join(versions[-listed:])
-    if len(versions) > listed:  # the newest ones, as the hints list them
-        shown += f" and {len(versions) - listed} older"
-    what = "is a pre-release" if len(versions) == 1 else "are pre-releases"
+    # Written for every narrowed requirement, read only by a failure's report: a project may
+    # have hundreds of pre-releases, so only the newest few are formatted.
+    count = excluded.mask.bit_count()
+    newest = list(islice(excluded.descending(), listed))
+    shown = ", ".join(str(v) for v in reversed(newest))
+    if count > listed:  # the newest ones, as the hints list them
+        shown += f" and {count - listed} older"
+    what = "is a pre-release" if count == 1 else "are pre-releases"
     return f"{shown} {what}, not allowed by policy `{mode}`"
 
 
