@@ -1,4 +1,6 @@
-"""PubGrub over bitmask version sets: partial solution, unit propagation, conflict resolution.
+"""PubGrub over bitmask version sets: partial solution, unit propagation, decisions.
+
+Conflict resolution is inherited from :mod:`resolve.solver.conflict`.
 
 The algorithm is Natalie Weizenbaum's, as in Dart's pub, pubgrub-rs and uv; the comments
 name the step each method implements. Terms are raw ints (see :mod:`resolve.solver.store`)
@@ -11,25 +13,23 @@ from bisect import insort
 
 from packaging.version import Version
 
-from resolve.solver.incompatibility import NoSolution, NoVersions, Root
+from resolve.solver.conflict import Assignment, ConflictResolution
+from resolve.solver.incompatibility import NoVersions, Root
 from resolve.solver.names import split_extra
 from resolve.solver.priority import DecisionQueue, Priorities
 from resolve.solver.provider import Provider, Requirement, Unavailable
 from resolve.solver.reporter import BaseReporter, Reporter
 from resolve.solver.requirement_masks import pins_one_version, requirement_mask
-from resolve.solver.store import Store, TermMasks
+from resolve.solver.store import Store
 from resolve.solver.versionset import Universe, VersionSet
 
 __all__ = ["Engine"]
 
-# One entry of a package's assignment history:
-# (position in the trail, decision level, term, accumulated intersection, cause id or -1).
-_Assignment = tuple[int, int, int, int, int]
 # A dependency of one candidate: (package, allowed mask, requirement text, policy note).
 _Dep = tuple[str, int, str | None, str | None]
 
 
-class Engine:
+class Engine(ConflictResolution):
     """One resolution. ``run()`` returns the decisions or raises ``NoSolution``."""
 
     def __init__(
@@ -48,7 +48,7 @@ class Engine:
         # Partial solution. ``acc[p]`` is the intersection of p's assignments (``full`` when
         # none): the only thing unit propagation needs to read.
         self.acc: dict[str, int] = {}
-        self._history: dict[str, list[_Assignment]] = {}
+        self._history: dict[str, list[Assignment]] = {}
         self._trail: list[str] = []
         self._trail_level: list[int] = []
         self._level = 0
@@ -333,81 +333,3 @@ class Engine:
                 return
             package = changed.pop()
             entries = index[package]
-
-    # -- conflict resolution ------------------------------------------------------------
-
-    def _terminal(self, terms: TermMasks) -> bool:
-        if not terms:
-            return True
-        if len(terms) == 1:
-            name, term = terms[0]
-            return name == self._root and bool(term & 1)
-        return False
-
-    def _satisfied_at(self, name: str, term: int) -> tuple[int, int]:
-        """(trail position, history index) of the earliest assignment satisfying ``term``."""
-        if self._full[name] & term == self._full[name]:
-            return -1, -1  # "any": satisfied before anything was assigned
-        for k, assignment in enumerate(self._history[name]):
-            if assignment[3] & term == assignment[3]:
-                return assignment[0], k
-        raise AssertionError(f"conflict term on {name} is not satisfied")
-
-    def _resolve_conflict(self, conflict: int) -> tuple[int, str]:
-        """Learn from a satisfied incompatibility and backtrack (pub's conflict resolution).
-
-        Returns the learned incompatibility and the package whose term it will derive.
-        """
-        store = self.store
-        current = conflict
-        while True:
-            terms = store.terms[current]
-            if self._terminal(terms):
-                raise NoSolution(self._root, store.public(current, self.universes))
-            # The satisfier: the assignment after which the partial solution first
-            # satisfies every term.
-            found = [(*self._satisfied_at(name, term), name, term) for name, term in terms]
-            _, k, name, term = max(found)
-            previous = max((f[0] for f in found if f[2] != name), default=-1)
-            history = self._history[name]
-            _, level, assigned, _, cause = history[k]
-            # The previous satisfier: the earliest assignment that, with the satisfier,
-            # already satisfies the incompatibility.
-            if assigned & term != assigned:
-                for at, _, _, before, _ in history[:k]:
-                    both = before & assigned
-                    if both & term == both:
-                        previous = max(previous, at)
-                        break
-            previous_level = max(self._trail_level[previous] if previous >= 0 else 0, 1)
-            if cause < 0 or previous_level != level:
-                if current != conflict:
-                    store.attach(current)
-                self.backtracks += 1
-                self._reporter.backtracking(name, previous_level)
-                self._backtrack(previous_level)
-                return current, name
-            current = self._prior_cause(current, cause, name)
-
-    def _prior_cause(self, current: int, cause: int, name: str) -> int:
-        """Resolve ``current`` with the satisfier's cause on ``name``.
-
-        From {name: t1, R1} and {name: t2, R2} follows {name: t1 | t2, R1 & R2}.
-        """
-        merged: dict[str, int] = {}
-        union = 0
-        for package, term in (*self.store.terms[current], *self.store.terms[cause]):
-            if package == name:
-                union |= term
-            elif package in merged:
-                merged[package] &= term
-            else:
-                merged[package] = term
-        if union != self._full[name]:
-            merged[name] = union
-        root = self._root
-        # The root is always selected, so a positive root term adds nothing but noise to
-        # reports; pub drops it too.
-        if len(merged) > 1 and root in merged and not merged[root] & self._absent[root]:
-            del merged[root]
-        return self.store.add(tuple(merged.items()), (current, cause), attach=False)
