@@ -9,7 +9,7 @@ and the hot loops touch only dicts, lists and ints.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_right, insort
 
 from packaging.version import Version
 
@@ -25,8 +25,9 @@ from resolve.solver.versionset import Universe, VersionSet
 
 __all__ = ["Engine"]
 
-# A dependency of one candidate: (package, allowed mask, requirement text, policy note).
-_Dep = tuple[str, int, str | None, str | None]
+# A dependency of one candidate: (package, allowed mask, requirement text, policy note,
+# the negated term: the package's full mask without the allowed bits).
+_Dep = tuple[str, int, str | None, str | None, int]
 
 
 class Engine(ConflictResolution):
@@ -63,6 +64,14 @@ class Engine(ConflictResolution):
         # incompatibility that cannot fire, so walking down N versions costs O(N), not O(N²).
         self._retired: list[list[tuple[str, int, int]]] = [[]]
         self.dependencies: dict[tuple[str, int], list[_Dep] | Unavailable] = {}
+        # After a backjump the same packages are decided again, mostly over the same sets:
+        # what was worked out for one candidate the first time is kept. ``_dependency_ids``
+        # holds the store ids its dependencies got (an id stays right until the store
+        # replaces it by a merged one), ``_choices`` the provider's choice per (package,
+        # allowed mask), an index or -1 for none (the provider's answers are deterministic).
+        self._dependency_ids: dict[tuple[str, int], list[int]] = {}
+        self._choices: dict[tuple[str, int], int] = {}
+        self._bases: dict[str, str] = {}  # package -> its base name if an extra, else ""
         self._priorities = Priorities(root)
         self._queue = DecisionQueue(self._priorities, self.acc, self._absent, self.decided)
         self._register(root, Universe([version]))
@@ -107,7 +116,7 @@ class Engine(ConflictResolution):
                 for name in sorted(raw):  # sorted: never depend on the provider's dict order
                     allowed, text, note = self._requirement(name, raw[name])
                     if name != package:
-                        found.append((name, allowed, text, note))
+                        found.append((name, allowed, text, note, self._full[name] ^ allowed))
                     elif not allowed >> index & 1:
                         found = Unavailable(f"it depends on itself at {text or 'another version'}")
                         break
@@ -136,24 +145,38 @@ class Engine(ConflictResolution):
             self._reporter.deciding(package, self.universes[package][index], self._level)
 
     def _backtrack(self, level: int) -> None:
-        trail, levels, acc = self._trail, self._trail_level, self.acc
-        touched: dict[str, None] = {}
-        while levels and levels[-1] > level:
-            package = trail.pop()
-            levels.pop()
-            history = self._history[package]
-            if history.pop()[4] < 0:
-                del self.decided[package]
-            acc[package] = history[-1][3] if history else self._full[package]
-            touched[package] = None
+        trail, levels, acc, decided = self._trail, self._trail_level, self.acc, self.decided
+        # Levels along the trail never decrease: everything past ``cut`` is undone, and each
+        # package's history (in trail order too) loses its entries above ``level``.
+        cut = bisect_right(levels, level)
+        touched = dict.fromkeys(trail[cut:])
+        del trail[cut:], levels[cut:]
+        history_of, full = self._history, self._full
+        for package in touched:
+            history = history_of[package]
+            while history and history[-1][1] > level:
+                if history.pop()[4] < 0:
+                    del decided[package]
+            acc[package] = history[-1][3] if history else full[package]
         self._level = level
         marks, contradicted = self._marks, self._contradicted
-        index, replaced = self.store.index, self.store.replaced
+        replaced = self.store.replaced
+        back: dict[str, list[tuple[int, int]]] = {}
         while len(marks) > level + 1:
             contradicted.difference_update(marks.pop())
             for package, iid, term in self._retired.pop():
                 if iid not in replaced:
-                    insort(index[package], (iid, term))
+                    back.setdefault(package, []).append((iid, term))
+        index = self.store.index
+        for package, entries in back.items():
+            # Back in id order: a few by bisection, many by one sort (ids are unique, and
+            # two sorted runs sort in linear time).
+            if len(entries) < 8:
+                for entry in entries:
+                    insort(index[package], entry)
+            else:
+                index[package].extend(entries)
+                index[package].sort()
         for package in touched:
             mask = acc[package]
             if not mask & self._absent[package] and package not in self.decided:
@@ -194,14 +217,10 @@ class Engine(ConflictResolution):
             else:
                 found = self._with_base(package, allowed)
                 if found is None:
-                    universe = self.universes[package]
-                    chosen = self._provider.choose(package, VersionSet(universe, allowed))
-                    if chosen is None:
+                    found = self._choose(package, allowed)
+                    if found < 0:
                         fresh = [store.add(((package, allowed),), NoVersions())]
                         continue
-                    found = universe.position(chosen)
-                    if found is None or not allowed >> found & 1:
-                        raise ValueError(f"provider chose {package} {chosen}, not allowed")
                 index = found
             dependencies = self._dependencies(package, index)
             bit = 1 << index
@@ -214,11 +233,31 @@ class Engine(ConflictResolution):
             if not fresh:
                 self._decide(package, index)
 
+    def _choose(self, package: str, allowed: int) -> int:
+        """The index the provider chooses among ``allowed``, or -1 if none."""
+        key = (package, allowed)
+        found = self._choices.get(key)
+        if found is None:
+            universe = self.universes[package]
+            chosen = self._provider.choose(package, VersionSet(universe, allowed))
+            if chosen is None:
+                found = -1
+            else:
+                position = universe.position(chosen)
+                if position is None or not allowed >> position & 1:
+                    raise ValueError(f"provider chose {package} {chosen}, not allowed")
+                found = position
+            self._choices[key] = found
+        return found
+
     def _with_base(self, package: str, allowed: int) -> int | None:
         """An extra ``a[x]`` takes the version its base ``a`` is decided at, if allowed: it
         must be that one, so walking down from the newest would only reject the others."""
-        base, extra = split_extra(package)
-        if extra is None or base not in self.decided:
+        base = self._bases.get(package)
+        if base is None:
+            name, extra = split_extra(package)
+            base = self._bases[package] = "" if extra is None else name
+        if not base or base not in self.decided:
             return None
         found = self.universes[package].position(self.universes[base][self.decided[base]])
         return found if found is not None and allowed >> found & 1 else None
@@ -230,20 +269,26 @@ class Engine(ConflictResolution):
         incompatibilities excludes it and points the next choice elsewhere. The first one
         ruled out counts as a conflict for the priorities, as in uv.
         """
-        acc, full, store = self.acc, self._full, self.store
-        ids = []
+        acc, store, replaced = self.acc, self.store, self.store.replaced
+        key = (package, index)
+        ids = self._dependency_ids.get(key)
+        if ids is None:
+            ids = self._dependency_ids[key] = [-1] * len(dependencies)
         ruled_out = -1
-        for dependency, allowed, text, note in dependencies:
-            negated = full[dependency] ^ allowed
-            iid = store.dependency(package, 1 << index, dependency, allowed, negated, text, note)
-            ids.append(iid)
+        for k, (dependency, allowed, text, note, negated) in enumerate(dependencies):
+            iid = ids[k]
+            if iid < 0 or iid in replaced:
+                bit = 1 << index
+                iid = ids[k] = store.dependency(
+                    package, bit, dependency, allowed, negated, text, note
+                )
             mask = acc[dependency]
             if ruled_out < 0 and mask & negated == mask:
                 ruled_out = iid
         if ruled_out < 0:
             return []
         self._priorities.conflict(package, package, (p for p, _ in store.terms[ruled_out]))
-        return ids
+        return list(ids)
 
     # -- unit propagation -------------------------------------------------------------
 

@@ -41,9 +41,11 @@ class Priorities:
 
     __slots__ = (
         "_affected",
+        "_bases",
         "_class",
         "_culprit",
         "_demoted",
+        "_keys",
         "_members",
         "_order",
         "_own",
@@ -61,22 +63,40 @@ class Priorities:
         self._culprit: dict[str, int] = {}
         self._promoted: list[str] = []
         self._demoted: list[str] = []
+        # Asked for on every push and pop of the queue: kept, and dropped for a name's
+        # packages when its class changes.
+        self._keys: dict[str, Key] = {}
+        self._bases: dict[str, str] = {}
 
     def key(self, package: str) -> Key:
         """The heap key: lower is decided first."""
-        if package not in self._own:
-            self.discover(package, pinned=False)
-        base = base_name(package)
-        return self._class[base], self._order[base], self._own[package]
+        key = self._keys.get(package)
+        if key is None:
+            if package not in self._own:
+                self.discover(package, pinned=False)
+            base = self._base(package)
+            key = self._keys[package] = (self._class[base], self._order[base], self._own[package])
+        return key
+
+    def _base(self, package: str) -> str:
+        base = self._bases.get(package)
+        if base is None:
+            base = self._bases[package] = base_name(package)
+        return base
 
     def members(self, package: str) -> list[str]:
         """The packages sharing ``package``'s base name (itself and its extras)."""
-        return self._members[base_name(package)]
+        return self._members[self._base(package)]
+
+    def _set_class(self, base: str, target: int) -> None:
+        self._class[base] = target
+        for member in self._members.get(base, ()):
+            self._keys.pop(member, None)
 
     def discover(self, package: str, *, pinned: bool) -> bool:
         """``package`` is required (at one version when ``pinned``); True when its base's
         class improved, so that the packages of that name must be queued again."""
-        base = base_name(package)
+        base = self._base(package)
         if package not in self._own:
             self._own[package] = len(self._own)
             self._members.setdefault(base, []).append(package)
@@ -85,7 +105,7 @@ class Priorities:
             self._class[base] = SINGLETON if pinned else UNSPECIFIED
             return False
         if pinned and self._class[base] > SINGLETON:
-            self._class[base] = SINGLETON
+            self._set_class(base, SINGLETON)
             return True
         return False
 
@@ -93,10 +113,10 @@ class Priorities:
         """A conflict on ``affected`` was learned as an incompatibility over ``packages``
         while ``chosen`` was the package last chosen: the other packages (of another name)
         are its culprits, and ``chosen`` was affected."""
-        affected_base = base_name(affected)
+        affected_base = self._base(affected)
         real = False
         for package in packages:
-            if package == self._root or base_name(package) == affected_base:
+            if package == self._root or self._base(package) == affected_base:
                 continue  # an extra copying its base's obligations is no conflict
             real = True
             count = self._culprit[package] = self._culprit.get(package, 0) + 1
@@ -122,10 +142,10 @@ class Priorities:
         return changed
 
     def _move(self, package: str, target: int, keep: tuple[int, ...]) -> bool:
-        base = base_name(package)
+        base = self._base(package)
         if self._class[base] in keep:
             return False
-        self._class[base] = target
+        self._set_class(base, target)
         return True
 
 
