@@ -62,7 +62,8 @@ class Engine(ConflictResolution):
         # Watch-list entries taken out of ``store.index`` because they were contradicted,
         # per level, put back when that level is undone: propagation never rescans an
         # incompatibility that cannot fire, so walking down N versions costs O(N), not O(N²).
-        self._retired: list[list[tuple[str, int, int]]] = [[]]
+        # Per level: package -> the entries taken out of its list there.
+        self._retired: list[dict[str, list[tuple[int, int]]]] = [{}]
         self.dependencies: dict[tuple[str, int], list[_Dep] | Unavailable] = {}
         # After a backjump the same packages are decided again, mostly over the same sets:
         # what was worked out for one candidate the first time is kept. ``_dependency_ids``
@@ -137,7 +138,7 @@ class Engine(ConflictResolution):
     def _decide(self, package: str, index: int) -> None:
         self._level += 1
         self._marks.append([])
-        self._retired.append([])
+        self._retired.append({})
         self.decided[package] = index
         self._assign(package, 1 << index, -1)
         self.decisions += 1
@@ -164,13 +165,16 @@ class Engine(ConflictResolution):
         back: dict[str, list[tuple[int, int]]] = {}
         while len(marks) > level + 1:
             contradicted.difference_update(marks.pop())
-            for package, iid, term in self._retired.pop():
-                if iid not in replaced:
-                    back.setdefault(package, []).append((iid, term))
+            for package, gone in self._retired.pop().items():
+                if package in back:
+                    back[package] += gone
+                elif gone:
+                    back[package] = gone
         index = self.store.index
-        for package, entries in back.items():
+        for package, gone in back.items():
+            entries = [entry for entry in gone if entry[0] not in replaced]
             # Back in id order: a few by bisection, many by one sort (ids are unique, and
-            # two sorted runs sort in linear time).
+            # the list plus the retired runs, each scanned in id order, merge in linear time).
             if len(entries) < 8:
                 for entry in entries:
                     insort(index[package], entry)
@@ -303,6 +307,7 @@ class Engine(ConflictResolution):
         acc, full, contradicted = self.acc, self._full, self._contradicted
         index, terms_of = self.store.index, self.store.terms
         marks, retired = self._marks[-1], self._retired[-1]
+        gone: list[tuple[int, int]] = []  # where ``package``'s retired entries go
         # Assignments at levels 0 and 1 (the root's) are never undone, so what they
         # contradict stays contradicted: drop it from the index for good.
         permanent = self._level <= 1
@@ -317,12 +322,13 @@ class Engine(ConflictResolution):
             # safe going down), for good at the root's levels, else until a backtrack undoes
             # this level; ``contradicted`` makes the other packages' lists skip it meanwhile.
             for k in range(len(entries) - 1, -1, -1):
-                iid, own = entries[k]
+                entry = entries[k]
+                iid, own = entry
                 if iid in contradicted:
                     if package:
                         del entries[k]
                         if not permanent:
-                            retired.append((package, iid, own))
+                            gone.append(entry)
                     continue
                 if package:
                     if not own_acc & own:
@@ -331,7 +337,7 @@ class Engine(ConflictResolution):
                         if not permanent:
                             contradicted.add(iid)
                             marks.append(iid)
-                            retired.append((package, iid, own))
+                            gone.append(entry)
                         continue
                     if own_acc & own != own_acc:
                         continue
@@ -363,7 +369,7 @@ class Engine(ConflictResolution):
                 if package:
                     del entries[k]
                     if not permanent:
-                        retired.append((package, iid, own))
+                        gone.append(entry)
             if conflict >= 0:
                 learned, name = self._resolve_conflict(conflict)
                 self._priorities.conflict(name, self._chosen, (p for p, _ in terms_of[learned]))
@@ -378,3 +384,4 @@ class Engine(ConflictResolution):
                 return
             package = changed.pop()
             entries = index[package]
+            gone = retired.setdefault(package, [])
