@@ -203,14 +203,14 @@ class Engine(ConflictResolution):
                 self._backtrack(level - 1)
 
     def run(self) -> dict[str, int]:
-        root = self._root
-        store = self.store
+        root, store, priorities = self._root, self.store, self._priorities
         # The root must be selected: the incompatibility {not root}.
         fresh = [store.add(((root, self._absent[root]),), Root())]
         changed = root
         while True:
             self._propagate(changed, fresh)
-            self._reprioritize()
+            if priorities.moved():
+                self._reprioritize()
             package = self._queue.next()
             if package is None:
                 return self.decided

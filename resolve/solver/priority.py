@@ -127,6 +127,10 @@ class Priorities:
             if count == CONFLICT_THRESHOLD:
                 self._promoted.append(chosen)
 
+    def moved(self) -> bool:
+        """Whether a conflict since the last calls asks for promotions or demotions."""
+        return bool(self._promoted or self._demoted)
+
     def promotions(self) -> list[str]:
         """Packages moved into "conflict early" since the last call."""
         changed = [p for p in self._promoted if self._move(p, CONFLICT_EARLY, (CONFLICT_EARLY,))]
@@ -155,9 +159,11 @@ class DecisionQueue:
 
     The heap is lazy: entries go stale when a package is decided, stops being required, or
     its priority changes (which pushes it again), and stale ones are dropped when met.
+    ``_queued`` maps a package to the key of its entry still in the heap, if any: pushing
+    the same entry again would only add a copy to pop later.
     """
 
-    __slots__ = ("_absent", "_acc", "_decided", "_heap", "priorities")
+    __slots__ = ("_absent", "_acc", "_decided", "_heap", "_queued", "priorities")
 
     def __init__(
         self,
@@ -169,9 +175,13 @@ class DecisionQueue:
         self.priorities = priorities
         self._acc, self._absent, self._decided = acc, absent, decided
         self._heap: list[tuple[Key, str]] = []
+        self._queued: dict[str, Key] = {}
 
     def push(self, package: str) -> None:
-        heappush(self._heap, (self.priorities.key(package), package))
+        key = self.priorities.key(package)
+        if self._queued.get(package) != key:
+            self._queued[package] = key
+            heappush(self._heap, (key, package))
 
     def requeue(self, package: str) -> None:
         """Queue ``package``'s name (it and its extras) again after its priority changed."""
@@ -183,11 +193,13 @@ class DecisionQueue:
     def next(self) -> str | None:
         """The undecided package, required by the partial solution, to decide next."""
         heap, acc, absent, decided = self._heap, self._acc, self._absent, self._decided
-        key = self.priorities.key
+        key, queued = self.priorities.key, self._queued
         while heap:
             priority, package = heap[0]
             if package in decided or acc[package] & absent[package] or key(package) != priority:
                 heappop(heap)
+                if queued.get(package) == priority:
+                    del queued[package]
                 continue
             return package
         return None
