@@ -136,14 +136,19 @@ class Engine(ConflictResolution):
             self._queue.push(package)
 
     def _decide(self, package: str, index: int) -> None:
-        self._level += 1
+        # ``_assign`` of the version's bit, inline: a decided package is never queued.
+        self._level = level = self._level + 1
         self._marks.append([])
         self._retired.append({})
         self.decided[package] = index
-        self._assign(package, 1 << index, -1)
+        bit = 1 << index
+        self.acc[package] = acc = self.acc[package] & bit
+        self._history[package].append((len(self._trail), level, bit, acc, -1))
+        self._trail.append(package)
+        self._trail_level.append(level)
         self.decisions += 1
         if package != self._root:
-            self._reporter.deciding(package, self.universes[package][index], self._level)
+            self._reporter.deciding(package, self.universes[package].versions[index], level)
 
     def _backtrack(self, level: int) -> None:
         trail, levels, acc, decided = self._trail, self._trail_level, self.acc, self.decided
@@ -226,12 +231,13 @@ class Engine(ConflictResolution):
                         fresh = [store.add(((package, allowed),), NoVersions())]
                         continue
                 index = found
-            dependencies = self._dependencies(package, index)
-            bit = 1 << index
+            dependencies = self.dependencies.get((package, index))
+            if dependencies is None:
+                dependencies = self._dependencies(package, index)
             if isinstance(dependencies, Unavailable):
                 version = self.universes[package][index]
                 self._reporter.rejecting(package, version, dependencies.reason)
-                fresh = [store.unavailable(package, bit, dependencies)]
+                fresh = [store.unavailable(package, 1 << index, dependencies)]
                 continue
             fresh = self._add_dependencies(package, index, dependencies)
             if not fresh:
