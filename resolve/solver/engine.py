@@ -311,15 +311,18 @@ class Engine(ConflictResolution):
         behind SAT's watched literals). New incompatibilities (``fresh``) get a full look.
         """
         acc, full, contradicted = self.acc, self._full, self._contradicted
-        index, terms_of = self.store.index, self.store.terms
+        index, terms_of, assign = self.store.index, self.store.terms, self._assign
         marks, retired = self._marks[-1], self._retired[-1]
-        gone: list[tuple[int, int]] = []  # where ``package``'s retired entries go
         # Assignments at levels 0 and 1 (the root's) are never undone, so what they
         # contradict stays contradicted: drop it from the index for good.
         permanent = self._level <= 1
-        changed = [start]
-        entries = [(iid, -1) for iid in fresh]
-        package = ""
+        # ``gone``: where ``package``'s retired entries go.
+        if fresh:
+            changed, package = [start], ""
+            entries, gone = [(iid, -1) for iid in fresh], []
+        else:  # a decision: nothing new to look at, start with the package's own list
+            changed, package = [], start
+            entries, gone = index[start], retired.setdefault(start, [])
         while True:
             conflict = -1
             own_acc = acc[package] if package else 0
@@ -365,7 +368,7 @@ class Engine(ConflictResolution):
                         conflict = iid
                         break
                     # Almost satisfied: the remaining term must be false.
-                    self._assign(loose, full[loose] ^ loose_term, iid)
+                    assign(loose, full[loose] ^ loose_term, iid)
                     if loose not in changed:
                         changed.append(loose)
                 if loose == "-":
