@@ -71,7 +71,7 @@ class Engine(ConflictResolution):
         # replaces it by a merged one), ``_choices`` the provider's choice per (package,
         # allowed mask), an index or -1 for none (the provider's answers are deterministic).
         self._dependency_ids: dict[tuple[str, int], list[int]] = {}
-        self._choices: dict[tuple[str, int], int] = {}
+        self._choices: dict[tuple[str, int, int, int], int] = {}
         self._bases: dict[str, str] = {}  # package -> its base name if an extra, else ""
         self._priorities = Priorities(root)
         self._queue = DecisionQueue(self._priorities, self.acc, self._absent, self.decided)
@@ -245,7 +245,9 @@ class Engine(ConflictResolution):
 
     def _choose(self, package: str, allowed: int) -> int:
         """The index the provider chooses among ``allowed``, or -1 if none."""
-        key = (package, allowed)
+        # An int hashes modulo 2**61 - 1, so the masks of a walk down a long candidate list
+        # (2**k - 1, ...) would share a few hashes: their sizes keep the keys apart.
+        key = (package, allowed.bit_length(), allowed.bit_count(), allowed)
         found = self._choices.get(key)
         if found is None:
             universe = self.universes[package]

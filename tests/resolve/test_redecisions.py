@@ -85,3 +85,19 @@ def test_the_queue_does_not_hold_copies() -> None:
     del decided["b"]
     queue.push("b")
     assert queue.next() == "b"
+
+
+def test_a_walk_down_keeps_its_choices_apart() -> None:
+    """The masks of a walk down (2**k - 1, ...) share few int hashes (modulo 2**61 - 1): the
+    keys of the remembered choices must not, or each lookup would compare against many."""
+    count = 1000
+    index = {
+        "a": {f"{n}.0": ({"b": ">=2"} if n > 1 else {}) for n in range(1, count + 1)},
+        "b": {"1.0": {}},
+    }
+    engine = Engine(MemoryProvider(index, {"a": ""}), ROOT, Version("0"))
+    decided = engine.run()
+    assert str(engine.universes["a"][decided["a"]]) == "1.0"
+    keys = [key for key in engine._choices if key[0] == "a"]
+    assert len(keys) == count
+    assert len({hash(key) for key in keys}) == count
