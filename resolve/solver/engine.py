@@ -157,13 +157,15 @@ class Engine(ConflictResolution):
         cut = bisect_right(levels, level)
         touched = dict.fromkeys(trail[cut:])
         del trail[cut:], levels[cut:]
-        history_of, full = self._history, self._full
+        history_of, full, absent, push = self._history, self._full, self._absent, self._queue.push
         for package in touched:
             history = history_of[package]
             while history and history[-1][1] > level:
                 if history.pop()[4] < 0:
                     del decided[package]
-            acc[package] = history[-1][3] if history else full[package]
+            acc[package] = mask = history[-1][3] if history else full[package]
+            if not mask & absent[package] and package not in decided:
+                push(package)  # required again, or still, and undecided
         self._level = level
         marks, contradicted = self._marks, self._contradicted
         replaced = self.store.replaced
@@ -186,10 +188,6 @@ class Engine(ConflictResolution):
             else:
                 index[package].extend(entries)
                 index[package].sort()
-        for package in touched:
-            mask = acc[package]
-            if not mask & self._absent[package] and package not in self.decided:
-                self._queue.push(package)
 
     # -- decisions --------------------------------------------------------------------
 
