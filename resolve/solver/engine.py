@@ -1,4 +1,6 @@
-"""PubGrub over bitmask version sets: partial solution, unit propagation, conflict resolution.
+"""PubGrub over bitmask version sets: partial solution, unit propagation, decisions.
+
+Conflict resolution is inherited from :mod:`resolve.solver.conflict`.
 
 The algorithm is Natalie Weizenbaum's, as in Dart's pub, pubgrub-rs and uv; the comments
 name the step each method implements. Terms are raw ints (see :mod:`resolve.solver.store`)
@@ -7,29 +9,28 @@ and the hot loops touch only dicts, lists and ints.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_right, insort
 
 from packaging.version import Version
 
-from resolve.solver.incompatibility import NoSolution, NoVersions, Root
+from resolve.solver.conflict import Assignment, ConflictResolution
+from resolve.solver.incompatibility import NoVersions, Root
 from resolve.solver.names import split_extra
 from resolve.solver.priority import DecisionQueue, Priorities
 from resolve.solver.provider import Provider, Requirement, Unavailable
 from resolve.solver.reporter import BaseReporter, Reporter
 from resolve.solver.requirement_masks import pins_one_version, requirement_mask
-from resolve.solver.store import Store, TermMasks
+from resolve.solver.store import Store
 from resolve.solver.versionset import Universe, VersionSet
 
 __all__ = ["Engine"]
 
-# One entry of a package's assignment history:
-# (position in the trail, decision level, term, accumulated intersection, cause id or -1).
-_Assignment = tuple[int, int, int, int, int]
-# A dependency of one candidate: (package, allowed mask, requirement text, policy note).
-_Dep = tuple[str, int, str | None, str | None]
+# A dependency of one candidate: (package, allowed mask, requirement text, policy note,
+# the negated term: the package's full mask without the allowed bits).
+_Dep = tuple[str, int, str | None, str | None, int]
 
 
-class Engine:
+class Engine(ConflictResolution):
     """One resolution. ``run()`` returns the decisions or raises ``NoSolution``."""
 
     def __init__(
@@ -48,7 +49,7 @@ class Engine:
         # Partial solution. ``acc[p]`` is the intersection of p's assignments (``full`` when
         # none): the only thing unit propagation needs to read.
         self.acc: dict[str, int] = {}
-        self._history: dict[str, list[_Assignment]] = {}
+        self._history: dict[str, list[Assignment]] = {}
         self._trail: list[str] = []
         self._trail_level: list[int] = []
         self._level = 0
@@ -61,8 +62,17 @@ class Engine:
         # Watch-list entries taken out of ``store.index`` because they were contradicted,
         # per level, put back when that level is undone: propagation never rescans an
         # incompatibility that cannot fire, so walking down N versions costs O(N), not O(N²).
-        self._retired: list[list[tuple[str, int, int]]] = [[]]
+        # Per level: package -> the entries taken out of its list there.
+        self._retired: list[dict[str, list[tuple[int, int]]]] = [{}]
         self.dependencies: dict[tuple[str, int], list[_Dep] | Unavailable] = {}
+        # After a backjump the same packages are decided again, mostly over the same sets:
+        # what was worked out for one candidate the first time is kept. ``_dependency_ids``
+        # holds the store ids its dependencies got (an id stays right until the store
+        # replaces it by a merged one), ``_choices`` the provider's choice per (package,
+        # allowed mask), an index or -1 for none (the provider's answers are deterministic).
+        self._dependency_ids: dict[tuple[str, int], list[int]] = {}
+        self._choices: dict[tuple[str, int, int, int], int] = {}
+        self._bases: dict[str, str] = {}  # package -> its base name if an extra, else ""
         self._priorities = Priorities(root)
         self._queue = DecisionQueue(self._priorities, self.acc, self._absent, self.decided)
         self._register(root, Universe([version]))
@@ -107,7 +117,7 @@ class Engine:
                 for name in sorted(raw):  # sorted: never depend on the provider's dict order
                     allowed, text, note = self._requirement(name, raw[name])
                     if name != package:
-                        found.append((name, allowed, text, note))
+                        found.append((name, allowed, text, note, self._full[name] ^ allowed))
                     elif not allowed >> index & 1:
                         found = Unavailable(f"it depends on itself at {text or 'another version'}")
                         break
@@ -126,38 +136,58 @@ class Engine:
             self._queue.push(package)
 
     def _decide(self, package: str, index: int) -> None:
-        self._level += 1
+        # ``_assign`` of the version's bit, inline: a decided package is never queued.
+        self._level = level = self._level + 1
         self._marks.append([])
-        self._retired.append([])
+        self._retired.append({})
         self.decided[package] = index
-        self._assign(package, 1 << index, -1)
+        bit = 1 << index
+        self.acc[package] = acc = self.acc[package] & bit
+        self._history[package].append((len(self._trail), level, bit, acc, -1))
+        self._trail.append(package)
+        self._trail_level.append(level)
         self.decisions += 1
         if package != self._root:
-            self._reporter.deciding(package, self.universes[package][index], self._level)
+            self._reporter.deciding(package, self.universes[package].versions[index], level)
 
     def _backtrack(self, level: int) -> None:
-        trail, levels, acc = self._trail, self._trail_level, self.acc
-        touched: dict[str, None] = {}
-        while levels and levels[-1] > level:
-            package = trail.pop()
-            levels.pop()
-            history = self._history[package]
-            if history.pop()[4] < 0:
-                del self.decided[package]
-            acc[package] = history[-1][3] if history else self._full[package]
-            touched[package] = None
+        trail, levels, acc, decided = self._trail, self._trail_level, self.acc, self.decided
+        # Levels along the trail never decrease: everything past ``cut`` is undone, and each
+        # package's history (in trail order too) loses its entries above ``level``.
+        cut = bisect_right(levels, level)
+        touched = dict.fromkeys(trail[cut:])
+        del trail[cut:], levels[cut:]
+        history_of, full, absent, push = self._history, self._full, self._absent, self._queue.push
+        for package in touched:
+            history = history_of[package]
+            while history and history[-1][1] > level:
+                if history.pop()[4] < 0:
+                    del decided[package]
+            acc[package] = mask = history[-1][3] if history else full[package]
+            if not mask & absent[package] and package not in decided:
+                push(package)  # required again, or still, and undecided
         self._level = level
         marks, contradicted = self._marks, self._contradicted
-        index, replaced = self.store.index, self.store.replaced
+        replaced = self.store.replaced
+        back: dict[str, list[tuple[int, int]]] = {}
         while len(marks) > level + 1:
             contradicted.difference_update(marks.pop())
-            for package, iid, term in self._retired.pop():
-                if iid not in replaced:
-                    insort(index[package], (iid, term))
-        for package in touched:
-            mask = acc[package]
-            if not mask & self._absent[package] and package not in self.decided:
-                self._queue.push(package)
+            for package, gone in self._retired.pop().items():
+                if package in back:
+                    back[package] += gone
+                elif gone:
+                    back[package] = gone
+        index = self.store.index
+        for package, gone in back.items():
+            entries = [entry for entry in gone if entry[0] not in replaced]
+            # Back in id order: a few by bisection, many by one sort (ids are unique, and
+            # the list plus the retired runs, each scanned in id order, merge in linear time).
+            if len(entries) < 8:
+                for entry in entries:
+                    insort(index[package], entry)
+            else:
+                index[package].extend(entries)
+                index[package].sort()
 
     # -- decisions --------------------------------------------------------------------
 
@@ -176,14 +206,14 @@ class Engine:
                 self._backtrack(level - 1)
 
     def run(self) -> dict[str, int]:
-        root = self._root
-        store = self.store
+        root, store, priorities = self._root, self.store, self._priorities
         # The root must be selected: the incompatibility {not root}.
         fresh = [store.add(((root, self._absent[root]),), Root())]
         changed = root
         while True:
             self._propagate(changed, fresh)
-            self._reprioritize()
+            if priorities.moved():
+                self._reprioritize()
             package = self._queue.next()
             if package is None:
                 return self.decided
@@ -194,31 +224,50 @@ class Engine:
             else:
                 found = self._with_base(package, allowed)
                 if found is None:
-                    universe = self.universes[package]
-                    chosen = self._provider.choose(package, VersionSet(universe, allowed))
-                    if chosen is None:
+                    found = self._choose(package, allowed)
+                    if found < 0:
                         fresh = [store.add(((package, allowed),), NoVersions())]
                         continue
-                    found = universe.position(chosen)
-                    if found is None or not allowed >> found & 1:
-                        raise ValueError(f"provider chose {package} {chosen}, not allowed")
                 index = found
-            dependencies = self._dependencies(package, index)
-            bit = 1 << index
+            dependencies = self.dependencies.get((package, index))
+            if dependencies is None:
+                dependencies = self._dependencies(package, index)
             if isinstance(dependencies, Unavailable):
                 version = self.universes[package][index]
                 self._reporter.rejecting(package, version, dependencies.reason)
-                fresh = [store.unavailable(package, bit, dependencies)]
+                fresh = [store.unavailable(package, 1 << index, dependencies)]
                 continue
             fresh = self._add_dependencies(package, index, dependencies)
             if not fresh:
                 self._decide(package, index)
 
+    def _choose(self, package: str, allowed: int) -> int:
+        """The index the provider chooses among ``allowed``, or -1 if none."""
+        # An int hashes modulo 2**61 - 1, so the masks of a walk down a long candidate list
+        # (2**k - 1, ...) would share a few hashes: their sizes keep the keys apart.
+        key = (package, allowed.bit_length(), allowed.bit_count(), allowed)
+        found = self._choices.get(key)
+        if found is None:
+            universe = self.universes[package]
+            chosen = self._provider.choose(package, VersionSet(universe, allowed))
+            if chosen is None:
+                found = -1
+            else:
+                position = universe.position(chosen)
+                if position is None or not allowed >> position & 1:
+                    raise ValueError(f"provider chose {package} {chosen}, not allowed")
+                found = position
+            self._choices[key] = found
+        return found
+
     def _with_base(self, package: str, allowed: int) -> int | None:
         """An extra ``a[x]`` takes the version its base ``a`` is decided at, if allowed: it
         must be that one, so walking down from the newest would only reject the others."""
-        base, extra = split_extra(package)
-        if extra is None or base not in self.decided:
+        base = self._bases.get(package)
+        if base is None:
+            name, extra = split_extra(package)
+            base = self._bases[package] = "" if extra is None else name
+        if not base or base not in self.decided:
             return None
         found = self.universes[package].position(self.universes[base][self.decided[base]])
         return found if found is not None and allowed >> found & 1 else None
@@ -230,20 +279,26 @@ class Engine:
         incompatibilities excludes it and points the next choice elsewhere. The first one
         ruled out counts as a conflict for the priorities, as in uv.
         """
-        acc, full, store = self.acc, self._full, self.store
-        ids = []
+        acc, store, replaced = self.acc, self.store, self.store.replaced
+        key = (package, index)
+        ids = self._dependency_ids.get(key)
+        if ids is None:
+            ids = self._dependency_ids[key] = [-1] * len(dependencies)
         ruled_out = -1
-        for dependency, allowed, text, note in dependencies:
-            negated = full[dependency] ^ allowed
-            iid = store.dependency(package, 1 << index, dependency, allowed, negated, text, note)
-            ids.append(iid)
+        for k, (dependency, allowed, text, note, negated) in enumerate(dependencies):
+            iid = ids[k]
+            if iid < 0 or iid in replaced:
+                bit = 1 << index
+                iid = ids[k] = store.dependency(
+                    package, bit, dependency, allowed, negated, text, note
+                )
             mask = acc[dependency]
             if ruled_out < 0 and mask & negated == mask:
                 ruled_out = iid
         if ruled_out < 0:
             return []
         self._priorities.conflict(package, package, (p for p, _ in store.terms[ruled_out]))
-        return ids
+        return list(ids)
 
     # -- unit propagation -------------------------------------------------------------
 
@@ -256,14 +311,18 @@ class Engine:
         behind SAT's watched literals). New incompatibilities (``fresh``) get a full look.
         """
         acc, full, contradicted = self.acc, self._full, self._contradicted
-        index, terms_of = self.store.index, self.store.terms
+        index, terms_of, assign = self.store.index, self.store.terms, self._assign
         marks, retired = self._marks[-1], self._retired[-1]
         # Assignments at levels 0 and 1 (the root's) are never undone, so what they
         # contradict stays contradicted: drop it from the index for good.
         permanent = self._level <= 1
-        changed = [start]
-        entries = [(iid, -1) for iid in fresh]
-        package = ""
+        # ``gone``: where ``package``'s retired entries go.
+        if fresh:
+            changed, package = [start], ""
+            entries, gone = [(iid, -1) for iid in fresh], []
+        else:  # a decision: nothing new to look at, start with the package's own list
+            changed, package = [], start
+            entries, gone = index[start], retired.setdefault(start, [])
         while True:
             conflict = -1
             own_acc = acc[package] if package else 0
@@ -272,12 +331,13 @@ class Engine:
             # safe going down), for good at the root's levels, else until a backtrack undoes
             # this level; ``contradicted`` makes the other packages' lists skip it meanwhile.
             for k in range(len(entries) - 1, -1, -1):
-                iid, own = entries[k]
+                entry = entries[k]
+                iid, own = entry
                 if iid in contradicted:
                     if package:
                         del entries[k]
                         if not permanent:
-                            retired.append((package, iid, own))
+                            gone.append(entry)
                     continue
                 if package:
                     if not own_acc & own:
@@ -286,7 +346,7 @@ class Engine:
                         if not permanent:
                             contradicted.add(iid)
                             marks.append(iid)
-                            retired.append((package, iid, own))
+                            gone.append(entry)
                         continue
                     if own_acc & own != own_acc:
                         continue
@@ -308,7 +368,7 @@ class Engine:
                         conflict = iid
                         break
                     # Almost satisfied: the remaining term must be false.
-                    self._assign(loose, full[loose] ^ loose_term, iid)
+                    assign(loose, full[loose] ^ loose_term, iid)
                     if loose not in changed:
                         changed.append(loose)
                 if loose == "-":
@@ -318,7 +378,7 @@ class Engine:
                 if package:
                     del entries[k]
                     if not permanent:
-                        retired.append((package, iid, own))
+                        gone.append(entry)
             if conflict >= 0:
                 learned, name = self._resolve_conflict(conflict)
                 self._priorities.conflict(name, self._chosen, (p for p, _ in terms_of[learned]))
@@ -333,81 +393,4 @@ class Engine:
                 return
             package = changed.pop()
             entries = index[package]
-
-    # -- conflict resolution ------------------------------------------------------------
-
-    def _terminal(self, terms: TermMasks) -> bool:
-        if not terms:
-            return True
-        if len(terms) == 1:
-            name, term = terms[0]
-            return name == self._root and bool(term & 1)
-        return False
-
-    def _satisfied_at(self, name: str, term: int) -> tuple[int, int]:
-        """(trail position, history index) of the earliest assignment satisfying ``term``."""
-        if self._full[name] & term == self._full[name]:
-            return -1, -1  # "any": satisfied before anything was assigned
-        for k, assignment in enumerate(self._history[name]):
-            if assignment[3] & term == assignment[3]:
-                return assignment[0], k
-        raise AssertionError(f"conflict term on {name} is not satisfied")
-
-    def _resolve_conflict(self, conflict: int) -> tuple[int, str]:
-        """Learn from a satisfied incompatibility and backtrack (pub's conflict resolution).
-
-        Returns the learned incompatibility and the package whose term it will derive.
-        """
-        store = self.store
-        current = conflict
-        while True:
-            terms = store.terms[current]
-            if self._terminal(terms):
-                raise NoSolution(self._root, store.public(current, self.universes))
-            # The satisfier: the assignment after which the partial solution first
-            # satisfies every term.
-            found = [(*self._satisfied_at(name, term), name, term) for name, term in terms]
-            _, k, name, term = max(found)
-            previous = max((f[0] for f in found if f[2] != name), default=-1)
-            history = self._history[name]
-            _, level, assigned, _, cause = history[k]
-            # The previous satisfier: the earliest assignment that, with the satisfier,
-            # already satisfies the incompatibility.
-            if assigned & term != assigned:
-                for at, _, _, before, _ in history[:k]:
-                    both = before & assigned
-                    if both & term == both:
-                        previous = max(previous, at)
-                        break
-            previous_level = max(self._trail_level[previous] if previous >= 0 else 0, 1)
-            if cause < 0 or previous_level != level:
-                if current != conflict:
-                    store.attach(current)
-                self.backtracks += 1
-                self._reporter.backtracking(name, previous_level)
-                self._backtrack(previous_level)
-                return current, name
-            current = self._prior_cause(current, cause, name)
-
-    def _prior_cause(self, current: int, cause: int, name: str) -> int:
-        """Resolve ``current`` with the satisfier's cause on ``name``.
-
-        From {name: t1, R1} and {name: t2, R2} follows {name: t1 | t2, R1 & R2}.
-        """
-        merged: dict[str, int] = {}
-        union = 0
-        for package, term in (*self.store.terms[current], *self.store.terms[cause]):
-            if package == name:
-                union |= term
-            elif package in merged:
-                merged[package] &= term
-            else:
-                merged[package] = term
-        if union != self._full[name]:
-            merged[name] = union
-        root = self._root
-        # The root is always selected, so a positive root term adds nothing but noise to
-        # reports; pub drops it too.
-        if len(merged) > 1 and root in merged and not merged[root] & self._absent[root]:
-            del merged[root]
-        return self.store.add(tuple(merged.items()), (current, cause), attach=False)
+            gone = retired.setdefault(package, [])

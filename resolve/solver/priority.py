@@ -41,9 +41,11 @@ class Priorities:
 
     __slots__ = (
         "_affected",
+        "_bases",
         "_class",
         "_culprit",
         "_demoted",
+        "_keys",
         "_members",
         "_order",
         "_own",
@@ -61,22 +63,40 @@ class Priorities:
         self._culprit: dict[str, int] = {}
         self._promoted: list[str] = []
         self._demoted: list[str] = []
+        # Asked for on every push and pop of the queue: kept, and dropped for a name's
+        # packages when its class changes.
+        self._keys: dict[str, Key] = {}
+        self._bases: dict[str, str] = {}
 
     def key(self, package: str) -> Key:
         """The heap key: lower is decided first."""
-        if package not in self._own:
-            self.discover(package, pinned=False)
-        base = base_name(package)
-        return self._class[base], self._order[base], self._own[package]
+        key = self._keys.get(package)
+        if key is None:
+            if package not in self._own:
+                self.discover(package, pinned=False)
+            base = self._base(package)
+            key = self._keys[package] = (self._class[base], self._order[base], self._own[package])
+        return key
+
+    def _base(self, package: str) -> str:
+        base = self._bases.get(package)
+        if base is None:
+            base = self._bases[package] = base_name(package)
+        return base
 
     def members(self, package: str) -> list[str]:
         """The packages sharing ``package``'s base name (itself and its extras)."""
-        return self._members[base_name(package)]
+        return self._members[self._base(package)]
+
+    def _set_class(self, base: str, target: int) -> None:
+        self._class[base] = target
+        for member in self._members.get(base, ()):
+            self._keys.pop(member, None)
 
     def discover(self, package: str, *, pinned: bool) -> bool:
         """``package`` is required (at one version when ``pinned``); True when its base's
         class improved, so that the packages of that name must be queued again."""
-        base = base_name(package)
+        base = self._base(package)
         if package not in self._own:
             self._own[package] = len(self._own)
             self._members.setdefault(base, []).append(package)
@@ -85,7 +105,7 @@ class Priorities:
             self._class[base] = SINGLETON if pinned else UNSPECIFIED
             return False
         if pinned and self._class[base] > SINGLETON:
-            self._class[base] = SINGLETON
+            self._set_class(base, SINGLETON)
             return True
         return False
 
@@ -93,10 +113,10 @@ class Priorities:
         """A conflict on ``affected`` was learned as an incompatibility over ``packages``
         while ``chosen`` was the package last chosen: the other packages (of another name)
         are its culprits, and ``chosen`` was affected."""
-        affected_base = base_name(affected)
+        affected_base = self._base(affected)
         real = False
         for package in packages:
-            if package == self._root or base_name(package) == affected_base:
+            if package == self._root or self._base(package) == affected_base:
                 continue  # an extra copying its base's obligations is no conflict
             real = True
             count = self._culprit[package] = self._culprit.get(package, 0) + 1
@@ -106,6 +126,10 @@ class Priorities:
             count = self._affected[chosen] = self._affected.get(chosen, 0) + 1
             if count == CONFLICT_THRESHOLD:
                 self._promoted.append(chosen)
+
+    def moved(self) -> bool:
+        """Whether a conflict since the last calls asks for promotions or demotions."""
+        return bool(self._promoted or self._demoted)
 
     def promotions(self) -> list[str]:
         """Packages moved into "conflict early" since the last call."""
@@ -122,10 +146,10 @@ class Priorities:
         return changed
 
     def _move(self, package: str, target: int, keep: tuple[int, ...]) -> bool:
-        base = base_name(package)
+        base = self._base(package)
         if self._class[base] in keep:
             return False
-        self._class[base] = target
+        self._set_class(base, target)
         return True
 
 
@@ -135,9 +159,11 @@ class DecisionQueue:
 
     The heap is lazy: entries go stale when a package is decided, stops being required, or
     its priority changes (which pushes it again), and stale ones are dropped when met.
+    ``_queued`` maps a package to the key of its entry still in the heap, if any: pushing
+    the same entry again would only add a copy to pop later.
     """
 
-    __slots__ = ("_absent", "_acc", "_decided", "_heap", "priorities")
+    __slots__ = ("_absent", "_acc", "_decided", "_heap", "_queued", "priorities")
 
     def __init__(
         self,
@@ -149,9 +175,13 @@ class DecisionQueue:
         self.priorities = priorities
         self._acc, self._absent, self._decided = acc, absent, decided
         self._heap: list[tuple[Key, str]] = []
+        self._queued: dict[str, Key] = {}
 
     def push(self, package: str) -> None:
-        heappush(self._heap, (self.priorities.key(package), package))
+        key = self.priorities.key(package)
+        if self._queued.get(package) != key:
+            self._queued[package] = key
+            heappush(self._heap, (key, package))
 
     def requeue(self, package: str) -> None:
         """Queue ``package``'s name (it and its extras) again after its priority changed."""
@@ -163,11 +193,13 @@ class DecisionQueue:
     def next(self) -> str | None:
         """The undecided package, required by the partial solution, to decide next."""
         heap, acc, absent, decided = self._heap, self._acc, self._absent, self._decided
-        key = self.priorities.key
+        key, queued = self.priorities.key, self._queued
         while heap:
             priority, package = heap[0]
             if package in decided or acc[package] & absent[package] or key(package) != priority:
                 heappop(heap)
+                if queued.get(package) == priority:
+                    del queued[package]
                 continue
             return package
         return None
