@@ -31,9 +31,17 @@ from operator import itemgetter
 
 from packaging.version import Version
 
+from db.errors import DatabaseError
 from db.versions import parse_version
 
-__all__ = ["Listing", "listing_json", "listing_of", "listings_by_page", "load_listing"]
+__all__ = [
+    "DamagedListing",
+    "Listing",
+    "listing_json",
+    "listing_of",
+    "listings_by_page",
+    "load_listing",
+]
 
 # One version text and the positions of the files that carry it, ascending.
 Group = tuple[str, list[int]]
@@ -87,9 +95,22 @@ def listing_json(listing: Listing) -> str:
 
 
 def load_listing(text: str) -> Listing:
-    """A stored listing (written by :func:`listing_json`)."""
-    count, versions, invalid, spellings = json.loads(text)
-    return Listing(count, [(t, p) for t, p in versions], [(t, p) for t, p in invalid], spellings)
+    """A stored listing (written by :func:`listing_json`); DatabaseError if it is damaged."""
+    try:
+        count, versions, invalid, spellings = json.loads(text)
+        return Listing(
+            count, [(t, p) for t, p in versions], [(t, p) for t, p in invalid], spellings
+        )
+    except (ValueError, TypeError) as exc:
+        raise DamagedListing() from exc
+
+
+class DamagedListing(DatabaseError):
+    """A page's stored listing that is not one :func:`listing_json` wrote, or that names a
+    file its page does not have."""
+
+    def __init__(self) -> None:
+        super().__init__("a page's version listing is damaged", hint="run `mirror db check`")
 
 
 def listings_by_page(

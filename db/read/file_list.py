@@ -1,5 +1,5 @@
 """A snapshot page's files for :mod:`db.read.snapshot_reader`: their records, and :class:`FileList`,
-which reads the few columns that group and filter files at once and each full record (core metadata
+which holds the page's version listing at once and reads each full record (core metadata
 included) when first used."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, overload
 from db.canonical import stored_hashes
 from db.read.connection import ReadConnection
 from db.requirement_facts import SplitRequirement, load_split, split_requirements
-from db.version_listing import Listing, listing_of
+from db.version_listing import DamagedListing, Listing, listing_of
 
 __all__ = ["BuildProvenance", "FileList", "FileLoader", "FileMetadata", "FileRecord"]
 
@@ -128,12 +128,15 @@ class FileList(Sequence[FileRecord]):
     def take(self, positions: Sequence[int]) -> list[FileRecord]:
         """The records at ``positions``, reading those not read yet in one go."""
         records = self._records
-        missing = [i for i in positions if records[i] is None]
-        if missing:
-            assert self._load is not None
-            read = self._load.at(missing)
-            for i in missing:
-                records[i] = read[i]
+        try:
+            missing = [i for i in positions if records[i] is None]
+            if missing:
+                assert self._load is not None
+                read = self._load.at(missing)
+                for i in missing:
+                    records[i] = read[i]
+        except (IndexError, KeyError) as exc:  # the listing names a file the page lacks
+            raise DamagedListing() from exc
         return [records[i] for i in positions]  # type: ignore[misc]
 
     def forget(self, positions: Sequence[int]) -> None:

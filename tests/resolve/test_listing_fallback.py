@@ -6,7 +6,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.resolve.endtoend import TARGET, catalogue, resolved, shop_index, sync_snapshot
+import pytest
+
+from tests.resolve.endtoend import TARGET, catalogue, failed, resolved, shop_index, sync_snapshot
 
 
 def test_pages_without_their_listing_resolve_to_the_same_lock(tmp_path: Path) -> None:
@@ -23,3 +25,13 @@ def test_pages_without_their_listing_resolve_to_the_same_lock(tmp_path: Path) ->
     assert resolved(mirror, *args) == expected
     assert resolved(mirror, *args, "--explain", "app") == explained
     assert "app" in explained
+
+
+@pytest.mark.parametrize("listing", ["[1,", '[1,[["1.0",[5]]],[],[]]'], ids=["json", "position"])
+def test_a_damaged_listing_is_an_error_that_names_the_check(tmp_path: Path, listing: str) -> None:
+    mirror, _ = sync_snapshot(tmp_path, {"pypi": shop_index()})
+    with sqlite3.connect(mirror.db) as conn:
+        conn.execute("UPDATE page SET listing = ?", (listing,))
+    stderr = failed(mirror, "app", *TARGET, code=2)
+    assert "error: a page's version listing is damaged" in stderr
+    assert "hint: run `mirror db check`" in stderr
